@@ -1,0 +1,424 @@
+//! Typed configuration (SPEC §6): TOML with unknown keys rejected, every
+//! default documented here, cross-field checks in one `validate()`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::time::parse_duration;
+use crate::model::BurstRule;
+
+/// Why a configuration was refused. Each message names the key and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("config file {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("config key `{key}` = {value:?} is invalid: {fix}")]
+    Invalid { key: String, value: String, fix: String },
+    #[error("config key `{key}` is required: {fix}")]
+    Missing { key: String, fix: String },
+}
+
+/// Delivery guarantee of the live processor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Guarantee {
+    /// Any Kafka-API broker: no output lost; a re-sent output is byte-identical.
+    #[default]
+    AtLeastOnce,
+    /// Kafka transactions: outputs, changelog and input offsets commit together.
+    ExactlyOnce,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// A burst rule as written in configuration (`{ window = "5m", credits = "50" }`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BurstRuleConfig {
+    pub window: String,
+    pub credits: Option<String>,
+    pub calls: Option<i64>,
+    pub tokens: Option<i64>,
+}
+
+/// Topic names (SPEC §6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Topics {
+    /// Usage events, keyed by credential. Default `ai.usage`.
+    pub usage: String,
+    /// Entitlements, compacted, keyed by credential. Default `ai.entitlements`.
+    pub entitlements: String,
+    /// OCSF findings. Default `governance.findings`.
+    pub findings: String,
+    /// Tumbling-window aggregates. Default `ai.usage.windows`.
+    pub windows: String,
+    /// Credit balances, compacted. Default `ai.credit.balances`.
+    pub balances: String,
+    /// Rejected input with error headers. Default `ai.usage.rejected`.
+    pub rejected: String,
+    /// Per-credential state, compacted, co-partitioned with usage. Default `bursar.changelog`.
+    pub changelog: String,
+    /// Partitions for `bursar topics create`. Default 4.
+    pub partitions: i32,
+    /// Replication factor for `bursar topics create`. Default 1.
+    pub replication_factor: i32,
+}
+
+impl Default for Topics {
+    fn default() -> Self {
+        Topics {
+            usage: "ai.usage".into(),
+            entitlements: "ai.entitlements".into(),
+            findings: "governance.findings".into(),
+            windows: "ai.usage.windows".into(),
+            balances: "ai.credit.balances".into(),
+            rejected: "ai.usage.rejected".into(),
+            changelog: "bursar.changelog".into(),
+            partitions: 4,
+            replication_factor: 1,
+        }
+    }
+}
+
+/// The whole configuration file. Every field has a default except
+/// `kafka."bootstrap.servers"`, which the Kafka commands require.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `at_least_once` (default) or `exactly_once`.
+    pub guarantee: Guarantee,
+    /// Consumer group of the live processor. Default `bursar`.
+    pub group_id: String,
+    /// Watermark = max event time - lateness. Default `30s`.
+    pub lateness: String,
+    /// How long an event id is remembered for duplicate detection. Default `1h`.
+    pub dedupe_window: String,
+    /// Tumbling window sizes. Default `["1m", "1h"]`.
+    pub windows: Vec<String>,
+    /// Dormancy when the entitlement sets none. Default `90d`.
+    pub dormancy: String,
+    /// Fractions of available credit at which `credits.threshold` fires. Default `[0.8, 1.0]`.
+    pub thresholds: Vec<f64>,
+    /// Fraction of the banked remainder whose use fires `banking.drawdown`. Default 0.5.
+    pub drawdown: f64,
+    /// Multiple of the monthly grant at which banked credit fires `banking.accumulation`. Default 2.0.
+    pub accumulation: f64,
+    /// Largest accepted usage record value in bytes. Default 65536.
+    pub max_value_bytes: usize,
+    /// Address of `/metrics` and `/healthz`. Default `127.0.0.1:9464`.
+    pub metrics_addr: String,
+    /// `human` (default) or `json`.
+    pub log_format: LogFormat,
+    /// (bursar addition) Learning period of `scope.drift` from a credential's first event. Default `7d`.
+    pub learning_period: String,
+    /// (bursar addition) Burst rules for credentials whose entitlement has no `burst`,
+    /// and for unmanaged credentials. Default none.
+    pub burst: Vec<BurstRuleConfig>,
+    /// (bursar addition) Records per processing batch in `run`. Default 5000.
+    pub batch_size: usize,
+    /// (bursar addition) Longest wait to fill a batch in `run`, e.g. `100ms`. Default `100ms`.
+    pub batch_linger: String,
+    pub topics: Topics,
+    /// Passed to librdkafka unchanged (bootstrap.servers, security.protocol, sasl.*, ssl.*).
+    pub kafka: BTreeMap<String, toml::Value>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            guarantee: Guarantee::AtLeastOnce,
+            group_id: "bursar".into(),
+            lateness: "30s".into(),
+            dedupe_window: "1h".into(),
+            windows: vec!["1m".into(), "1h".into()],
+            dormancy: "90d".into(),
+            thresholds: vec![0.8, 1.0],
+            drawdown: 0.5,
+            accumulation: 2.0,
+            max_value_bytes: 65_536,
+            metrics_addr: "127.0.0.1:9464".into(),
+            log_format: LogFormat::Human,
+            learning_period: "7d".into(),
+            burst: Vec::new(),
+            batch_size: 5_000,
+            batch_linger: "100ms".into(),
+            topics: Topics::default(),
+            kafka: BTreeMap::new(),
+        }
+    }
+}
+
+/// A factor such as 0.8 held as an integer number of millionths, so that
+/// comparisons with credits are exact integer arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Factor {
+    pub micros: i64,
+}
+
+impl Factor {
+    pub fn from_f64(v: f64) -> Factor {
+        Factor { micros: (v * 1_000_000.0).round() as i64 }
+    }
+    /// `amount >= factor * base`, exactly.
+    pub fn reached(self, amount: i64, base: i64) -> bool {
+        (amount as i128) * 1_000_000 >= (self.micros as i128) * (base as i128)
+    }
+    /// The factor in per-mille, as used in dedupe keys (0.8 → 800).
+    pub fn per_mille(self) -> i64 {
+        (self.micros + 500).div_euclid(1_000)
+    }
+}
+
+/// The settings the engine needs, validated and in engine units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    pub lateness_ms: i64,
+    pub dedupe_window_ms: i64,
+    /// Tumbling window sizes in configuration order.
+    pub windows_ms: Vec<i64>,
+    pub dormancy_ms: i64,
+    pub learning_ms: i64,
+    pub thresholds: Vec<Factor>,
+    pub drawdown: Factor,
+    pub accumulation: Factor,
+    pub default_burst: Vec<BurstRule>,
+    pub max_value_bytes: usize,
+    /// Source topic named in findings (`unmapped.bursar.source.topic`).
+    pub usage_topic: String,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Config::default().engine().expect("the default configuration is valid")
+    }
+}
+
+fn invalid(key: &str, value: impl std::fmt::Debug, fix: &str) -> ConfigError {
+    ConfigError::Invalid { key: key.to_string(), value: format!("{value:?}"), fix: fix.to_string() }
+}
+
+fn duration(key: &str, value: &str) -> Result<i64, ConfigError> {
+    parse_duration(value).map_err(|_| invalid(key, value, "write <integer><unit> with unit ms, s, m, h or d, e.g. \"30s\" or \"90d\""))
+}
+
+impl Config {
+    /// Reads and validates a TOML file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        let config = Config::parse(&text).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse { path: path.display().to_string(), message },
+            other => other,
+        })?;
+        Ok(config)
+    }
+
+    /// Parses and validates TOML text.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: String::new(),
+            message: format!("{}(see the configuration table in README.md for every key and its default)", e),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Cross-field checks; each error names the key and the fix.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.engine()?;
+        if self.group_id.is_empty() {
+            return Err(invalid("group_id", &self.group_id, "give the consumer group a non-empty name"));
+        }
+        if self.metrics_addr.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid("metrics_addr", &self.metrics_addr, "write host:port with an IP address, e.g. \"127.0.0.1:9464\""));
+        }
+        if self.batch_size == 0 {
+            return Err(invalid("batch_size", self.batch_size, "use a positive number of records, e.g. 5000"));
+        }
+        duration("batch_linger", &self.batch_linger)?;
+        let t = &self.topics;
+        for (key, name) in [
+            ("topics.usage", &t.usage),
+            ("topics.entitlements", &t.entitlements),
+            ("topics.findings", &t.findings),
+            ("topics.windows", &t.windows),
+            ("topics.balances", &t.balances),
+            ("topics.rejected", &t.rejected),
+            ("topics.changelog", &t.changelog),
+        ] {
+            let ok = !name.is_empty() && name.len() <= 249 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            if !ok {
+                return Err(invalid(key, name, "use a Kafka topic name: 1 to 249 characters of [A-Za-z0-9._-]"));
+            }
+        }
+        if t.partitions < 1 {
+            return Err(invalid("topics.partitions", t.partitions, "use at least 1"));
+        }
+        if t.replication_factor < 1 {
+            return Err(invalid("topics.replication_factor", t.replication_factor, "use at least 1"));
+        }
+        for (k, v) in &self.kafka {
+            if matches!(v, toml::Value::Array(_) | toml::Value::Table(_) | toml::Value::Datetime(_)) {
+                return Err(invalid(&format!("kafka.\"{k}\""), v, "librdkafka properties are strings, numbers or booleans"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The engine settings, validated.
+    pub fn engine(&self) -> Result<EngineConfig, ConfigError> {
+        let lateness_ms = duration("lateness", &self.lateness)?;
+        let dedupe_window_ms = duration("dedupe_window", &self.dedupe_window)?;
+        let dormancy_ms = duration("dormancy", &self.dormancy)?;
+        let learning_ms = duration("learning_period", &self.learning_period)?;
+        if self.windows.is_empty() {
+            return Err(invalid("windows", &self.windows, "list at least one window size, e.g. [\"1m\", \"1h\"]"));
+        }
+        let mut windows_ms = Vec::new();
+        for w in &self.windows {
+            let ms = duration("windows", w)?;
+            if ms <= 0 {
+                return Err(invalid("windows", w, "window sizes must be positive"));
+            }
+            if windows_ms.contains(&ms) {
+                return Err(invalid("windows", w, "list each window size once"));
+            }
+            windows_ms.push(ms);
+        }
+        let fraction = |key: &str, v: f64| -> Result<Factor, ConfigError> {
+            if !v.is_finite() || v < 0.0 || v > 1_000_000.0 {
+                return Err(invalid(key, v, "use a finite, non-negative number such as 0.8"));
+            }
+            Ok(Factor::from_f64(v))
+        };
+        let mut thresholds = Vec::new();
+        for &f in &self.thresholds {
+            let factor = fraction("thresholds", f)?;
+            if factor.micros == 0 {
+                return Err(invalid("thresholds", f, "thresholds must be greater than 0, e.g. [0.8, 1.0]"));
+            }
+            if thresholds.iter().any(|t: &Factor| t.per_mille() == factor.per_mille()) {
+                return Err(invalid("thresholds", f, "list each threshold once (they are told apart in per-mille)"));
+            }
+            thresholds.push(factor);
+        }
+        let drawdown = fraction("drawdown", self.drawdown)?;
+        let accumulation = fraction("accumulation", self.accumulation)?;
+        if self.max_value_bytes == 0 {
+            return Err(invalid("max_value_bytes", self.max_value_bytes, "use a positive size in bytes, e.g. 65536"));
+        }
+        let mut default_burst = Vec::new();
+        for (i, r) in self.burst.iter().enumerate() {
+            let key = format!("burst[{i}]");
+            let window_ms = duration(&format!("{key}.window"), &r.window)?;
+            if window_ms <= 0 || window_ms % 60 != 0 {
+                return Err(invalid(&format!("{key}.window"), &r.window, "the window must split into 60 slices of whole milliseconds (a multiple of 60ms)"));
+            }
+            let credits = match &r.credits {
+                Some(c) => Some(crate::model::credits::parse_decimal_string(c).map_err(|_| invalid(&format!("{key}.credits"), c, "write credits as a decimal string, e.g. \"50\""))?),
+                None => None,
+            };
+            if credits.is_none() && r.calls.is_none() && r.tokens.is_none() {
+                return Err(invalid(&key, &r.window, "set at least one of credits, calls, tokens"));
+            }
+            if r.calls.is_some_and(|c| c < 0) || r.tokens.is_some_and(|t| t < 0) {
+                return Err(invalid(&key, &r.window, "limits must be non-negative"));
+            }
+            default_burst.push(BurstRule { window_ms, credits, calls: r.calls, tokens: r.tokens });
+        }
+        Ok(EngineConfig {
+            lateness_ms,
+            dedupe_window_ms,
+            windows_ms,
+            dormancy_ms,
+            learning_ms,
+            thresholds,
+            drawdown,
+            accumulation,
+            default_burst,
+            max_value_bytes: self.max_value_bytes,
+            usage_topic: self.topics.usage.clone(),
+        })
+    }
+
+    /// `kafka."bootstrap.servers"`, required by every command that talks to Kafka.
+    pub fn bootstrap_servers(&self) -> Result<String, ConfigError> {
+        match self.kafka.get("bootstrap.servers") {
+            Some(toml::Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+            _ => Err(ConfigError::Missing {
+                key: "kafka.\"bootstrap.servers\"".into(),
+                fix: "add it under [kafka], e.g. \"bootstrap.servers\" = \"localhost:9092\"".into(),
+            }),
+        }
+    }
+
+    /// The `[kafka]` table as librdkafka properties (values as strings).
+    pub fn kafka_properties(&self) -> Vec<(String, String)> {
+        self.kafka
+            .iter()
+            .map(|(k, v)| {
+                let s = match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), s)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_gives_the_documented_defaults() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c, Config::default());
+        let e = c.engine().unwrap();
+        assert_eq!(e.lateness_ms, 30_000);
+        assert_eq!(e.windows_ms, vec![60_000, 3_600_000]);
+        assert_eq!(e.thresholds.iter().map(|t| t.per_mille()).collect::<Vec<_>>(), vec![800, 1000]);
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_name() {
+        let err = Config::parse("latenes = \"1s\"").unwrap_err().to_string();
+        assert!(err.contains("latenes"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_value_names_the_key_and_the_fix() {
+        let err = Config::parse("lateness = \"30 seconds\"").unwrap_err().to_string();
+        assert!(err.contains("`lateness`") && err.contains("<integer><unit>"), "{err}");
+        let err = Config::parse("[topics]\npartitions = 0").unwrap_err().to_string();
+        assert!(err.contains("topics.partitions"), "{err}");
+    }
+
+    #[test]
+    fn bootstrap_servers_is_required_for_kafka() {
+        let c = Config::parse("").unwrap();
+        assert!(c.bootstrap_servers().unwrap_err().to_string().contains("bootstrap.servers"));
+        let c = Config::parse("[kafka]\n\"bootstrap.servers\" = \"h:1\"\n\"linger.ms\" = 5").unwrap();
+        assert_eq!(c.bootstrap_servers().unwrap(), "h:1");
+        assert!(c.kafka_properties().contains(&("linger.ms".into(), "5".into())));
+    }
+
+    #[test]
+    fn factors_compare_exactly() {
+        let f = Factor::from_f64(0.8);
+        assert!(f.reached(800, 1000));
+        assert!(!f.reached(799, 1000));
+        assert!(f.reached(1, -5));
+    }
+}

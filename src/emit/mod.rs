@@ -1,0 +1,1 @@
+//! Serialisation of engine outputs: OCSF findings, window, balance and rejected records.

@@ -1,0 +1,3 @@
+//! The edges: file replay and the Kafka runtime around the pure engine.
+
+pub mod replay;
