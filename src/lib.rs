@@ -11,4 +11,6 @@ pub mod emit;
 pub mod engine;
 pub mod model;
 pub mod pipeline;
+pub mod rules;
 pub mod runtime;
+pub mod validate;

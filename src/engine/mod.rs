@@ -5,11 +5,20 @@
 //! within it (windows, ledger, burst sums, activity, scope memory). The
 //! entitlements table is global and versioned by `updated_at`.
 
+pub mod credential;
+pub mod entitlements;
+pub mod finding;
 pub mod output;
+pub mod partition;
+pub mod windows;
+
+use std::collections::BTreeMap;
 
 use crate::config::EngineConfig;
 use crate::model::{EntitlementRecord, UsageEvent};
-use output::{Output, RejectKind};
+use entitlements::EntitlementStore;
+use output::{Output, RejectKind, Rule};
+use partition::{PartitionMeta, PartitionState, Shared};
 
 /// Key of the partition-level record in the changelog (credential ids are never empty).
 pub const PARTITION_META_KEY: &[u8] = b"";
@@ -24,6 +33,7 @@ pub enum EngineError {
 /// Counters for metrics; pure values, exported by `telemetry`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
+    /// Accepted, non-duplicate events.
     pub events: u64,
     pub duplicates: u64,
     pub late_events: u64,
@@ -36,12 +46,22 @@ pub struct Stats {
 
 pub struct Engine {
     config: EngineConfig,
+    store: EntitlementStore,
+    partitions: BTreeMap<i32, PartitionState>,
     stats: Stats,
+    /// Live mode: track changed credentials for the changelog.
+    changelog: bool,
 }
 
 impl Engine {
     pub fn new(config: EngineConfig) -> Engine {
-        Engine { config, stats: Stats::default() }
+        Engine { config, store: EntitlementStore::default(), partitions: BTreeMap::new(), stats: Stats::default(), changelog: false }
+    }
+
+    /// Live mode: remember which credentials changed, for `take_dirty`.
+    pub fn with_changelog(mut self) -> Engine {
+        self.changelog = true;
+        self
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -52,58 +72,117 @@ impl Engine {
         &self.stats
     }
 
+    pub fn entitlements(&self) -> &EntitlementStore {
+        &self.store
+    }
+
     /// Applies one entitlements-table record (version or tombstone) at the point it is read.
-    pub fn apply_entitlement(&mut self, _record: EntitlementRecord) {
-        unimplemented!("engine in progress")
+    pub fn apply_entitlement(&mut self, record: EntitlementRecord) {
+        self.stats.entitlements_applied += 1;
+        self.store.apply(record);
+    }
+
+    fn partition(&mut self, partition: i32) -> &mut PartitionState {
+        let changelog = self.changelog;
+        self.partitions.entry(partition).or_insert_with(|| PartitionState::new(partition, changelog))
     }
 
     /// True when `offset` of `partition` is already included in the (restored) state.
-    pub fn partition_includes(&self, _partition: i32, _offset: i64) -> bool {
-        false
+    pub fn partition_includes(&self, partition: i32, offset: i64) -> bool {
+        self.partitions.get(&partition).is_some_and(|p| p.meta.offset >= offset)
     }
 
     /// Processes one accepted usage event (SPEC §7.2 steps 2-4).
-    pub fn process(&mut self, _partition: i32, _offset: i64, _event: UsageEvent, _out: &mut Vec<Output>) {
-        unimplemented!("engine in progress")
+    pub fn process(&mut self, partition: i32, offset: i64, event: UsageEvent, out: &mut Vec<Output>) {
+        let start = out.len();
+        let changelog = self.changelog;
+        let part = self.partitions.entry(partition).or_insert_with(|| PartitionState::new(partition, changelog));
+        let shared = Shared { config: &self.config, store: &self.store };
+        part.process(&shared, offset, event, &mut self.stats, out);
+        count_findings(&mut self.stats, &out[start..]);
     }
 
     /// Counts a rejected record and stamps its offset; changes no other state.
-    pub fn note_rejected(&mut self, _partition: i32, _offset: i64, kind: RejectKind) {
+    pub fn note_rejected(&mut self, partition: i32, offset: i64, kind: RejectKind) {
         self.stats.rejected[kind as usize] += 1;
+        let part = self.partition(partition);
+        part.meta.offset = part.meta.offset.max(offset);
     }
 
-    /// End of replay input: close every open window, emit final balances.
-    pub fn finish(&mut self, _out: &mut Vec<Output>) {
-        unimplemented!("engine in progress")
+    /// End of replay input: close every open window, emit final balances
+    /// (partitions in order, credentials in byte order). Timers do not fire.
+    pub fn finish(&mut self, out: &mut Vec<Output>) {
+        let start = out.len();
+        let shared = Shared { config: &self.config, store: &self.store };
+        for part in self.partitions.values_mut() {
+            part.finish(&shared, out);
+        }
+        count_findings(&mut self.stats, &out[start..]);
     }
 
-    /// Credentials whose state changed since the last call, sorted.
-    pub fn take_dirty(&mut self, _partition: i32) -> Vec<String> {
-        unimplemented!("engine in progress")
+    /// Credentials whose state changed since the last call, sorted; starts a new changelog batch.
+    pub fn take_dirty(&mut self, partition: i32) -> Vec<String> {
+        let Some(part) = self.partitions.get_mut(&partition) else { return Vec::new() };
+        part.batch += 1;
+        let offset = part.meta.offset;
+        let dirty = part.dirty.as_mut().map(std::mem::take).unwrap_or_default();
+        for key in &dirty {
+            if let Some(c) = part.creds.get_mut(key) {
+                c.offset = offset;
+            }
+        }
+        dirty.iter().map(|k| k.to_string()).collect()
     }
 
     /// Serialized state of one credential, stamped with the input offset it includes.
-    pub fn snapshot_credential(&self, _partition: i32, _credential: &str) -> Option<Vec<u8>> {
-        unimplemented!("engine in progress")
+    pub fn snapshot_credential(&self, partition: i32, credential: &str) -> Option<Vec<u8>> {
+        let part = self.partitions.get(&partition)?;
+        let state = part.creds.get(credential)?;
+        serde_json::to_vec(state).ok()
     }
 
-    /// Serialized partition-level state (watermark, offset stamp).
-    pub fn snapshot_partition(&self, _partition: i32) -> Option<Vec<u8>> {
-        unimplemented!("engine in progress")
+    /// Serialized partition-level state (watermark, month, offset stamp).
+    pub fn snapshot_partition(&self, partition: i32) -> Option<Vec<u8>> {
+        let part = self.partitions.get(&partition)?;
+        serde_json::to_vec(&part.meta).ok()
     }
 
     /// Restores one changelog record (`key` = credential, or `PARTITION_META_KEY`).
-    pub fn restore(&mut self, _partition: i32, _key: &[u8], _value: &[u8]) -> Result<(), EngineError> {
-        unimplemented!("engine in progress")
+    /// Call for every record of the partition's changelog in order, then process.
+    pub fn restore(&mut self, partition: i32, key: &[u8], value: &[u8]) -> Result<(), EngineError> {
+        let err = |source| EngineError::Restore { partition, key: String::from_utf8_lossy(key).into_owned(), source };
+        let part = self.partition(partition);
+        if key == PARTITION_META_KEY {
+            part.meta = serde_json::from_slice::<PartitionMeta>(value).map_err(err)?;
+        } else {
+            let state = serde_json::from_slice(value).map_err(err)?;
+            part.restore_credential(&String::from_utf8_lossy(key), state);
+        }
+        part.reindex();
+        Ok(())
     }
 
     /// Forgets a partition (revoked from this instance).
-    pub fn drop_partition(&mut self, _partition: i32) {
-        unimplemented!("engine in progress")
+    pub fn drop_partition(&mut self, partition: i32) {
+        self.partitions.remove(&partition);
     }
 
     /// Number of credentials held in state over all partitions.
     pub fn credentials_in_state(&self) -> usize {
-        0
+        self.partitions.values().map(|p| p.creds.len()).sum()
+    }
+
+    /// Read access to a partition's state (tests, inspection).
+    pub fn partition_state(&self, partition: i32) -> Option<&PartitionState> {
+        self.partitions.get(&partition)
+    }
+}
+
+fn count_findings(stats: &mut Stats, outputs: &[Output]) {
+    for o in outputs {
+        if let Output::Finding(f) = o {
+            let i = Rule::ALL.iter().position(|r| *r == f.rule).unwrap_or(0);
+            stats.findings[i] += 1;
+        }
     }
 }

@@ -1,0 +1,113 @@
+//! Everything the engine remembers about one credential on one partition.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_128;
+
+use super::windows::OpenWindow;
+use crate::rules::burst::BurstState;
+use crate::rules::dormancy::Activity;
+use crate::rules::ledger::Ledger;
+use crate::rules::lifecycle::Lifecycle;
+use crate::rules::scope::ScopeMemory;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CredState {
+    /// Input offset this state includes (set when snapshotted; -1 never).
+    pub offset: i64,
+    pub activity: Activity,
+    pub dedupe: Dedupe,
+    pub windows: Vec<OpenWindow>,
+    pub burst: Vec<BurstState>,
+    pub ledger: Option<Ledger>,
+    pub scope: ScopeMemory,
+    pub lifecycle: Lifecycle,
+    /// (offset, event time) of the accepted events of the current changelog
+    /// batch: after a restore they tell which skipped records moved the watermark.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent: Vec<(i64, i64)>,
+    #[serde(skip)]
+    pub recent_batch: u64,
+}
+
+/// Event ids remembered for duplicate detection (SPEC §4.6, §7.5), as 128-bit
+/// xxh3 hashes of the id with the time of their first occurrence.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dedupe {
+    #[serde(with = "pairs")]
+    ids: HashMap<u128, i64>,
+    #[serde(skip)]
+    prune_at: usize,
+}
+
+impl Dedupe {
+    /// True when `id` is remembered (first seen at t0 with watermark < t0 + window);
+    /// otherwise remembers it with `time` and returns false.
+    pub fn is_duplicate(&mut self, id: &str, time: i64, watermark: Option<i64>, window: i64) -> bool {
+        let remembered = |t0: i64| watermark.is_none_or(|wm| wm < t0.saturating_add(window));
+        let h = xxh3_128(id.as_bytes());
+        if let Some(&t0) = self.ids.get(&h) {
+            if remembered(t0) {
+                return true;
+            }
+        }
+        self.ids.insert(h, time);
+        if self.ids.len() > self.prune_at.max(16) {
+            self.ids.retain(|_, t0| remembered(*t0));
+            self.prune_at = self.ids.len() * 2;
+        }
+        false
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+mod pairs {
+    use std::collections::HashMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(map: &HashMap<u128, i64>, s: S) -> Result<S::Ok, S::Error> {
+        let mut v: Vec<(String, i64)> = map.iter().map(|(k, t)| (format!("{k:032x}"), *t)).collect();
+        v.sort();
+        v.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<HashMap<u128, i64>, D::Error> {
+        let v: Vec<(String, i64)> = Vec::deserialize(d)?;
+        v.into_iter()
+            .map(|(k, t)| u128::from_str_radix(&k, 16).map(|k| (k, t)).map_err(serde::de::Error::custom))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_is_forgotten_once_the_watermark_passes_its_time_plus_the_window() {
+        let mut d = Dedupe::default();
+        assert!(!d.is_duplicate("a", 1_000, None, 100));
+        assert!(d.is_duplicate("a", 5_000, Some(1_099), 100));
+        assert!(!d.is_duplicate("a", 5_000, Some(1_100), 100));
+        // remembered again from its new first occurrence
+        assert!(d.is_duplicate("a", 6_000, Some(5_099), 100));
+    }
+
+    #[test]
+    fn state_round_trips_through_json() {
+        let mut c = CredState::default();
+        c.dedupe.is_duplicate("x", 1, None, 10);
+        let bytes = serde_json::to_vec(&c).unwrap();
+        let back: CredState = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(back.dedupe.ids, c.dedupe.ids);
+    }
+}

@@ -1,0 +1,102 @@
+//! The global, versioned entitlements table (a KIP-889 style versioned store):
+//! every version of every credential, ordered by `updated_at`, answering
+//! "which version was in force at time t".
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::model::{CreditPlan, Entitlement, EntitlementRecord};
+
+#[derive(Debug, Default, Clone)]
+pub struct EntitlementStore {
+    versions: HashMap<String, Vec<Arc<Entitlement>>>,
+}
+
+impl EntitlementStore {
+    /// Applies a record at the point where it is read: a version is inserted in
+    /// `updated_at` order (the later read wins on equal `updated_at`); a
+    /// tombstone removes every version of the credential.
+    pub fn apply(&mut self, record: EntitlementRecord) {
+        match record {
+            EntitlementRecord::Tombstone { credential } => {
+                self.versions.remove(&credential);
+            }
+            EntitlementRecord::Version(e) => {
+                let list = self.versions.entry(e.credential.clone()).or_default();
+                match list.binary_search_by_key(&e.updated_at, |v| v.updated_at) {
+                    Ok(i) => list[i] = Arc::new(e),
+                    Err(i) => list.insert(i, Arc::new(e)),
+                }
+            }
+        }
+    }
+
+    /// The version with the greatest `updated_at <= t`.
+    pub fn in_force(&self, credential: &str, t: i64) -> Option<&Arc<Entitlement>> {
+        let list = self.versions.get(credential)?;
+        let n = list.partition_point(|v| v.updated_at <= t);
+        if n == 0 {
+            None
+        } else {
+            list.get(n - 1)
+        }
+    }
+
+    /// The version in force at `t`, or else the earliest version (SPEC §7.3 ledger months).
+    pub fn in_force_or_earliest(&self, credential: &str, t: i64) -> Option<&Arc<Entitlement>> {
+        self.in_force(credential, t).or_else(|| self.versions.get(credential).and_then(|l| l.first()))
+    }
+
+    /// The credit plan governing instant `t` of a ledger: from the version in force
+    /// (or the earliest); `None` when that version has no `credits`.
+    pub fn plan_at(&self, credential: &str, t: i64) -> Option<CreditPlan> {
+        self.in_force_or_earliest(credential, t).and_then(|v| v.credits)
+    }
+
+    pub fn credentials(&self) -> usize {
+        self.versions.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Scope, Status};
+
+    fn version(updated_at: i64, owner: &str) -> EntitlementRecord {
+        EntitlementRecord::Version(Entitlement {
+            credential: "k".into(),
+            owner: owner.into(),
+            status: Status::Active,
+            updated_at,
+            valid_from: None,
+            valid_until: None,
+            scope: Scope::default(),
+            credits: None,
+            burst: None,
+            dormancy_ms: None,
+        })
+    }
+
+    #[test]
+    fn the_version_in_force_has_the_greatest_updated_at_not_after_t() {
+        let mut s = EntitlementStore::default();
+        s.apply(version(200, "b"));
+        s.apply(version(100, "a"));
+        assert!(s.in_force("k", 99).is_none());
+        assert_eq!(s.in_force("k", 100).unwrap().owner, "a");
+        assert_eq!(s.in_force("k", 199).unwrap().owner, "a");
+        assert_eq!(s.in_force("k", 200).unwrap().owner, "b");
+        assert_eq!(s.in_force_or_earliest("k", 5).unwrap().owner, "a");
+    }
+
+    #[test]
+    fn equal_updated_at_keeps_the_later_read_and_a_tombstone_removes_all() {
+        let mut s = EntitlementStore::default();
+        s.apply(version(100, "a"));
+        s.apply(version(100, "b"));
+        assert_eq!(s.in_force("k", 100).unwrap().owner, "b");
+        s.apply(EntitlementRecord::Tombstone { credential: "k".into() });
+        assert!(s.in_force("k", 1000).is_none());
+    }
+}

@@ -1,0 +1,298 @@
+//! One input partition: its credentials, watermark and timer indexes, and
+//! the per-record procedure of SPEC §7.2 (steps 2–4).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::credential::CredState;
+use super::entitlements::EntitlementStore;
+use super::finding::Ctx;
+use super::output::Output;
+use super::windows;
+use super::Stats;
+use crate::config::EngineConfig;
+use crate::model::time::{month_of, month_start, Month};
+use crate::model::UsageEvent;
+use crate::rules::ledger::{Ledger, MonthPlan};
+use crate::rules::{burst, dormancy, lifecycle, scope};
+
+/// Partition-level state that is not derived from the credentials.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionMeta {
+    /// Max event time of accepted, non-duplicate events.
+    pub max_time: Option<i64>,
+    pub watermark: Option<i64>,
+    /// Month of the watermark: every month start up to it has been rolled.
+    pub month: Option<Month>,
+    /// Last input offset processed (-1: none).
+    pub offset: i64,
+}
+
+/// Read-only inputs of the engine shared by every partition.
+pub struct Shared<'a> {
+    pub config: &'a EngineConfig,
+    pub store: &'a EntitlementStore,
+}
+
+#[derive(Debug, Default)]
+pub struct PartitionState {
+    pub id: i32,
+    pub meta: PartitionMeta,
+    pub creds: HashMap<Arc<str>, CredState>,
+    /// (window end, credential) of every open window.
+    window_index: BTreeSet<(i64, Arc<str>)>,
+    /// (due, credential) of every pending idle timer.
+    idle_index: BTreeSet<(i64, Arc<str>)>,
+    /// Credentials changed since the last changelog snapshot (live mode only).
+    pub dirty: Option<BTreeSet<Arc<str>>>,
+    pub batch: u64,
+}
+
+impl PartitionState {
+    pub fn new(id: i32, track_dirty: bool) -> PartitionState {
+        PartitionState { id, meta: PartitionMeta { offset: -1, ..Default::default() }, dirty: track_dirty.then(BTreeSet::new), ..Default::default() }
+    }
+
+    fn key(&mut self, credential: &str) -> Arc<str> {
+        match self.creds.get_key_value(credential) {
+            Some((k, _)) => k.clone(),
+            None => {
+                let k: Arc<str> = Arc::from(credential);
+                self.creds.insert(k.clone(), CredState { offset: -1, ..Default::default() });
+                k
+            }
+        }
+    }
+
+    fn touch(&mut self, key: &Arc<str>) {
+        if let Some(d) = self.dirty.as_mut() {
+            d.insert(key.clone());
+        }
+    }
+
+    /// Steps 2–4 of SPEC §7.2 for one accepted (decoded, redacted) event.
+    pub fn process(&mut self, sh: &Shared<'_>, offset: i64, event: UsageEvent, stats: &mut Stats, out: &mut Vec<Output>) {
+        let cfg = sh.config;
+        let wm_before = self.meta.watermark;
+        let key = self.key(&event.credential);
+        let tracking = self.dirty.is_some();
+        let batch = self.batch;
+        let Some(cred) = self.creds.get_mut(&key) else { return };
+        if cred.offset >= offset {
+            // Restored state already includes this record; it moved the watermark
+            // only if it was accepted (it is then in `recent`).
+            if let Some(&(_, t)) = cred.recent.iter().find(|(o, _)| *o == offset) {
+                self.meta.max_time = Some(self.meta.max_time.map_or(t, |m| m.max(t)));
+            }
+            self.meta.offset = offset;
+            self.advance(sh, out);
+            return;
+        }
+        // Step 2: duplicates change nothing and do not move the watermark.
+        if cred.dedupe.is_duplicate(&event.id, event.time, wm_before, cfg.dedupe_window_ms) {
+            stats.duplicates += 1;
+            self.meta.offset = offset;
+            return;
+        }
+        stats.events += 1;
+        if tracking {
+            if cred.recent_batch != batch {
+                cred.recent.clear();
+                cred.recent_batch = batch;
+            }
+            cred.recent.push((offset, event.time));
+        }
+        // Step 3: every rule, in emission order, then state.
+        let version = sh.store.in_force(&event.credential, event.time);
+        let ctx = Ctx {
+            credential: &event.credential,
+            owner: version.map(|v| v.owner.as_str()),
+            topic: &cfg.usage_topic,
+            partition: self.id,
+            trigger: Some((&event, offset)),
+        };
+        lifecycle::evaluate(&mut cred.lifecycle, version.map(|v| &**v), &event, &ctx, out);
+        let learning = cred.activity.first_seen.is_none_or(|first| event.time < first.saturating_add(cfg.learning_ms));
+        scope::evaluate(&mut cred.scope, version.map(|v| &v.scope), &event, learning, &ctx, out);
+        let dormancy_ms = version.and_then(|v| v.dormancy_ms).unwrap_or(cfg.dormancy_ms);
+        dormancy::reactivated(&mut cred.activity, version.and_then(|v| v.valid_from), dormancy_ms, &event, &ctx, out);
+        let rules = version.and_then(|v| v.burst.as_deref()).unwrap_or(&cfg.default_burst);
+        burst::evaluate(&mut cred.burst, rules, &event, &ctx, out);
+        if version.is_some_and(|v| v.credits.is_some()) {
+            let month = month_of(event.time);
+            let ledger = cred.ledger.get_or_insert_with(|| {
+                let start = version.and_then(|v| v.valid_from).map_or(month, |vf| month.min(month_of(vf)));
+                Ledger::open(start, MonthPlan::from(sh.store.plan_at(&event.credential, month_start(start))))
+            });
+            roll_to(ledger, month, sh, &ctx, out);
+            ledger.book(event.credits, event.time, cfg, &ctx, out);
+        }
+        let window_index = &mut self.window_index;
+        let late = windows::add(&mut cred.windows, &cfg.windows_ms, wm_before, &event, |end| {
+            window_index.insert((end, key.clone()));
+        });
+        if late {
+            stats.late_events += 1;
+        }
+        let store = sh.store;
+        let old_timer = cred.activity.idle_due;
+        let timer = dormancy::record(&mut cred.activity, event.time, |t| {
+            store.in_force(&event.credential, t).and_then(|v| v.dormancy_ms).unwrap_or(cfg.dormancy_ms)
+        });
+        if let Some((due, _, _)) = timer {
+            if let Some((old_due, _, _)) = old_timer {
+                self.idle_index.remove(&(old_due, key.clone()));
+            }
+            self.idle_index.insert((due, key.clone()));
+        }
+        // Step 4: a ledger created by a late event catches up with the partition month.
+        if let (Some(pm), Some(cred)) = (self.meta.month, self.creds.get_mut(&key)) {
+            if let Some(ledger) = cred.ledger.as_mut() {
+                let version = sh.store.in_force(&key, event.time);
+                let ctx = Ctx { credential: &key, owner: version.map(|v| v.owner.as_str()), topic: &cfg.usage_topic, partition: self.id, trigger: None };
+                roll_to(ledger, pm, sh, &ctx, out);
+            }
+        }
+        self.touch(&key);
+        self.meta.max_time = Some(self.meta.max_time.map_or(event.time, |m| m.max(event.time)));
+        self.meta.offset = offset;
+        self.advance(sh, out);
+    }
+
+    /// Moves the watermark to max event time - lateness and fires, in time
+    /// order, what it passes: windows closing, month roll-forwards, idle timers.
+    fn advance(&mut self, sh: &Shared<'_>, out: &mut Vec<Output>) {
+        let Some(max_time) = self.meta.max_time else { return };
+        let wm = max_time.saturating_sub(sh.config.lateness_ms);
+        if self.meta.watermark.is_some_and(|old| old >= wm) {
+            return;
+        }
+        if self.meta.month.is_none() {
+            self.meta.month = Some(month_of(wm));
+        }
+        loop {
+            let next_window = self.window_index.first().map(|(t, _)| *t);
+            let next_month = self.meta.month.map(|m| month_start(m + 1));
+            let next_idle = self.idle_index.first().map(|(t, _)| *t);
+            let Some(next) = [next_window, next_month, next_idle].into_iter().flatten().min() else { break };
+            if next > wm {
+                break;
+            }
+            if next_window == Some(next) {
+                self.close_windows(sh, next, out);
+            }
+            if next_month == Some(next) {
+                self.roll_month(sh, out);
+            }
+            if next_idle == Some(next) {
+                self.fire_idle(sh, next, out);
+            }
+        }
+        self.meta.watermark = Some(wm);
+    }
+
+    fn close_windows(&mut self, sh: &Shared<'_>, end: i64, out: &mut Vec<Output>) {
+        let smallest = smallest_window(&sh.config.windows_ms);
+        while let Some((t, key)) = self.window_index.first().cloned() {
+            if t != end {
+                break;
+            }
+            self.window_index.pop_first();
+            let Some(cred) = self.creds.get_mut(&key) else { continue };
+            let closed = windows::take_ending(&mut cred.windows, end);
+            let balance = closed.iter().any(|w| w.size as usize == smallest);
+            for w in closed {
+                let size = sh.config.windows_ms[w.size as usize];
+                out.push(Output::Window(w.record(&key, size)));
+            }
+            if balance {
+                if let Some(ledger) = &cred.ledger {
+                    out.push(Output::Balance(ledger.balance(&key, end)));
+                }
+            }
+            self.touch(&key);
+        }
+    }
+
+    fn roll_month(&mut self, sh: &Shared<'_>, out: &mut Vec<Output>) {
+        let Some(month) = self.meta.month.map(|m| m + 1) else { return };
+        self.meta.month = Some(month);
+        let mut keys: Vec<Arc<str>> = self.creds.iter().filter(|(_, c)| c.ledger.as_ref().is_some_and(|l| l.month < month)).map(|(k, _)| k.clone()).collect();
+        keys.sort();
+        for key in keys {
+            let Some(ledger) = self.creds.get_mut(&key).and_then(|c| c.ledger.as_mut()) else { continue };
+            let version = sh.store.in_force(&key, month_start(month));
+            let ctx = Ctx { credential: &key, owner: version.map(|v| v.owner.as_str()), topic: &sh.config.usage_topic, partition: self.id, trigger: None };
+            roll_to(ledger, month, sh, &ctx, out);
+            self.touch(&key);
+        }
+    }
+
+    fn fire_idle(&mut self, sh: &Shared<'_>, due: i64, out: &mut Vec<Output>) {
+        while let Some((t, key)) = self.idle_index.first().cloned() {
+            if t != due {
+                break;
+            }
+            self.idle_index.pop_first();
+            let Some(cred) = self.creds.get_mut(&key) else { continue };
+            let version = sh.store.in_force(&key, due);
+            let ctx = Ctx { credential: &key, owner: version.map(|v| v.owner.as_str()), topic: &sh.config.usage_topic, partition: self.id, trigger: None };
+            dormancy::idle(&mut cred.activity, &ctx, out);
+            self.touch(&key);
+        }
+    }
+
+    /// End of replay input: every open window closes, then each credential's final balance.
+    pub fn finish(&mut self, sh: &Shared<'_>, out: &mut Vec<Output>) {
+        let mut keys: Vec<Arc<str>> = self.creds.keys().cloned().collect();
+        keys.sort();
+        let as_of = self.meta.max_time.unwrap_or(0);
+        for key in keys {
+            let Some(cred) = self.creds.get_mut(&key) else { continue };
+            let mut open = std::mem::take(&mut cred.windows);
+            open.sort_by_key(|w| (w.end, w.size));
+            for w in open {
+                let size = sh.config.windows_ms[w.size as usize];
+                out.push(Output::Window(w.record(&key, size)));
+            }
+            if let Some(ledger) = &cred.ledger {
+                out.push(Output::Balance(ledger.balance(&key, as_of)));
+            }
+        }
+        self.window_index.clear();
+    }
+
+    /// Rebuilds the timer indexes from the credentials (after a restore).
+    pub fn reindex(&mut self) {
+        self.window_index.clear();
+        self.idle_index.clear();
+        for (key, cred) in &self.creds {
+            for w in &cred.windows {
+                self.window_index.insert((w.end, key.clone()));
+            }
+            if let Some((due, _, _)) = cred.activity.idle_due {
+                self.idle_index.insert((due, key.clone()));
+            }
+        }
+    }
+
+    /// Inserts a restored credential state.
+    pub fn restore_credential(&mut self, credential: &str, state: CredState) {
+        let key = self.key(credential);
+        self.creds.insert(key, state);
+    }
+}
+
+fn smallest_window(sizes: &[i64]) -> usize {
+    sizes.iter().enumerate().min_by_key(|(_, s)| **s).map_or(0, |(i, _)| i)
+}
+
+/// Rolls `ledger` forward month by month up to `month`.
+fn roll_to(ledger: &mut Ledger, month: Month, sh: &Shared<'_>, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
+    while ledger.month < month {
+        let plan = MonthPlan::from(sh.store.plan_at(ctx.credential, month_start(ledger.month + 1)));
+        ledger.roll_one(plan, sh.config.accumulation, ctx, out);
+    }
+}

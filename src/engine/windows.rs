@@ -1,0 +1,101 @@
+//! Tumbling windows per credential (SPEC §3.9, §7.5): aggregates of calls,
+//! credits, tokens, calls per capability and distinct models.
+
+use serde::{Deserialize, Serialize};
+
+use super::output::WindowRecord;
+use crate::model::UsageEvent;
+
+/// An open (not yet emitted) window of one credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenWindow {
+    /// Index into the configured window sizes.
+    pub size: u8,
+    pub start: i64,
+    pub end: i64,
+    pub calls: u64,
+    pub credits: i64,
+    pub tokens_in: i64,
+    pub tokens_out: i64,
+    /// Sorted by capability.
+    pub capabilities: Vec<(String, u64)>,
+    /// Distinct models, sorted.
+    pub models: Vec<String>,
+}
+
+impl OpenWindow {
+    fn new(size: u8, start: i64, end: i64) -> OpenWindow {
+        OpenWindow { size, start, end, calls: 0, credits: 0, tokens_in: 0, tokens_out: 0, capabilities: Vec::new(), models: Vec::new() }
+    }
+
+    fn add(&mut self, e: &UsageEvent) {
+        self.calls += 1;
+        self.credits = self.credits.saturating_add(e.credits);
+        self.tokens_in = self.tokens_in.saturating_add(e.tokens_in);
+        self.tokens_out = self.tokens_out.saturating_add(e.tokens_out);
+        match self.capabilities.binary_search_by(|(c, _)| c.as_str().cmp(&e.capability)) {
+            Ok(i) => self.capabilities[i].1 += 1,
+            Err(i) => self.capabilities.insert(i, (e.capability.clone(), 1)),
+        }
+        if let Some(model) = &e.model {
+            if let Err(i) = self.models.binary_search_by(|m| m.as_str().cmp(model)) {
+                self.models.insert(i, model.clone());
+            }
+        }
+    }
+
+    pub fn record(self, credential: &str, size_ms: i64) -> WindowRecord {
+        WindowRecord {
+            credential: credential.to_string(),
+            size_ms,
+            start: self.start,
+            end: self.end,
+            calls: self.calls,
+            credits: self.credits,
+            tokens_in: self.tokens_in,
+            tokens_out: self.tokens_out,
+            distinct_models: self.models.len() as u64,
+            capabilities: self.capabilities,
+        }
+    }
+}
+
+/// Adds `event` to each of its windows still open under `watermark`.
+/// Calls `opened(end)` for every window it creates. Returns true when the
+/// event is late (at least one of its windows has closed).
+pub fn add(windows: &mut Vec<OpenWindow>, sizes: &[i64], watermark: Option<i64>, event: &UsageEvent, mut opened: impl FnMut(i64)) -> bool {
+    let mut late = false;
+    for (i, &size) in sizes.iter().enumerate() {
+        let start = event.time.div_euclid(size) * size;
+        let end = start + size;
+        if watermark.is_some_and(|wm| wm >= end) {
+            late = true;
+            continue;
+        }
+        let idx = match windows.iter().position(|w| w.size as usize == i && w.start == start) {
+            Some(idx) => idx,
+            None => {
+                windows.push(OpenWindow::new(i as u8, start, end));
+                opened(end);
+                windows.len() - 1
+            }
+        };
+        windows[idx].add(event);
+    }
+    late
+}
+
+/// Removes and returns the windows ending at `end`, in configuration order.
+pub fn take_ending(windows: &mut Vec<OpenWindow>, end: i64) -> Vec<OpenWindow> {
+    let mut closed = Vec::new();
+    let mut i = 0;
+    while i < windows.len() {
+        if windows[i].end == end {
+            closed.push(windows.swap_remove(i));
+        } else {
+            i += 1;
+        }
+    }
+    closed.sort_by_key(|w| w.size);
+    closed
+}

@@ -1,0 +1,104 @@
+//! `burst` (SPEC §3.1, §7.3, §7.7): sliding sums over W kept as 60 slices of
+//! W/60, per credential and rule object, fired when a sum exceeds its limit,
+//! then silent until t + W.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::finding::Ctx;
+use crate::engine::output::{Output, Rule};
+use crate::figures;
+use crate::model::credits;
+use crate::model::time::format_duration;
+use crate::model::{BurstRule, UsageEvent};
+
+const SLICES: i64 = 60;
+
+/// Sums of one slice: credits (micro), calls, tokens.
+type Sums = [i64; 3];
+
+/// State of one rule object: the non-empty slices within 60 of the newest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BurstState {
+    window_ms: i64,
+    newest: i64,
+    /// First event time at which the rule may fire again (t_fire + W).
+    silent_until: Option<i64>,
+    slices: VecDeque<(i64, Sums)>,
+}
+
+/// Updates every rule object with `event` and fires those whose sum exceeds a limit.
+pub fn evaluate(states: &mut Vec<BurstState>, rules: &[BurstRule], event: &UsageEvent, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
+    for (index, rule) in rules.iter().enumerate() {
+        if states.len() <= index {
+            states.resize_with(index + 1, BurstState::default);
+        }
+        let state = &mut states[index];
+        if state.window_ms != rule.window_ms {
+            // A changed window starts with empty state.
+            *state = BurstState { window_ms: rule.window_ms, newest: i64::MIN, silent_until: None, slices: VecDeque::new() };
+        }
+        let Some(sums) = state.add(event) else { continue };
+        let dims = [(rule.credits, sums[0], "credits"), (rule.calls, sums[1], "calls"), (rule.tokens, sums[2], "tokens")];
+        let exceeded: Vec<&str> = dims.iter().filter(|(l, s, _)| l.is_some_and(|l| *s > l)).map(|d| d.2).collect();
+        if exceeded.is_empty() || state.silent_until.is_some_and(|until| event.time < until) {
+            continue;
+        }
+        state.silent_until = Some(event.time.saturating_add(rule.window_ms));
+        let doubled = dims.iter().any(|(l, s, _)| l.is_some_and(|l| *s > l && (*s as i128) >= 2 * l as i128));
+        let slice = event.time.div_euclid(rule.window_ms / SLICES);
+        let mut f = figures! {
+            "rule_index" => index as u64,
+            "window" => format_duration(rule.window_ms),
+            "slice" => slice,
+            "exceeded" => exceeded.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        };
+        if let Some(limit) = rule.credits {
+            f.insert("sum_credits".into(), credits::format(sums[0]).into());
+            f.insert("limit_credits".into(), credits::format(limit).into());
+        }
+        if let Some(limit) = rule.calls {
+            f.insert("sum_calls".into(), sums[1].into());
+            f.insert("limit_calls".into(), limit.into());
+        }
+        if let Some(limit) = rule.tokens {
+            f.insert("sum_tokens".into(), sums[2].into());
+            f.insert("limit_tokens".into(), limit.into());
+        }
+        let severity = if doubled { 4 } else { 3 };
+        ctx.emit(out, Rule::Burst, vec![index.to_string(), slice.to_string()], event.time, severity, f);
+    }
+}
+
+impl BurstState {
+    /// Adds the event to its slice; returns the sums over the 60 slices ending at
+    /// the newest slice, or None when the event is older than the ring.
+    fn add(&mut self, event: &UsageEvent) -> Option<Sums> {
+        let slice = event.time.div_euclid(self.window_ms / SLICES);
+        if self.newest != i64::MIN && slice <= self.newest - SLICES {
+            return None;
+        }
+        self.newest = self.newest.max(slice);
+        let add = [event.credits, 1, event.tokens()];
+        match self.slices.iter().rposition(|(s, _)| *s <= slice) {
+            Some(i) if self.slices[i].0 == slice => {
+                for (acc, v) in self.slices[i].1.iter_mut().zip(add) {
+                    *acc = acc.saturating_add(v);
+                }
+            }
+            Some(i) => self.slices.insert(i + 1, (slice, add)),
+            None => self.slices.push_front((slice, add)),
+        }
+        while self.slices.front().is_some_and(|(s, _)| *s <= self.newest - SLICES) {
+            self.slices.pop_front();
+        }
+        let mut sums = [0i64; 3];
+        for (_, v) in &self.slices {
+            for (acc, x) in sums.iter_mut().zip(v) {
+                *acc = acc.saturating_add(*x);
+            }
+        }
+        Some(sums)
+    }
+}

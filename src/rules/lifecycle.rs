@@ -1,0 +1,67 @@
+//! `credential.exposed`, `credential.unmanaged`, `credential.revoked`
+//! (SPEC §3.7, §3.8, §3.10, §7.3): who may use the key at all.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::finding::Ctx;
+use crate::engine::output::{Output, Rule};
+use crate::figures;
+use crate::model::time::{day_label, day_of, Day};
+use crate::model::{Entitlement, Status, UsageEvent};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifecycle {
+    pub exposed_fired: bool,
+    /// (day, reason) reported by `credential.revoked` / `credential.unmanaged`
+    /// (reason "unmanaged"), for the newest two days.
+    pub reported: Vec<(Day, String)>,
+}
+
+/// Evaluates the three rules in their emission order.
+pub fn evaluate(state: &mut Lifecycle, version: Option<&Entitlement>, event: &UsageEvent, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
+    if event.exposed && !state.exposed_fired {
+        state.exposed_fired = true;
+        ctx.emit(out, Rule::CredentialExposed, Vec::new(), event.time, 5, figures! { "redacted" => true });
+    }
+    let day = day_of(event.time);
+    let Some(version) = version else {
+        if state.once_per_day(day, "unmanaged") {
+            ctx.emit(out, Rule::CredentialUnmanaged, vec![day_label(day)], event.time, 3, figures! { "day" => day_label(day) });
+        }
+        return;
+    };
+    let reason = match version.status {
+        Status::Revoked => Some("revoked"),
+        Status::Suspended => Some("suspended"),
+        Status::Active if version.valid_from.is_some_and(|v| event.time < v) => Some("not_yet_valid"),
+        Status::Active if version.valid_until.is_some_and(|v| event.time >= v) => Some("expired"),
+        Status::Active => None,
+    };
+    if let Some(reason) = reason {
+        if state.once_per_day(day, reason) {
+            let severity = if reason == "revoked" { 5 } else { 4 };
+            let status = match version.status {
+                Status::Active => "active",
+                Status::Suspended => "suspended",
+                Status::Revoked => "revoked",
+            };
+            let f = figures! { "reason" => reason, "status" => status };
+            ctx.emit(out, Rule::CredentialRevoked, vec![reason.to_string(), day_label(day)], event.time, severity, f);
+        }
+    }
+}
+
+impl Lifecycle {
+    /// True the first time `reason` is seen on `day` (as far as memory reaches).
+    fn once_per_day(&mut self, day: Day, reason: &str) -> bool {
+        if self.reported.iter().any(|(d, r)| *d == day && r == reason) {
+            return false;
+        }
+        let newest = self.reported.iter().map(|(d, _)| *d).max().unwrap_or(day).max(day);
+        super::keep_recent_days(&mut self.reported, newest);
+        if day >= newest - 1 {
+            self.reported.push((day, reason.to_string()));
+        }
+        true
+    }
+}
