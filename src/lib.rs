@@ -9,6 +9,7 @@ pub mod config;
 pub mod decode;
 pub mod emit;
 pub mod engine;
+pub mod gen;
 pub mod model;
 pub mod pipeline;
 pub mod rules;

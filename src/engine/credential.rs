@@ -1,7 +1,6 @@
 //! Everything the engine remembers about one credential on one partition.
 
-use std::collections::HashMap;
-
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_128;
 
@@ -29,6 +28,12 @@ pub struct CredState {
     pub recent: Vec<(i64, i64)>,
     #[serde(skip)]
     pub recent_batch: u64,
+    /// The credential id (shared with the partition's indexes).
+    #[serde(skip)]
+    pub name: std::sync::Arc<str>,
+    /// Instant of this credential's entry in the idle-timer index, if any.
+    #[serde(skip)]
+    pub idle_armed: Option<i64>,
 }
 
 /// Event ids remembered for duplicate detection (SPEC §4.6, §7.5), as 128-bit
@@ -36,7 +41,7 @@ pub struct CredState {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dedupe {
     #[serde(with = "pairs")]
-    ids: HashMap<u128, i64>,
+    ids: FxHashMap<u128, i64>,
     #[serde(skip)]
     prune_at: usize,
 }
@@ -70,17 +75,16 @@ impl Dedupe {
 }
 
 mod pairs {
-    use std::collections::HashMap;
-
+    use rustc_hash::FxHashMap;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<S: Serializer>(map: &HashMap<u128, i64>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(map: &FxHashMap<u128, i64>, s: S) -> Result<S::Ok, S::Error> {
         let mut v: Vec<(String, i64)> = map.iter().map(|(k, t)| (format!("{k:032x}"), *t)).collect();
         v.sort();
         v.serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<HashMap<u128, i64>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<FxHashMap<u128, i64>, D::Error> {
         let v: Vec<(String, i64)> = Vec::deserialize(d)?;
         v.into_iter()
             .map(|(k, t)| u128::from_str_radix(&k, 16).map(|k| (k, t)).map_err(serde::de::Error::custom))

@@ -2,14 +2,15 @@
 //! every version of every credential, ordered by `updated_at`, answering
 //! "which version was in force at time t".
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use crate::model::{CreditPlan, Entitlement, EntitlementRecord};
 
 #[derive(Debug, Default, Clone)]
 pub struct EntitlementStore {
-    versions: HashMap<String, Vec<Arc<Entitlement>>>,
+    versions: FxHashMap<String, Vec<Arc<Entitlement>>>,
 }
 
 impl EntitlementStore {

@@ -1,9 +1,10 @@
 //! One input partition: its credentials, watermark and timer indexes, and
 //! the per-record procedure of SPEC §7.2 (steps 2–4).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::credential::CredState;
@@ -40,10 +41,11 @@ pub struct Shared<'a> {
 pub struct PartitionState {
     pub id: i32,
     pub meta: PartitionMeta,
-    pub creds: HashMap<Arc<str>, CredState>,
-    /// (window end, credential) of every open window.
-    window_index: BTreeSet<(i64, Arc<str>)>,
-    /// (due, credential) of every pending idle timer.
+    pub creds: FxHashMap<Arc<str>, CredState>,
+    /// Window end -> credentials with an open window ending then (unsorted, may repeat).
+    window_index: BTreeMap<i64, Vec<Arc<str>>>,
+    /// (armed instant, credential): one entry per credential with an idle timer,
+    /// at or before its due instant; re-armed lazily when it pops early.
     idle_index: BTreeSet<(i64, Arc<str>)>,
     /// Credentials changed since the last changelog snapshot (live mode only).
     pub dirty: Option<BTreeSet<Arc<str>>>,
@@ -55,14 +57,10 @@ impl PartitionState {
         PartitionState { id, meta: PartitionMeta { offset: -1, ..Default::default() }, dirty: track_dirty.then(BTreeSet::new), ..Default::default() }
     }
 
-    fn key(&mut self, credential: &str) -> Arc<str> {
-        match self.creds.get_key_value(credential) {
-            Some((k, _)) => k.clone(),
-            None => {
-                let k: Arc<str> = Arc::from(credential);
-                self.creds.insert(k.clone(), CredState { offset: -1, ..Default::default() });
-                k
-            }
+    fn ensure(&mut self, credential: &str) {
+        if !self.creds.contains_key(credential) {
+            let k: Arc<str> = Arc::from(credential);
+            self.creds.insert(k.clone(), CredState { offset: -1, name: k, ..Default::default() });
         }
     }
 
@@ -76,10 +74,17 @@ impl PartitionState {
     pub fn process(&mut self, sh: &Shared<'_>, offset: i64, event: UsageEvent, stats: &mut Stats, out: &mut Vec<Output>) {
         let cfg = sh.config;
         let wm_before = self.meta.watermark;
-        let key = self.key(&event.credential);
         let tracking = self.dirty.is_some();
         let batch = self.batch;
-        let Some(cred) = self.creds.get_mut(&key) else { return };
+        let cred = match self.creds.get_mut(event.credential.as_str()) {
+            Some(c) => c,
+            None => {
+                self.ensure(&event.credential);
+                let Some(c) = self.creds.get_mut(event.credential.as_str()) else { return };
+                c
+            }
+        };
+        let key = cred.name.clone();
         if cred.offset >= offset {
             // Restored state already includes this record; it moved the watermark
             // only if it was accepted (it is then in `recent`).
@@ -131,21 +136,23 @@ impl PartitionState {
         }
         let window_index = &mut self.window_index;
         let late = windows::add(&mut cred.windows, &cfg.windows_ms, wm_before, &event, |end| {
-            window_index.insert((end, key.clone()));
+            window_index.entry(end).or_default().push(key.clone());
         });
         if late {
             stats.late_events += 1;
         }
-        let store = sh.store;
-        let old_timer = cred.activity.idle_due;
-        let timer = dormancy::record(&mut cred.activity, event.time, |t| {
-            store.in_force(&event.credential, t).and_then(|v| v.dormancy_ms).unwrap_or(cfg.dormancy_ms)
-        });
-        if let Some((due, _, _)) = timer {
-            if let Some((old_due, _, _)) = old_timer {
-                self.idle_index.remove(&(old_due, key.clone()));
+        if let Some((due, _, _)) = dormancy::record(&mut cred.activity, event.time, dormancy_ms) {
+            // Lazy re-arming: an entry armed earlier than `due` re-arms when it pops.
+            match cred.idle_armed {
+                Some(armed) if armed <= due => {}
+                armed => {
+                    if let Some(armed) = armed {
+                        self.idle_index.remove(&(armed, key.clone()));
+                    }
+                    self.idle_index.insert((due, key.clone()));
+                    cred.idle_armed = Some(due);
+                }
             }
-            self.idle_index.insert((due, key.clone()));
         }
         // Step 4: a ledger created by a late event catches up with the partition month.
         if let (Some(pm), Some(cred)) = (self.meta.month, self.creds.get_mut(&key)) {
@@ -173,7 +180,7 @@ impl PartitionState {
             self.meta.month = Some(month_of(wm));
         }
         loop {
-            let next_window = self.window_index.first().map(|(t, _)| *t);
+            let next_window = self.window_index.first_key_value().map(|(t, _)| *t);
             let next_month = self.meta.month.map(|m| month_start(m + 1));
             let next_idle = self.idle_index.first().map(|(t, _)| *t);
             let Some(next) = [next_window, next_month, next_idle].into_iter().flatten().min() else { break };
@@ -195,11 +202,10 @@ impl PartitionState {
 
     fn close_windows(&mut self, sh: &Shared<'_>, end: i64, out: &mut Vec<Output>) {
         let smallest = smallest_window(&sh.config.windows_ms);
-        while let Some((t, key)) = self.window_index.first().cloned() {
-            if t != end {
-                break;
-            }
-            self.window_index.pop_first();
+        let mut keys = self.window_index.remove(&end).unwrap_or_default();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
             let Some(cred) = self.creds.get_mut(&key) else { continue };
             let closed = windows::take_ending(&mut cred.windows, end);
             let balance = closed.iter().any(|w| w.size as usize == smallest);
@@ -237,6 +243,16 @@ impl PartitionState {
             }
             self.idle_index.pop_first();
             let Some(cred) = self.creds.get_mut(&key) else { continue };
+            cred.idle_armed = None;
+            match cred.activity.idle_due {
+                Some((actual, _, _)) if actual > due => {
+                    self.idle_index.insert((actual, key.clone()));
+                    cred.idle_armed = Some(actual);
+                    continue;
+                }
+                Some(_) => {}
+                None => continue,
+            }
             let version = sh.store.in_force(&key, due);
             let ctx = Ctx { credential: &key, owner: version.map(|v| v.owner.as_str()), topic: &sh.config.usage_topic, partition: self.id, trigger: None };
             dormancy::idle(&mut cred.activity, &ctx, out);
@@ -268,19 +284,21 @@ impl PartitionState {
     pub fn reindex(&mut self) {
         self.window_index.clear();
         self.idle_index.clear();
-        for (key, cred) in &self.creds {
+        for (key, cred) in self.creds.iter_mut() {
             for w in &cred.windows {
-                self.window_index.insert((w.end, key.clone()));
+                self.window_index.entry(w.end).or_default().push(key.clone());
             }
-            if let Some((due, _, _)) = cred.activity.idle_due {
+            cred.idle_armed = cred.activity.idle_due.map(|(due, _, _)| due);
+            if let Some(due) = cred.idle_armed {
                 self.idle_index.insert((due, key.clone()));
             }
         }
     }
 
     /// Inserts a restored credential state.
-    pub fn restore_credential(&mut self, credential: &str, state: CredState) {
-        let key = self.key(credential);
+    pub fn restore_credential(&mut self, credential: &str, mut state: CredState) {
+        let key: Arc<str> = Arc::from(credential);
+        state.name = key.clone();
         self.creds.insert(key, state);
     }
 }

@@ -42,8 +42,9 @@ pub fn reactivated(activity: &mut Activity, valid_from: Option<i64>, dormancy: i
 }
 
 /// Records the event as activity. Returns the new idle timer `(due, last, dormancy)`
-/// when the last activity moved (the caller re-indexes it).
-pub fn record(activity: &mut Activity, event_time: i64, dormancy_at: impl FnOnce(i64) -> i64) -> Option<(i64, i64, i64)> {
+/// when the last activity moved (the caller re-indexes it). `dormancy` is that of
+/// the version in force at the event, which becomes the last activity.
+pub fn record(activity: &mut Activity, event_time: i64, dormancy: i64) -> Option<(i64, i64, i64)> {
     if activity.first_seen.is_none() {
         activity.first_seen = Some(event_time);
     }
@@ -51,7 +52,6 @@ pub fn record(activity: &mut Activity, event_time: i64, dormancy_at: impl FnOnce
         return None;
     }
     activity.last_activity = Some(event_time);
-    let dormancy = dormancy_at(event_time);
     let timer = (event_time.saturating_add(dormancy), event_time, dormancy);
     activity.idle_due = Some(timer);
     Some(timer)
