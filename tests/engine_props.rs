@@ -61,9 +61,9 @@ fn materialize(evs: &[Ev]) -> Vec<(i32, UsageEvent)> {
         out.push((
             (e.cred % 2) as i32,
             UsageEvent {
-                id,
+                id: id.into(),
                 time: t - e.back,
-                credential: cred,
+                credential: cred.into(),
                 capability: ["chat", "embeddings", "image"][e.cap].into(),
                 model: Some(["m1", "m2", "m3"][e.cap].into()),
                 credits: e.credits,

@@ -13,6 +13,7 @@ use super::cloudevents::{self, Mode};
 use super::secrets::{is_raw_secret, redacted_id};
 use super::{json_error_reason, read_count, read_credits, read_string, read_time, too_deep, Json, KeyName, MAX_DEPTH};
 use crate::engine::output::{RejectKind, Rejection};
+use crate::model::usage::Text;
 use crate::model::UsageEvent;
 
 /// The kept members of one JSON object, by [`KeyName`]; `None` when absent or
@@ -164,8 +165,8 @@ fn invalid(name: &str, cloud: bool) -> impl Fn(String) -> Rejection + '_ {
     move |problem| reject(RejectKind::InvalidField, format!("{} {problem}", label(name, cloud)))
 }
 
-fn optional_string(v: Option<Json<'_>>, name: &str, max: usize) -> Result<Option<String>, Rejection> {
-    v.map(|v| read_string(v, 0, max, true).map(Cow::into_owned)).transpose().map_err(invalid(name, false))
+fn optional_string(v: Option<Json<'_>>, name: &str, max: usize) -> Result<Option<Text>, Rejection> {
+    v.map(|v| read_string(v, 0, max, true).map(Text::from)).transpose().map_err(invalid(name, false))
 }
 
 /// Checks the fields in SPEC §1.1 table order and builds the event.
@@ -183,12 +184,12 @@ fn check(f: UsageFields<'_>) -> Result<UsageEvent, Rejection> {
     let source = optional_string(f.source, "source", usize::MAX)?;
     let src_ip = optional_string(f.src_ip, "src_ip", usize::MAX)?;
     let exposed = is_raw_secret(&credential);
-    let credential = if exposed { redacted_id(&credential) } else { credential.into_owned() };
+    let credential = if exposed { Text::from(redacted_id(&credential)) } else { Text::from(credential) };
     Ok(UsageEvent {
-        id: id.into_owned(),
+        id: Text::from(id),
         time,
         credential,
-        capability: capability.into_owned(),
+        capability: Text::from(capability),
         model,
         credits,
         tokens_in,

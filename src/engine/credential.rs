@@ -37,13 +37,82 @@ pub struct CredState {
 }
 
 /// Event ids remembered for duplicate detection (SPEC §4.6, §7.5), as 128-bit
-/// xxh3 hashes of the id with the time of their first occurrence.
+/// xxh3 hashes of the id with the time of their first occurrence. A few ids
+/// live in a vector scanned linearly; past `SMALL` they move to a hash map.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dedupe {
     #[serde(with = "pairs")]
-    ids: FxHashMap<u128, i64>,
+    ids: Ids,
     #[serde(skip)]
     prune_at: usize,
+}
+
+const SMALL: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ids {
+    Small(Vec<(u128, i64)>),
+    Large(FxHashMap<u128, i64>),
+}
+
+impl Default for Ids {
+    fn default() -> Self {
+        Ids::Small(Vec::new())
+    }
+}
+
+impl Ids {
+    fn get(&self, h: u128) -> Option<i64> {
+        match self {
+            Ids::Small(v) => v.iter().find(|(k, _)| *k == h).map(|(_, t)| *t),
+            Ids::Large(m) => m.get(&h).copied(),
+        }
+    }
+
+    fn insert(&mut self, h: u128, t: i64) {
+        match self {
+            Ids::Small(v) => match v.iter().position(|(k, _)| *k == h) {
+                Some(i) => v[i].1 = t,
+                None if v.len() < SMALL => v.push((h, t)),
+                None => {
+                    let mut m: FxHashMap<u128, i64> = v.drain(..).collect();
+                    m.insert(h, t);
+                    *self = Ids::Large(m);
+                }
+            },
+            Ids::Large(m) => {
+                m.insert(h, t);
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Ids::Small(v) => v.len(),
+            Ids::Large(m) => m.len(),
+        }
+    }
+
+    fn retain(&mut self, keep: impl Fn(i64) -> bool) {
+        match self {
+            Ids::Small(v) => v.retain(|(_, t)| keep(*t)),
+            Ids::Large(m) => {
+                m.retain(|_, t| keep(*t));
+                if m.len() <= SMALL / 2 {
+                    *self = Ids::Small(m.drain().collect());
+                } else if m.capacity() > 4 * m.len() {
+                    m.shrink_to_fit();
+                }
+            }
+        }
+    }
+
+    fn pairs(&self) -> Vec<(u128, i64)> {
+        match self {
+            Ids::Small(v) => v.clone(),
+            Ids::Large(m) => m.iter().map(|(k, t)| (*k, *t)).collect(),
+        }
+    }
 }
 
 impl Dedupe {
@@ -52,14 +121,13 @@ impl Dedupe {
     pub fn is_duplicate(&mut self, id: &str, time: i64, watermark: Option<i64>, window: i64) -> bool {
         let remembered = |t0: i64| watermark.is_none_or(|wm| wm < t0.saturating_add(window));
         let h = xxh3_128(id.as_bytes());
-        if let Some(&t0) = self.ids.get(&h) {
-            if remembered(t0) {
-                return true;
-            }
+        if self.ids.get(h).is_some_and(remembered) {
+            return true;
         }
         self.ids.insert(h, time);
-        if self.ids.len() > self.prune_at.max(16) {
-            self.ids.retain(|_, t0| remembered(*t0));
+        if self.ids.len() > self.prune_at.max(3) {
+            // Amortised O(1): prune when the set doubled since the last prune.
+            self.ids.retain(remembered);
             self.prune_at = self.ids.len() * 2;
         }
         false
@@ -70,25 +138,28 @@ impl Dedupe {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.ids.len() == 0
     }
 }
 
 mod pairs {
-    use rustc_hash::FxHashMap;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<S: Serializer>(map: &FxHashMap<u128, i64>, s: S) -> Result<S::Ok, S::Error> {
-        let mut v: Vec<(String, i64)> = map.iter().map(|(k, t)| (format!("{k:032x}"), *t)).collect();
+    use super::Ids;
+
+    pub fn serialize<S: Serializer>(ids: &Ids, s: S) -> Result<S::Ok, S::Error> {
+        let mut v: Vec<(String, i64)> = ids.pairs().into_iter().map(|(k, t)| (format!("{k:032x}"), t)).collect();
         v.sort();
         v.serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<FxHashMap<u128, i64>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Ids, D::Error> {
         let v: Vec<(String, i64)> = Vec::deserialize(d)?;
-        v.into_iter()
-            .map(|(k, t)| u128::from_str_radix(&k, 16).map(|k| (k, t)).map_err(serde::de::Error::custom))
-            .collect()
+        let mut ids = Ids::default();
+        for (k, t) in v {
+            ids.insert(u128::from_str_radix(&k, 16).map_err(serde::de::Error::custom)?, t);
+        }
+        Ok(ids)
     }
 }
 
@@ -113,5 +184,12 @@ mod tests {
         let bytes = serde_json::to_vec(&c).unwrap();
         let back: CredState = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(back.dedupe.ids, c.dedupe.ids);
+        let mut many = Dedupe::default();
+        for i in 0..40 {
+            assert!(!many.is_duplicate(&format!("id{i}"), i, None, 10));
+        }
+        assert!(many.is_duplicate("id3", 99, None, 10));
+        let back: Dedupe = serde_json::from_slice(&serde_json::to_vec(&many).unwrap()).unwrap();
+        assert_eq!(back.len(), 40);
     }
 }

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::model::time::Month;
+use crate::model::usage::Text;
 use crate::model::UsageEvent;
 
 /// The governance rules (SPEC §3), in the order findings of one event are emitted.
@@ -136,7 +137,7 @@ pub struct WindowRecord {
     pub tokens_in: i64,
     pub tokens_out: i64,
     /// Calls per capability, sorted by capability.
-    pub capabilities: Vec<(String, u64)>,
+    pub capabilities: Vec<(Text, u64)>,
     pub distinct_models: u64,
 }
 

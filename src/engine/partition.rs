@@ -41,7 +41,8 @@ pub struct Shared<'a> {
 pub struct PartitionState {
     pub id: i32,
     pub meta: PartitionMeta,
-    pub creds: FxHashMap<Arc<str>, CredState>,
+    /// Boxed: the map's slots stay small, and spare slots cost no state.
+    pub creds: FxHashMap<Arc<str>, Box<CredState>>,
     /// Window end -> credentials with an open window ending then (unsorted, may repeat).
     window_index: BTreeMap<i64, Vec<Arc<str>>>,
     /// (armed instant, credential): one entry per credential with an idle timer,
@@ -60,7 +61,7 @@ impl PartitionState {
     fn ensure(&mut self, credential: &str) {
         if !self.creds.contains_key(credential) {
             let k: Arc<str> = Arc::from(credential);
-            self.creds.insert(k.clone(), CredState { offset: -1, name: k, ..Default::default() });
+            self.creds.insert(k.clone(), Box::new(CredState { offset: -1, name: k, ..Default::default() }));
         }
     }
 
@@ -299,7 +300,7 @@ impl PartitionState {
     pub fn restore_credential(&mut self, credential: &str, mut state: CredState) {
         let key: Arc<str> = Arc::from(credential);
         state.name = key.clone();
-        self.creds.insert(key, state);
+        self.creds.insert(key, Box::new(state));
     }
 }
 

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::output::WindowRecord;
+use crate::model::usage::Text;
 use crate::model::UsageEvent;
 
 /// An open (not yet emitted) window of one credential.
@@ -18,9 +19,9 @@ pub struct OpenWindow {
     pub tokens_in: i64,
     pub tokens_out: i64,
     /// Sorted by capability.
-    pub capabilities: Vec<(String, u64)>,
+    pub capabilities: Vec<(Text, u64)>,
     /// Distinct models, sorted.
-    pub models: Vec<String>,
+    pub models: Vec<Text>,
 }
 
 impl OpenWindow {

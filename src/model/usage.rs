@@ -2,25 +2,28 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Short text kept inline (up to 24 bytes) without a heap allocation.
+pub type Text = compact_str::CompactString;
+
 /// A decoded, validated usage event. `credential` is already redacted when the
 /// raw value was a secret (`exposed` is then true); nothing downstream ever
 /// sees the raw secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageEvent {
-    pub id: String,
+    pub id: Text,
     /// Event time, epoch milliseconds (truncated).
     pub time: i64,
-    pub credential: String,
-    pub capability: String,
+    pub credential: Text,
+    pub capability: Text,
     /// Absent when missing, null or empty.
-    pub model: Option<String>,
+    pub model: Option<Text>,
     /// Micro-credits.
     pub credits: i64,
     pub tokens_in: i64,
     pub tokens_out: i64,
-    pub principal: Option<String>,
-    pub source: Option<String>,
-    pub src_ip: Option<String>,
+    pub principal: Option<Text>,
+    pub source: Option<Text>,
+    pub src_ip: Option<Text>,
     /// The `credential` field held a raw secret and was replaced by its redacted id.
     pub exposed: bool,
 }

@@ -7,6 +7,7 @@ use crate::engine::finding::Ctx;
 use crate::engine::output::{Output, Rule};
 use crate::figures;
 use crate::model::time::{day_label, day_of, Day};
+use crate::model::usage::Text;
 use crate::model::{Entitlement, Status, UsageEvent};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,7 +15,7 @@ pub struct Lifecycle {
     pub exposed_fired: bool,
     /// (day, reason) reported by `credential.revoked` / `credential.unmanaged`
     /// (reason "unmanaged"), for the newest two days.
-    pub reported: Vec<(Day, String)>,
+    pub reported: Vec<(Day, Text)>,
 }
 
 /// Evaluates the three rules in their emission order.
@@ -60,7 +61,7 @@ impl Lifecycle {
         let newest = self.reported.iter().map(|(d, _)| *d).max().unwrap_or(day).max(day);
         super::keep_recent_days(&mut self.reported, newest);
         if day >= newest - 1 {
-            self.reported.push((day, reason.to_string()));
+            self.reported.push((day, Text::from(reason)));
         }
         true
     }

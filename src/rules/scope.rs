@@ -7,6 +7,7 @@ use crate::engine::output::{Output, Rule};
 use crate::figures;
 use crate::model::entitlement::allowed;
 use crate::model::time::{day_label, day_of, Day};
+use crate::model::usage::Text;
 use crate::model::{Scope, UsageEvent};
 
 /// Values remembered per dimension, and violation pairs per day.
@@ -14,10 +15,10 @@ pub const REMEMBERED: usize = 64;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScopeMemory {
-    capabilities: Vec<String>,
-    models: Vec<String>,
+    capabilities: Vec<Text>,
+    models: Vec<Text>,
     /// (day, capability, model) already reported, for the newest two days.
-    violations: Vec<(Day, (String, String))>,
+    violations: Vec<(Day, (Text, Text))>,
 }
 
 /// Fires `scope.violation` for an out-of-scope event; otherwise learns the
@@ -59,20 +60,20 @@ fn violation(memory: &mut ScopeMemory, event: &UsageEvent, violated: Vec<&str>, 
     }
     let label = day_label(day);
     let f = figures! {
-        "capability" => event.capability.clone(),
-        "model" => model.clone(),
+        "capability" => event.capability.as_str(),
+        "model" => model.as_str(),
         "day" => label.clone(),
         "violated" => violated.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
     };
-    ctx.emit(out, Rule::ScopeViolation, vec![event.capability.clone(), model, label], event.time, 4, f);
+    ctx.emit(out, Rule::ScopeViolation, vec![event.capability.to_string(), model.to_string(), label], event.time, 4, f);
 }
 
-fn drift(seen: &mut Vec<String>, dimension: &str, value: &str, learning: bool, time: i64, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
+fn drift(seen: &mut Vec<Text>, dimension: &str, value: &str, learning: bool, time: i64, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
     if seen.iter().any(|v| v == value) {
         return;
     }
     if seen.len() < REMEMBERED {
-        seen.push(value.to_string());
+        seen.push(Text::from(value));
     }
     if !learning {
         let f = figures! { "dimension" => dimension, "value" => value };
