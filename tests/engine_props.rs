@@ -232,4 +232,46 @@ proptest! {
             prop_assert_eq!(state_of(&engine, p), state_of(&reference, p));
         }
     }
+
+    #[test]
+    fn outputs_are_identical_however_the_input_is_chunked_with_restarts_between_chunks(
+        evs in events(),
+        cuts in prop::collection::vec(0usize..120, 0..6),
+    ) {
+        let evs = materialize(&evs);
+        let (_, expected) = uninterrupted(&evs);
+        let expected: Vec<Output> = expected.into_iter().map(|(_, o)| o).collect();
+        let mut bounds: Vec<usize> = cuts.into_iter().map(|c| c % evs.len()).collect();
+        bounds.push(evs.len());
+        bounds.sort();
+        bounds.dedup();
+        // Each chunk runs in a new engine restored from the previous chunk's changelog.
+        let mut changelog: Vec<(i32, Vec<u8>, Vec<u8>)> = Vec::new();
+        let mut got = Vec::new();
+        let mut out = Vec::new();
+        let mut start = 0usize;
+        let mut offsets = [0i64; 2];
+        for end in bounds {
+            let mut engine = new_engine(true);
+            for (p, k, v) in &changelog {
+                engine.restore(*p, k, v).expect("restore");
+            }
+            for (p, e) in &evs[start..end] {
+                engine.process(*p, offsets[*p as usize], e.clone(), &mut out);
+                offsets[*p as usize] += 1;
+                got.append(&mut out);
+            }
+            for p in [0, 1] {
+                for cred in engine.take_dirty(p) {
+                    let v = engine.snapshot_credential(p, &cred).expect("state");
+                    changelog.push((p, cred.into_bytes(), v));
+                }
+                if let Some(meta) = engine.snapshot_partition(p) {
+                    changelog.push((p, PARTITION_META_KEY.to_vec(), meta));
+                }
+            }
+            start = end;
+        }
+        prop_assert_eq!(got, expected);
+    }
 }

@@ -73,7 +73,10 @@ impl Ids {
         match self {
             Ids::Small(v) => match v.iter().position(|(k, _)| *k == h) {
                 Some(i) => v[i].1 = t,
-                None if v.len() < SMALL => v.push((h, t)),
+                None if v.len() < SMALL => {
+                    crate::engine::reserve_lean(v);
+                    v.push((h, t));
+                }
                 None => {
                     let mut m: FxHashMap<u128, i64> = v.drain(..).collect();
                     m.insert(h, t);

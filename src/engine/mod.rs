@@ -186,3 +186,11 @@ fn count_findings(stats: &mut Stats, outputs: &[Output]) {
         }
     }
 }
+
+/// Grows `v` by half its length (at least one slot) instead of doubling:
+/// per-credential vectors are many and short, so slack is most of their cost.
+pub(crate) fn reserve_lean<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 2).max(1));
+    }
+}

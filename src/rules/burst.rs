@@ -2,8 +2,6 @@
 //! W/60, per credential and rule object, fired when a sum exceeds its limit,
 //! then silent until t + W.
 
-use std::collections::VecDeque;
-
 use serde::{Deserialize, Serialize};
 
 use crate::engine::finding::Ctx;
@@ -25,7 +23,7 @@ pub struct BurstState {
     newest: i64,
     /// First event time at which the rule may fire again (t_fire + W).
     silent_until: Option<i64>,
-    slices: VecDeque<(i64, Sums)>,
+    slices: Vec<(i64, Sums)>,
 }
 
 /// Updates every rule object with `event` and fires those whose sum exceeds a limit.
@@ -37,7 +35,7 @@ pub fn evaluate(states: &mut Vec<BurstState>, rules: &[BurstRule], event: &Usage
         let state = &mut states[index];
         if state.window_ms != rule.window_ms {
             // A changed window starts with empty state.
-            *state = BurstState { window_ms: rule.window_ms, newest: i64::MIN, silent_until: None, slices: VecDeque::new() };
+            *state = BurstState { window_ms: rule.window_ms, newest: i64::MIN, silent_until: None, slices: Vec::new() };
         }
         let Some(sums) = state.add(event) else { continue };
         let dims = [(rule.credits, sums[0], "credits"), (rule.calls, sums[1], "calls"), (rule.tokens, sums[2], "tokens")];
@@ -81,6 +79,7 @@ impl BurstState {
         }
         self.newest = self.newest.max(slice);
         let add = [event.credits, 1, event.tokens()];
+        crate::engine::reserve_lean(&mut self.slices);
         match self.slices.iter().rposition(|(s, _)| *s <= slice) {
             Some(i) if self.slices[i].0 == slice => {
                 for (acc, v) in self.slices[i].1.iter_mut().zip(add) {
@@ -88,11 +87,10 @@ impl BurstState {
                 }
             }
             Some(i) => self.slices.insert(i + 1, (slice, add)),
-            None => self.slices.push_front((slice, add)),
+            None => self.slices.insert(0, (slice, add)),
         }
-        while self.slices.front().is_some_and(|(s, _)| *s <= self.newest - SLICES) {
-            self.slices.pop_front();
-        }
+        let expired = self.slices.iter().take_while(|(s, _)| *s <= self.newest - SLICES).count();
+        self.slices.drain(..expired);
         let mut sums = [0i64; 3];
         for (_, v) in &self.slices {
             for (acc, x) in sums.iter_mut().zip(v) {

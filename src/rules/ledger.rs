@@ -118,6 +118,7 @@ impl Ledger {
         self.overage -= pay;
         self.burned_total += pay;
         self.granted_total += plan.monthly;
+        crate::engine::reserve_lean(&mut self.grants);
         self.grants.push(Grant { month, amount: plan.monthly, remaining: plan.monthly - pay });
         self.month = month;
         self.bank_months = plan.bank_months;

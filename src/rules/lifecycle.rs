@@ -61,6 +61,7 @@ impl Lifecycle {
         let newest = self.reported.iter().map(|(d, _)| *d).max().unwrap_or(day).max(day);
         super::keep_recent_days(&mut self.reported, newest);
         if day >= newest - 1 {
+            crate::engine::reserve_lean(&mut self.reported);
             self.reported.push((day, Text::from(reason)));
         }
         true

@@ -56,6 +56,7 @@ fn violation(memory: &mut ScopeMemory, event: &UsageEvent, violated: Vec<&str>, 
     let newest = memory.violations.iter().map(|(d, _)| *d).max().unwrap_or(day).max(day);
     super::keep_recent_days(&mut memory.violations, newest);
     if day >= newest - 1 && memory.violations.iter().filter(|(d, _)| *d == day).count() < REMEMBERED {
+        crate::engine::reserve_lean(&mut memory.violations);
         memory.violations.push((day, pair));
     }
     let label = day_label(day);
@@ -73,6 +74,7 @@ fn drift(seen: &mut Vec<Text>, dimension: &str, value: &str, learning: bool, tim
         return;
     }
     if seen.len() < REMEMBERED {
+        crate::engine::reserve_lean(seen);
         seen.push(Text::from(value));
     }
     if !learning {
