@@ -156,9 +156,9 @@ impl PartitionState {
             }
         }
         // Step 4: a ledger created by a late event catches up with the partition month.
-        if let (Some(pm), Some(cred)) = (self.meta.month, self.creds.get_mut(&key)) {
-            if let Some(ledger) = cred.ledger.as_mut() {
-                let version = sh.store.in_force(&key, event.time);
+        if let (Some(pm), Some(ledger)) = (self.meta.month, cred.ledger.as_mut()) {
+            if ledger.month < pm {
+                let version = sh.store.in_force(&key, month_start(pm));
                 let ctx = Ctx { credential: &key, owner: version.map(|v| v.owner.as_str()), topic: &cfg.usage_topic, partition: self.id, trigger: None };
                 roll_to(ledger, pm, sh, &ctx, out);
             }

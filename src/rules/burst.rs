@@ -24,6 +24,8 @@ pub struct BurstState {
     /// First event time at which the rule may fire again (t_fire + W).
     silent_until: Option<i64>,
     slices: Vec<(i64, Sums)>,
+    /// Running totals of `slices` (i128: exact whatever the slices hold).
+    sums: [i128; 3],
 }
 
 /// Updates every rule object with `event` and fires those whose sum exceeds a limit.
@@ -35,16 +37,16 @@ pub fn evaluate(states: &mut Vec<BurstState>, rules: &[BurstRule], event: &Usage
         let state = &mut states[index];
         if state.window_ms != rule.window_ms {
             // A changed window starts with empty state.
-            *state = BurstState { window_ms: rule.window_ms, newest: i64::MIN, silent_until: None, slices: Vec::new() };
+            *state = BurstState { window_ms: rule.window_ms, newest: i64::MIN, silent_until: None, slices: Vec::new(), sums: [0; 3] };
         }
         let Some(sums) = state.add(event) else { continue };
         let dims = [(rule.credits, sums[0], "credits"), (rule.calls, sums[1], "calls"), (rule.tokens, sums[2], "tokens")];
-        let exceeded: Vec<&str> = dims.iter().filter(|(l, s, _)| l.is_some_and(|l| *s > l)).map(|d| d.2).collect();
+        let exceeded: Vec<&str> = dims.iter().filter(|(l, s, _)| l.is_some_and(|l| *s > l as i128)).map(|d| d.2).collect();
         if exceeded.is_empty() || state.silent_until.is_some_and(|until| event.time < until) {
             continue;
         }
         state.silent_until = Some(event.time.saturating_add(rule.window_ms));
-        let doubled = dims.iter().any(|(l, s, _)| l.is_some_and(|l| *s > l && (*s as i128) >= 2 * l as i128));
+        let doubled = dims.iter().any(|(l, s, _)| l.is_some_and(|l| *s > l as i128 && *s >= 2 * l as i128));
         let slice = event.time.div_euclid(rule.window_ms / SLICES);
         let mut f = figures! {
             "rule_index" => index as u64,
@@ -53,15 +55,15 @@ pub fn evaluate(states: &mut Vec<BurstState>, rules: &[BurstRule], event: &Usage
             "exceeded" => exceeded.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
         };
         if let Some(limit) = rule.credits {
-            f.insert("sum_credits".into(), credits::format(sums[0]).into());
+            f.insert("sum_credits".into(), credits::format(clamp(sums[0])).into());
             f.insert("limit_credits".into(), credits::format(limit).into());
         }
         if let Some(limit) = rule.calls {
-            f.insert("sum_calls".into(), sums[1].into());
+            f.insert("sum_calls".into(), clamp(sums[1]).into());
             f.insert("limit_calls".into(), limit.into());
         }
         if let Some(limit) = rule.tokens {
-            f.insert("sum_tokens".into(), sums[2].into());
+            f.insert("sum_tokens".into(), clamp(sums[2]).into());
             f.insert("limit_tokens".into(), limit.into());
         }
         let severity = if doubled { 4 } else { 3 };
@@ -69,16 +71,24 @@ pub fn evaluate(states: &mut Vec<BurstState>, rules: &[BurstRule], event: &Usage
     }
 }
 
+/// A sum as i64 for reporting (saturating: a sum past i64 is beyond every limit anyway).
+fn clamp(v: i128) -> i64 {
+    v.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+}
+
 impl BurstState {
     /// Adds the event to its slice; returns the sums over the 60 slices ending at
     /// the newest slice, or None when the event is older than the ring.
-    fn add(&mut self, event: &UsageEvent) -> Option<Sums> {
+    fn add(&mut self, event: &UsageEvent) -> Option<[i128; 3]> {
         let slice = event.time.div_euclid(self.window_ms / SLICES);
         if self.newest != i64::MIN && slice <= self.newest - SLICES {
             return None;
         }
         self.newest = self.newest.max(slice);
         let add = [event.credits, 1, event.tokens()];
+        for (acc, v) in self.sums.iter_mut().zip(add) {
+            *acc += v as i128;
+        }
         crate::engine::reserve_lean(&mut self.slices);
         match self.slices.iter().rposition(|(s, _)| *s <= slice) {
             Some(i) if self.slices[i].0 == slice => {
@@ -90,13 +100,11 @@ impl BurstState {
             None => self.slices.insert(0, (slice, add)),
         }
         let expired = self.slices.iter().take_while(|(s, _)| *s <= self.newest - SLICES).count();
-        self.slices.drain(..expired);
-        let mut sums = [0i64; 3];
-        for (_, v) in &self.slices {
-            for (acc, x) in sums.iter_mut().zip(v) {
-                *acc = acc.saturating_add(*x);
+        for (_, v) in self.slices.drain(..expired) {
+            for (acc, x) in self.sums.iter_mut().zip(v) {
+                *acc -= x as i128;
             }
         }
-        Some(sums)
+        Some(self.sums)
     }
 }

@@ -1,0 +1,235 @@
+//! The usage stream: background calls in roughly increasing event time,
+//! burst episodes, late and jittered events, duplicates, CloudEvents and
+//! malformed lines, produced one line at a time.
+
+use super::entitlements::BURST_CALLS;
+use super::event::{write_call, Call, Defect};
+use super::profile::{days, Kind, Profile, UNIFORM_SHARE};
+use super::write::{Rng, TimeStyle};
+use super::GenSpec;
+use crate::model::time::{MS_PER_MINUTE, MS_PER_SECOND};
+
+/// Share of lines that are malformed (when `bad_lines`).
+const BAD_RATE: f64 = 0.0008;
+/// Share of lines re-sent verbatim a little later (duplicate ids).
+const DUP_RATE: f64 = 0.002;
+/// Share of lines shifted back within the default lateness (out of order, not late).
+const JITTER_RATE: f64 = 0.08;
+/// Share of lines that arrive after their 1m window closed.
+const LATE_RATE: f64 = 0.001;
+/// Share of lines written as structured CloudEvents.
+const CLOUDEVENT_RATE: f64 = 0.02;
+
+/// A burst episode in progress: calls of one credential in quick succession.
+#[derive(Debug, Clone, Copy)]
+struct Episode {
+    profile: Profile,
+    left: u32,
+    t: i64,
+    step: i64,
+}
+
+/// Streaming iterator over usage lines; see [`super::usage`].
+#[derive(Debug, Clone)]
+pub struct UsageLines {
+    spec: GenSpec,
+    rng: Rng,
+    /// Lines emitted so far.
+    emitted: u64,
+    /// Ids handed out so far.
+    seq: u64,
+    /// Milliseconds of event time per line.
+    step: f64,
+    episode: Option<Episode>,
+    next_episode: u64,
+    episode_every: u64,
+    dup: Option<(u32, String)>,
+    bad_counter: u32,
+}
+
+impl UsageLines {
+    pub(crate) fn new(spec: &GenSpec) -> UsageLines {
+        let span_ms = days(i64::from(spec.days.max(1)));
+        let episodes = if spec.anomalies { (spec.credentials / 50).max(2).min(spec.events / (20 * u64::from(BURST_CALLS))) } else { 0 };
+        let episode_every = spec.events.checked_div(episodes).unwrap_or(u64::MAX);
+        UsageLines {
+            spec: *spec,
+            rng: Rng::new(spec.seed ^ 0x0055_5341_4745),
+            emitted: 0,
+            seq: 0,
+            step: span_ms as f64 / spec.events.max(1) as f64,
+            episode: None,
+            next_episode: episode_every / 2,
+            episode_every,
+            dup: None,
+            bad_counter: 0,
+        }
+    }
+
+    fn base_time(&self, i: u64) -> i64 {
+        self.spec.start_ms + (i as f64 * self.step) as i64
+    }
+
+    fn pick(&mut self, f: f64) -> Profile {
+        let n = self.spec.credentials.max(1);
+        let mut profile = Profile::new(&self.spec, 0);
+        for _ in 0..8 {
+            let idx = if self.rng.chance(UNIFORM_SHARE) {
+                self.rng.below(n)
+            } else {
+                let u = self.rng.unit();
+                ((u * u * u * n as f64) as u64).min(n - 1)
+            };
+            profile = Profile::new(&self.spec, idx);
+            if profile.active(&self.spec, f) {
+                break;
+            }
+        }
+        profile
+    }
+
+    fn next_id(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// Everyday call of a credential picked by traffic share.
+    fn background(&mut self, i: u64) -> Call {
+        let f = i as f64 / self.spec.events.max(1) as f64;
+        let profile = self.pick(f);
+        let mut t = self.base_time(i);
+        if self.rng.chance(JITTER_RATE) {
+            t -= self.rng.range(0, 25 * MS_PER_SECOND);
+        } else if self.rng.chance(LATE_RATE) {
+            t -= self.rng.range(2 * MS_PER_MINUTE, 40 * MS_PER_MINUTE);
+        }
+        let team = profile.team();
+        let mut combo = team.combos[(profile.h % team.combos.len() as u64) as usize];
+        if self.spec.anomalies {
+            if self.rng.chance(0.15) {
+                combo = team.combos[self.rng.below(team.combos.len() as u64) as usize];
+            }
+            if profile.kind == Kind::Drifter && f > 0.5 && self.rng.chance(0.3) {
+                combo = team.drift;
+            }
+            if profile.kind == Kind::Violator && self.rng.chance(0.08) {
+                combo = team.violation;
+            }
+        }
+        let mean = profile.unit_cost * profile.spend_ratio(f);
+        let units = (mean * (0.25 + 1.5 * self.rng.unit())) as u64;
+        self.call(profile, combo, t, units)
+    }
+
+    fn call(&mut self, profile: Profile, combo: (&'static str, Option<&'static str>), t: i64, units: u64) -> Call {
+        let id = self.next_id();
+        let style = match self.rng.below(100) {
+            0..=79 => TimeStyle::Millis,
+            80..=89 => TimeStyle::Seconds,
+            90..=94 => TimeStyle::Micros,
+            95..=98 => TimeStyle::Offset,
+            _ => TimeStyle::Lower,
+        };
+        let (tokens_in, tokens_out) = match combo.0 {
+            "chat" => (self.rng.range(20, 4000), self.rng.range(0, 1200)),
+            "embeddings" => (self.rng.range(8, 2048), 0),
+            "tts" => (self.rng.range(10, 600), 0),
+            _ => (0, 0),
+        };
+        Call {
+            id,
+            t: t.max(crate::model::time::MIN_TIME_MS),
+            profile,
+            combo,
+            units,
+            credits_form: self.rng.below(10) as u8,
+            tokens_in,
+            tokens_out,
+            style,
+            cloudevent: self.rng.chance(CLOUDEVENT_RATE),
+            decoration: self.rng.below(100) as u8,
+            ip_octet: self.rng.below(250) as u8,
+            defect: Defect::None,
+        }
+    }
+
+    fn start_episode(&mut self, i: u64) {
+        self.next_episode = self.next_episode.saturating_add(self.episode_every);
+        let n = self.spec.credentials.max(1);
+        let start = self.rng.below(n);
+        let mut profile = Profile::new(&self.spec, start);
+        for k in 0..n.min(256) {
+            let p = Profile::new(&self.spec, (start + k) % n);
+            if p.kind == Kind::Burster {
+                profile = p;
+                break;
+            }
+        }
+        let step = (self.step as i64).clamp(1, 400);
+        self.episode = Some(Episode { profile, left: BURST_CALLS, t: self.base_time(i), step });
+    }
+
+    fn episode_call(&mut self) -> Option<Call> {
+        let mut ep = self.episode?;
+        let team = ep.profile.team();
+        let combo = team.combos[(ep.profile.h % team.combos.len() as u64) as usize];
+        let units = (ep.profile.unit_cost * ep.profile.spend_ratio(0.5) * (2.0 + 2.0 * self.rng.unit())) as u64;
+        let mut call = self.call(ep.profile, combo, ep.t, units);
+        call.cloudevent = false;
+        call.tokens_in = self.rng.range(1200, 2400);
+        call.tokens_out = self.rng.range(100, 600);
+        ep.t += ep.step;
+        ep.left -= 1;
+        self.episode = (ep.left > 0).then_some(ep);
+        Some(call)
+    }
+
+    fn bad_call(&mut self, i: u64) -> Call {
+        self.bad_counter += 1;
+        let mut call = self.background(i);
+        call.defect = Defect::nth(self.bad_counter);
+        call.cloudevent = matches!(call.defect, Defect::CloudEvent(_));
+        call
+    }
+}
+
+impl Iterator for UsageLines {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        if self.emitted >= self.spec.events {
+            return None;
+        }
+        let i = self.emitted;
+        self.emitted += 1;
+        if let Some((left, line)) = self.dup.take() {
+            if left == 0 {
+                return Some(line);
+            }
+            self.dup = Some((left - 1, line));
+        }
+        let call = if let Some(call) = self.episode_call() {
+            call
+        } else if i >= self.next_episode {
+            self.start_episode(i);
+            self.episode_call().unwrap_or_else(|| self.background(i))
+        } else if self.spec.bad_lines && self.rng.chance(BAD_RATE) {
+            self.bad_call(i)
+        } else {
+            self.background(i)
+        };
+        let mut line = String::with_capacity(if call.defect == Defect::TooLarge { 70_000 } else { 320 });
+        write_call(&mut line, &call);
+        if self.dup.is_none() && call.defect == Defect::None && self.rng.chance(DUP_RATE) {
+            // Re-sent within ~20 s of event time, so the id is still remembered.
+            let within = (20_000.0 / self.step.max(1.0)).min(20.0) as u64;
+            self.dup = Some((self.rng.below(within + 1) as u32, line.clone()));
+        }
+        Some(line)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = usize::try_from(self.spec.events - self.emitted).unwrap_or(usize::MAX);
+        (left, Some(left))
+    }
+}
