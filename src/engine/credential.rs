@@ -98,7 +98,12 @@ impl Ids {
 
     fn retain(&mut self, keep: impl Fn(i64) -> bool) {
         match self {
-            Ids::Small(v) => v.retain(|(_, t)| keep(*t)),
+            Ids::Small(v) => {
+                v.retain(|(_, t)| keep(*t));
+                if v.capacity() > 2 * v.len() + 1 {
+                    v.shrink_to_fit();
+                }
+            }
             Ids::Large(m) => {
                 m.retain(|_, t| keep(*t));
                 if m.len() <= SMALL / 2 {
