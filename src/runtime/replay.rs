@@ -1,11 +1,12 @@
 //! Embedded mode: the engine over JSON Lines (SPEC §6 `bursar replay --input`,
 //! §7.2 partitions, §7.7 lines). The same pipeline as the live processor.
 
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 
 use crate::config::EngineConfig;
 use crate::decode::entitlement::read_entitlements;
 use crate::decode::{key_hint, partitioner::partition_for};
+use crate::emit;
 use crate::engine::output::{BalanceRecord, Finding, Output, RejectedRecord, WindowRecord};
 use crate::engine::Engine;
 use crate::pipeline::{process_record, InputRecord};
@@ -131,6 +132,39 @@ pub fn replay_text(config: &EngineConfig, partitions: i32, entitlements: &str, u
     }, |_| {});
     debug_assert!(result.is_ok(), "reading from memory cannot fail");
     outputs
+}
+
+/// JSON Lines writers for the four output streams; a stream without a writer is dropped.
+#[derive(Default)]
+pub struct FileSinks {
+    pub findings: Option<Box<dyn Write>>,
+    pub windows: Option<Box<dyn Write>>,
+    pub balances: Option<Box<dyn Write>>,
+    pub rejected: Option<Box<dyn Write>>,
+}
+
+impl FileSinks {
+    /// Writes one output as a JSON line to its stream.
+    pub fn write(&mut self, output: &Output) -> std::io::Result<()> {
+        let (writer, line) = match output {
+            Output::Finding(f) => (&mut self.findings, emit::finding_json(f)),
+            Output::Window(w) => (&mut self.windows, emit::window_json(w)),
+            Output::Balance(b) => (&mut self.balances, emit::balance_json(b)),
+            Output::Rejected(r) => (&mut self.rejected, emit::rejected_json(r)),
+        };
+        if let Some(w) = writer.as_mut() {
+            w.write_all(line.as_bytes())?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        for w in [&mut self.findings, &mut self.windows, &mut self.balances, &mut self.rejected].into_iter().flatten() {
+            w.flush()?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

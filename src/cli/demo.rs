@@ -1,0 +1,75 @@
+//! `bursar demo`: the engine on the bundled sample data, no broker needed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use bursar::config::EngineConfig;
+use bursar::engine::output::Rule;
+use bursar::runtime::replay::{replay_text, FileSinks};
+use clap::Args;
+
+/// The bundled sample data (examples/).
+const USAGE: &str = include_str!("../../examples/usage.jsonl");
+const ENTITLEMENTS: &str = include_str!("../../examples/entitlements.jsonl");
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Where to write the full outputs (findings, windows, balances, rejected JSON Lines).
+    #[arg(long, default_value_os_t = std::env::temp_dir().join("bursar-demo"))]
+    pub out: PathBuf,
+}
+
+pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
+    let outputs = replay_text(&EngineConfig::default(), 1, ENTITLEMENTS, USAGE);
+    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+    let path = |name: &str| a.out.join(name);
+    let mut sinks = FileSinks {
+        findings: Some(super::create_output(&path("findings.jsonl"))?),
+        windows: Some(super::create_output(&path("windows.jsonl"))?),
+        balances: Some(super::create_output(&path("balances.jsonl"))?),
+        rejected: Some(super::create_output(&path("rejected.jsonl"))?),
+    };
+    let all = outputs.findings.iter().cloned().map(bursar::engine::output::Output::Finding)
+        .chain(outputs.windows.iter().cloned().map(bursar::engine::output::Output::Window))
+        .chain(outputs.balances.iter().cloned().map(bursar::engine::output::Output::Balance))
+        .chain(outputs.rejected.iter().cloned().map(bursar::engine::output::Output::Rejected));
+    for o in all {
+        sinks.write(&o)?;
+    }
+    sinks.flush()?;
+
+    let usage_lines = USAGE.lines().filter(|l| !l.trim().is_empty()).count();
+    println!("bursar demo: {} usage records, {} entitlement records (bundled sample data)\n", usage_lines, ENTITLEMENTS.lines().filter(|l| !l.trim().is_empty()).count());
+    println!("{:<22} {:>3} {:>8}  credentials", "rule", "sev", "findings");
+    println!("{}", "-".repeat(78));
+    for rule in Rule::ALL {
+        let of_rule: Vec<_> = outputs.findings.iter().filter(|f| f.rule == rule).collect();
+        let mut creds: BTreeMap<&str, usize> = BTreeMap::new();
+        for f in &of_rule {
+            *creds.entry(f.credential.as_str()).or_default() += 1;
+        }
+        let max_sev = of_rule.iter().map(|f| f.severity).max().unwrap_or(0);
+        let names: Vec<String> = creds.iter().map(|(c, n)| if *n > 1 { format!("{c} ({n})") } else { c.to_string() }).collect();
+        let mut list = names.join(", ");
+        if list.len() > 60 {
+            list.truncate(57);
+            list.push_str("...");
+        }
+        println!("{:<22} {:>3} {:>8}  {}", rule.as_str(), if max_sev > 0 { max_sev.to_string() } else { "-".into() }, of_rule.len(), list);
+    }
+    println!("{}", "-".repeat(78));
+    println!(
+        "{} findings, {} window records, {} balance records, {} rejected records",
+        outputs.findings.len(),
+        outputs.windows.len(),
+        outputs.balances.len(),
+        outputs.rejected.len()
+    );
+    println!("\nFull outputs (JSON Lines) in {}:", a.out.display());
+    for name in ["findings.jsonl", "windows.jsonl", "balances.jsonl", "rejected.jsonl"] {
+        println!("  {}", path(name).display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

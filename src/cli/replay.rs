@@ -1,0 +1,123 @@
+//! `bursar replay`: fresh state over a file (embedded mode) or a topic range.
+
+use std::io::{BufRead, BufReader, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use bursar::engine::Engine;
+use bursar::runtime::replay::{load_entitlements, replay_reader, FileSinks};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// Usage events as JSON Lines (`-` for stdin).
+    #[arg(long, conflicts_with = "topic")]
+    pub input: Option<PathBuf>,
+    /// Entitlements as JSON Lines, applied in line order before any usage.
+    #[arg(long)]
+    pub entitlements: Option<PathBuf>,
+    /// Partitions to split the input into with Kafka's default partitioner.
+    #[arg(long, default_value_t = 1)]
+    pub partitions: i32,
+    /// Findings (OCSF JSON Lines); `-` for stdout. Default: stdout when no output is named.
+    #[arg(long)]
+    pub findings: Option<PathBuf>,
+    #[arg(long)]
+    pub windows: Option<PathBuf>,
+    #[arg(long)]
+    pub balances: Option<PathBuf>,
+    #[arg(long)]
+    pub rejected: Option<PathBuf>,
+    /// Rule settings (and, for --topic, Kafka settings) from a bursar.toml.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Re-process a range of this topic instead of a file.
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// Start of the topic range: `earliest` or an RFC 3339 time.
+    #[arg(long, default_value = "earliest")]
+    pub from: String,
+    /// End of the topic range (exclusive), RFC 3339; default: the end at start.
+    #[arg(long)]
+    pub until: Option<String>,
+    #[arg(long)]
+    pub findings_topic: Option<String>,
+    #[arg(long)]
+    pub windows_topic: Option<String>,
+    #[arg(long)]
+    pub balances_topic: Option<String>,
+    #[arg(long)]
+    pub rejected_topic: Option<String>,
+    /// Allow writing into the live output topics.
+    #[arg(long)]
+    pub force_live: bool,
+}
+
+pub fn run(a: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let config = super::load_config(a.config.as_deref())?;
+    if a.topic.is_some() {
+        return super::kafka::replay_topic(a, config);
+    }
+    let Some(input) = a.input.as_ref() else { bail!("replay needs --input FILE (or - for stdin), or --topic TOPIC") };
+    if a.partitions < 1 {
+        bail!("--partitions must be at least 1, got {}", a.partitions);
+    }
+    let mut engine = Engine::new(config.engine()?);
+    if let Some(path) = &a.entitlements {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read entitlements {}", path.display()))?;
+        for (line, reason) in load_entitlements(&mut engine, &text) {
+            tracing_free_warn(&format!("{}:{line}: entitlement skipped: {reason}", path.display()));
+        }
+    }
+    let mut sinks = sinks(&a)?;
+    let (reader, total): (Box<dyn BufRead>, Option<u64>) = if input.as_os_str() == "-" {
+        (Box::new(BufReader::new(std::io::stdin().lock())), None)
+    } else {
+        let file = std::fs::File::open(input).with_context(|| format!("cannot read input {}", input.display()))?;
+        let len = file.metadata().ok().map(|m| m.len());
+        (Box::new(BufReader::with_capacity(1 << 16, file)), len)
+    };
+    let bar = progress_bar(total);
+    let summary = replay_reader(&mut engine, a.partitions, reader, |o| sinks.write(&o), |bytes| {
+        if let Some(b) = &bar {
+            b.set_position(bytes);
+        }
+    })?;
+    sinks.flush()?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let stats = engine.stats();
+    eprintln!(
+        "bursar: {} records: {} findings, {} windows, {} balances, {} rejected, {} duplicates, {} late",
+        summary.records, summary.findings, summary.windows, summary.balances, summary.rejected, stats.duplicates, stats.late_events
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sinks(a: &ReplayArgs) -> anyhow::Result<FileSinks> {
+    let none_named = a.findings.is_none() && a.windows.is_none() && a.balances.is_none() && a.rejected.is_none();
+    let open = |p: &Option<PathBuf>| p.as_ref().map(super::create_output).transpose();
+    let mut s = FileSinks { findings: open(&a.findings)?, windows: open(&a.windows)?, balances: open(&a.balances)?, rejected: open(&a.rejected)? };
+    if none_named {
+        s.findings = Some(super::create_output(&PathBuf::from("-"))?);
+    }
+    Ok(s)
+}
+
+/// A byte-based progress bar with ETA on stderr, for large files on a terminal.
+fn progress_bar(total: Option<u64>) -> Option<ProgressBar> {
+    let total = total?;
+    if total < (8 << 20) || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(ProgressStyle::with_template("{spinner} replay [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}").ok()?.progress_chars("=> "));
+    Some(bar)
+}
+
+fn tracing_free_warn(msg: &str) {
+    eprintln!("bursar: warning: {msg}");
+}

@@ -1,0 +1,253 @@
+//! Window, balance and rejected records (SPEC §4.2–§4.4, §7.5, §7.6), written
+//! by hand into a String: fixed field order, no intermediate values.
+
+use std::fmt::Write;
+
+use crate::engine::output::{BalanceRecord, RejectedRecord, WindowRecord};
+use crate::model::credits;
+use crate::model::time::{format_duration, month_label, month_start, write_rfc3339};
+
+/// Appends `s` as a JSON string literal.
+pub(crate) fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                let _ = write!(out, "\\u{:04x}", b);
+            }
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+fn key(out: &mut String, first: bool, name: &str) {
+    if !first {
+        out.push(',');
+    }
+    out.push('"');
+    out.push_str(name);
+    out.push_str("\":");
+}
+
+fn credits_field(out: &mut String, name: &str, micros: i64) {
+    key(out, false, name);
+    out.push('"');
+    credits::write_to(out, micros);
+    out.push('"');
+}
+
+fn time_field(out: &mut String, name: &str, ms: i64) {
+    key(out, false, name);
+    out.push('"');
+    write_rfc3339(out, ms);
+    out.push('"');
+}
+
+fn int_field(out: &mut String, name: &str, v: impl std::fmt::Display) {
+    key(out, false, name);
+    let _ = write!(out, "{v}");
+}
+
+/// `{"credential","window","start","end","calls","credits","tokens_in","tokens_out","capabilities","distinct_models"}`.
+pub fn window_json(w: &WindowRecord) -> String {
+    let mut out = String::with_capacity(256);
+    out.push('{');
+    key(&mut out, true, "credential");
+    write_str(&mut out, &w.credential);
+    key(&mut out, false, "window");
+    write_str(&mut out, &format_duration(w.size_ms));
+    time_field(&mut out, "start", w.start);
+    time_field(&mut out, "end", w.end);
+    int_field(&mut out, "calls", w.calls);
+    credits_field(&mut out, "credits", w.credits);
+    int_field(&mut out, "tokens_in", w.tokens_in);
+    int_field(&mut out, "tokens_out", w.tokens_out);
+    key(&mut out, false, "capabilities");
+    out.push('{');
+    for (i, (cap, n)) in w.capabilities.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(&mut out, cap);
+        let _ = write!(out, ":{n}");
+    }
+    out.push('}');
+    int_field(&mut out, "distinct_models", w.distinct_models);
+    out.push('}');
+    out
+}
+
+/// `{"credential","as_of","month","available_at_start","banked_at_start","used","used_banked",
+/// "remaining","overage","granted_total","burned_total","expired_total","grants":[{"month","amount","remaining","expires"}]}`.
+pub fn balance_json(b: &BalanceRecord) -> String {
+    let mut out = String::with_capacity(384);
+    out.push('{');
+    key(&mut out, true, "credential");
+    write_str(&mut out, &b.credential);
+    time_field(&mut out, "as_of", b.as_of);
+    key(&mut out, false, "month");
+    write_str(&mut out, &month_label(b.month));
+    credits_field(&mut out, "available_at_start", b.available_at_start);
+    credits_field(&mut out, "banked_at_start", b.banked_at_start);
+    credits_field(&mut out, "used", b.used);
+    credits_field(&mut out, "used_banked", b.used_banked);
+    credits_field(&mut out, "remaining", b.remaining);
+    credits_field(&mut out, "overage", b.overage);
+    credits_field(&mut out, "granted_total", b.granted_total);
+    credits_field(&mut out, "burned_total", b.burned_total);
+    credits_field(&mut out, "expired_total", b.expired_total);
+    key(&mut out, false, "grants");
+    out.push('[');
+    for (i, g) in b.grants.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        key(&mut out, true, "month");
+        write_str(&mut out, &month_label(g.month));
+        credits_field(&mut out, "amount", g.amount);
+        credits_field(&mut out, "remaining", g.remaining);
+        time_field(&mut out, "expires", month_start(g.expires));
+        out.push('}');
+    }
+    out.push_str("]}");
+    out
+}
+
+/// The file form of a rejected record (SPEC §7.6):
+/// `{"partition","offset","line","kind","reason","key","value"}` with the original text.
+pub fn rejected_json(r: &RejectedRecord) -> String {
+    let mut out = String::with_capacity(128 + r.value.len());
+    out.push('{');
+    key(&mut out, true, "partition");
+    let _ = write!(out, "{}", r.partition);
+    int_field(&mut out, "offset", r.offset);
+    key(&mut out, false, "line");
+    match r.line {
+        Some(l) => {
+            let _ = write!(out, "{l}");
+        }
+        None => out.push_str("null"),
+    }
+    key(&mut out, false, "kind");
+    write_str(&mut out, r.kind.as_str());
+    key(&mut out, false, "reason");
+    write_str(&mut out, &r.reason);
+    key(&mut out, false, "key");
+    match &r.key {
+        Some(k) => write_str(&mut out, &String::from_utf8_lossy(k)),
+        None => out.push_str("null"),
+    }
+    key(&mut out, false, "value");
+    write_str(&mut out, &String::from_utf8_lossy(&r.value));
+    out.push('}');
+    out
+}
+
+/// Kafka headers of a rejected record: its original (redacted) headers, then
+/// `bursar.error.kind`, `bursar.error.reason`, `bursar.source.topic`,
+/// `bursar.source.partition`, `bursar.source.offset`.
+pub fn rejected_headers(r: &RejectedRecord, source_topic: &str) -> Vec<(String, Vec<u8>)> {
+    let mut h = r.headers.clone();
+    h.push(("bursar.error.kind".into(), r.kind.as_str().as_bytes().to_vec()));
+    h.push(("bursar.error.reason".into(), r.reason.as_bytes().to_vec()));
+    h.push(("bursar.source.topic".into(), source_topic.as_bytes().to_vec()));
+    h.push(("bursar.source.partition".into(), r.partition.to_string().into_bytes()));
+    h.push(("bursar.source.offset".into(), r.offset.to_string().into_bytes()));
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::output::{GrantView, RejectKind};
+
+    #[test]
+    fn strings_are_escaped_like_serde_json() {
+        for s in ["plain", "quo\"te", "back\\slash", "ctl\u{1}\u{1f}", "tab\tnl\n", "ünï€"] {
+            let mut out = String::new();
+            write_str(&mut out, s);
+            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn a_window_record_has_the_fields_of_the_spec_in_order() {
+        let w = WindowRecord {
+            credential: "k1".into(),
+            size_ms: 60_000,
+            start: 1_777_888_800_000,
+            end: 1_777_888_860_000,
+            calls: 3,
+            credits: 12_500_000,
+            tokens_in: 10,
+            tokens_out: 20,
+            capabilities: vec![("chat".into(), 2), ("embeddings".into(), 1)],
+            distinct_models: 2,
+        };
+        assert_eq!(
+            window_json(&w),
+            r#"{"credential":"k1","window":"1m","start":"2026-05-04T10:00:00.000Z","end":"2026-05-04T10:01:00.000Z","calls":3,"credits":"12.5","tokens_in":10,"tokens_out":20,"capabilities":{"chat":2,"embeddings":1},"distinct_models":2}"#
+        );
+    }
+
+    #[test]
+    fn a_balance_record_renders_credits_months_and_expiry() {
+        let b = BalanceRecord {
+            credential: "k".into(),
+            as_of: 1_777_593_600_000,
+            month: 2026 * 12 + 4,
+            available_at_start: -3_250_000,
+            banked_at_start: 0,
+            used: 1,
+            used_banked: 0,
+            remaining: 0,
+            overage: 3_250_001,
+            granted_total: 100_000_000,
+            burned_total: 100_000_000,
+            expired_total: 0,
+            grants: vec![GrantView { month: 2026 * 12 + 4, amount: 100_000_000, remaining: 0, expires: 2026 * 12 + 5 }],
+        };
+        let v: serde_json::Value = serde_json::from_str(&balance_json(&b)).unwrap();
+        assert_eq!(v["month"], "2026-05");
+        assert_eq!(v["available_at_start"], "-3.25");
+        assert_eq!(v["used"], "0.000001");
+        assert_eq!(v["grants"][0]["expires"], "2026-06-01T00:00:00.000Z");
+        assert_eq!(v["as_of"], "2026-05-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn a_rejected_record_keeps_the_original_text_and_error_headers() {
+        let r = RejectedRecord {
+            partition: 2,
+            offset: 7,
+            line: None,
+            kind: RejectKind::MissingField,
+            reason: "field `id` is required".into(),
+            key: Some(b"k".to_vec()),
+            value: b"{\"x\":1}".to_vec(),
+            headers: vec![("trace".into(), b"t1".to_vec())],
+        };
+        let v: serde_json::Value = serde_json::from_str(&rejected_json(&r)).unwrap();
+        assert_eq!(v["value"], "{\"x\":1}");
+        assert_eq!(v["line"], serde_json::Value::Null);
+        let h = rejected_headers(&r, "ai.usage");
+        assert_eq!(h[0].0, "trace");
+        assert!(h.contains(&("bursar.error.kind".into(), b"missing_field".to_vec())));
+        assert!(h.contains(&("bursar.source.offset".into(), b"7".to_vec())));
+    }
+}
