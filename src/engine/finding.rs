@@ -1,6 +1,8 @@
 //! Building findings: the context every rule shares (credential, owner,
 //! trigger), so a rule only states its rule, dedupe key, time and figures.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use super::output::{Finding, Output, Rule};
@@ -9,7 +11,7 @@ use crate::model::UsageEvent;
 /// Who and what a finding is about.
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx<'a> {
-    pub credential: &'a str,
+    pub credential: &'a Arc<str>,
     pub owner: Option<&'a str>,
     pub topic: &'a str,
     pub partition: i32,

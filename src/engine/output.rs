@@ -1,6 +1,8 @@
 //! What the engine produces: findings, window records, balance records and
 //! rejected input, as typed values. Serialisation lives in `crate::emit`.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -126,7 +128,7 @@ pub fn finding_uid(rule: Rule, credential: &str, dedupe: &[String]) -> String {
 /// A closed tumbling window of one credential (SPEC §7.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowRecord {
-    pub credential: String,
+    pub credential: Arc<str>,
     /// Window size in ms (rendered `1m`, `1h`).
     pub size_ms: i64,
     pub start: i64,
@@ -154,7 +156,7 @@ pub struct GrantView {
 /// A credential's credit ledger at an instant (SPEC §7.5). All amounts micro-credits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BalanceRecord {
-    pub credential: String,
+    pub credential: Arc<str>,
     pub as_of: i64,
     pub month: Month,
     pub available_at_start: i64,

@@ -113,7 +113,7 @@ impl PartitionState {
         // Step 3: every rule, in emission order, then state.
         let version = sh.store.in_force(&event.credential, event.time);
         let ctx = Ctx {
-            credential: &event.credential,
+            credential: &key,
             owner: version.map(|v| v.owner.as_str()),
             topic: &cfg.usage_topic,
             partition: self.id,

@@ -45,9 +45,9 @@ impl OpenWindow {
         }
     }
 
-    pub fn record(self, credential: &str, size_ms: i64) -> WindowRecord {
+    pub fn record(self, credential: &std::sync::Arc<str>, size_ms: i64) -> WindowRecord {
         WindowRecord {
-            credential: credential.to_string(),
+            credential: credential.clone(),
             size_ms,
             start: self.start,
             end: self.end,

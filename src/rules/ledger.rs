@@ -179,9 +179,9 @@ impl Ledger {
     }
 
     /// The balance record at `as_of`.
-    pub fn balance(&self, credential: &str, as_of: i64) -> BalanceRecord {
+    pub fn balance(&self, credential: &std::sync::Arc<str>, as_of: i64) -> BalanceRecord {
         BalanceRecord {
-            credential: credential.to_string(),
+            credential: credential.clone(),
             as_of,
             month: self.month,
             available_at_start: self.available_at_start,
@@ -212,7 +212,8 @@ mod tests {
     use super::*;
 
     fn ctx() -> Ctx<'static> {
-        Ctx { credential: "k", owner: None, topic: "t", partition: 0, trigger: None }
+        static K: std::sync::LazyLock<std::sync::Arc<str>> = std::sync::LazyLock::new(|| "k".into());
+        Ctx { credential: &K, owner: None, topic: "t", partition: 0, trigger: None }
     }
 
     #[test]
