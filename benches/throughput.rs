@@ -12,7 +12,7 @@
 //! time, 120: fewer days make denser windows and fewer outputs per event). Targets: >= 1,000,000 events/s for (b),
 //! <= 2 KiB of state per credential.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::borrow::Cow;
 use std::hint::black_box;
 use std::io::Write as _;
@@ -29,14 +29,14 @@ use bursar::pipeline::{process_record, InputRecord};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// System allocator that tracks the bytes currently allocated.
+/// The binary's allocator (mimalloc) wrapped to track the bytes currently allocated.
 struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
+        let p = unsafe { mimalloc::MiMalloc.alloc(layout) };
         if !p.is_null() {
             LIVE.fetch_add(layout.size(), Ordering::Relaxed);
         }
@@ -44,7 +44,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc_zeroed(layout) };
+        let p = unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) };
         if !p.is_null() {
             LIVE.fetch_add(layout.size(), Ordering::Relaxed);
         }
@@ -52,12 +52,12 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) };
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        let p = unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
             LIVE.fetch_add(new_size, Ordering::Relaxed);
@@ -126,35 +126,10 @@ impl Counts {
     }
 }
 
-/// Serialises one output into `buf`.
-///
-/// PLACEHOLDER until `bursar::emit::encode` exists: computes the finding uid
-/// (SHA-256) and writes the main fields with `write!`, which is roughly the
-/// work of the real encoder but not its exact cost.
+/// Serialises one output into `buf` with the real encoders (`bursar::emit`).
 fn encode(o: &Output, buf: &mut Vec<u8>) {
     buf.clear();
-    let _ = match o {
-        Output::Finding(f) => {
-            let figures = serde_json::to_string(&f.figures).unwrap_or_default();
-            write!(buf, "{{\"uid\":\"{}\",\"rule\":\"{}\",\"credential\":\"{}\",\"time\":{},\"severity\":{},\"dedupe\":\"{}\",\"figures\":{figures}}}", f.uid(), f.rule.as_str(), f.credential, f.time, f.severity, f.dedupe_key())
-        }
-        Output::Window(w) => write!(
-            buf,
-            "{{\"credential\":\"{}\",\"size\":{},\"start\":{},\"end\":{},\"calls\":{},\"credits\":{},\"tokens_in\":{},\"tokens_out\":{},\"capabilities\":{:?},\"distinct_models\":{}}}",
-            w.credential, w.size_ms, w.start, w.end, w.calls, w.credits, w.tokens_in, w.tokens_out, w.capabilities, w.distinct_models
-        ),
-        Output::Balance(b) => write!(
-            buf,
-            "{{\"credential\":\"{}\",\"as_of\":{},\"month\":{},\"used\":{},\"remaining\":{},\"grants\":{}}}",
-            b.credential,
-            b.as_of,
-            b.month,
-            b.used,
-            b.remaining,
-            b.grants.len()
-        ),
-        Output::Rejected(r) => write!(buf, "{{\"kind\":\"{}\",\"reason\":\"{}\",\"len\":{}}}", r.kind.as_str(), r.reason, r.value.len()),
-    };
+    buf.extend_from_slice(bursar::emit::encode(o).as_bytes());
 }
 
 fn rate(n: u64, secs: f64) -> f64 {
@@ -282,7 +257,7 @@ fn main_run(events: u64, credentials: u64, days: u32) -> (f64, StateSize) {
     println!("{:<58} {:>14} {:>12}", "(a)/(b) throughput, one thread", "events/s", "seconds");
     println!("{:<58} {:>14} {:>12.3}", format!("(a1) serde_json::Value ({ok} parsed)"), fmt_rate(rate(n, value_secs)), value_secs);
     println!("{:<58} {:>14} {:>12.3}", format!("(a2) serde_json -> usage struct ({typed} parsed)"), fmt_rate(rate(n, struct_secs)), struct_secs);
-    println!("{:<58} {:>14} {:>12.3}", "(b)  bursar process_record + encode [encode: PLACEHOLDER]", fmt_rate(bursar_rate), process_secs + finish_secs);
+    println!("{:<58} {:>14} {:>12.3}", "(b)  bursar process_record + encode", fmt_rate(bursar_rate), process_secs + finish_secs);
     println!("{:<58} {:>14} {:>12.3}", "     of which end of input (finish)", "", finish_secs);
     println!("{:<58} {:>14} {:>12.3}", format!("(b1) decode_usage only ({decoded} accepted)"), fmt_rate(rate(n, decode_secs)), decode_secs);
     println!("{:<58} {:>14} {:>12.3}", "(b2) process_record, outputs dropped unencoded", fmt_rate(rate(n, no_encode_secs)), no_encode_secs);

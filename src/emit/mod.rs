@@ -1,6 +1,7 @@
 //! Serialisation of engine outputs: OCSF findings, window, balance and
 //! rejected records. Nothing here decides anything; it only writes.
 
+mod json;
 mod ocsf;
 mod records;
 

@@ -1,11 +1,12 @@
 //! Findings as OCSF 1.7.0 Detection Findings (SPEC §4.1), with CloudEvents
 //! binary-mode headers. Deterministic: object keys are written sorted.
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
+
+use super::json::{credits_field, int_field, key, str_field, write_str};
 
 use crate::engine::output::{Finding, Rule};
-use crate::model::credits;
-use crate::model::time::format_rfc3339;
+use crate::model::time::{format_rfc3339, write_rfc3339};
 
 /// OCSF version of every finding.
 pub const OCSF_VERSION: &str = "1.7.0";
@@ -104,120 +105,141 @@ fn description(f: &Finding) -> String {
     }
 }
 
-/// MITRE ATT&CK mappings where they fit (SPEC §4.1).
-fn attacks(rule: Rule) -> Option<Value> {
-    let valid_accounts = json!([{
-        "technique": {"uid": "T1078", "name": "Valid Accounts"},
-        "sub_technique": {"uid": "T1078.004", "name": "Cloud Accounts"},
-        "tactic": {"uid": "TA0001", "name": "Initial Access"},
-    }]);
+/// MITRE ATT&CK mappings where they fit (SPEC §4.1), as JSON arrays.
+fn attacks(rule: Rule) -> Option<&'static str> {
+    const VALID_ACCOUNTS: &str = r#"[{"technique":{"uid":"T1078","name":"Valid Accounts"},"sub_technique":{"uid":"T1078.004","name":"Cloud Accounts"},"tactic":{"uid":"TA0001","name":"Initial Access"}}]"#;
+    const HIJACKING: &str = r#"[{"technique":{"uid":"T1496","name":"Resource Hijacking"},"sub_technique":{"uid":"T1496.004","name":"Cloud Service Hijacking"},"tactic":{"uid":"TA0040","name":"Impact"}}]"#;
     match rule {
-        Rule::Burst => Some(json!([{
-            "technique": {"uid": "T1496", "name": "Resource Hijacking"},
-            "sub_technique": {"uid": "T1496.004", "name": "Cloud Service Hijacking"},
-            "tactic": {"uid": "TA0040", "name": "Impact"},
-        }])),
-        Rule::DormantReactivated | Rule::DormantIdle | Rule::CredentialRevoked | Rule::ScopeViolation | Rule::ScopeDrift => Some(valid_accounts),
+        Rule::Burst => Some(HIJACKING),
+        Rule::DormantReactivated | Rule::DormantIdle | Rule::CredentialRevoked | Rule::ScopeViolation | Rule::ScopeDrift => Some(VALID_ACCOUNTS),
         _ => None,
     }
 }
 
-/// The triggering call as OCSF evidence.
-fn evidence(f: &Finding) -> Value {
-    let mut user = Map::new();
-    user.insert("programmatic_credentials".into(), json!([{"uid": f.credential, "type": "API Key"}]));
-    let mut ev = Map::new();
-    if let Some(e) = &f.evidence {
-        if let Some(p) = &e.principal {
-            user.insert("name".into(), json!(p.as_str()));
-            user.insert("uid".into(), json!(p.as_str()));
-        }
-        let mut api = Map::new();
-        api.insert("operation".into(), json!(e.capability.as_str()));
-        if let Some(m) = &e.model {
-            api.insert("service".into(), json!({"name": m.as_str()}));
-        }
-        ev.insert("api".into(), Value::Object(api));
-        if let Some(ip) = &e.src_ip {
-            ev.insert("src_endpoint".into(), json!({"ip": ip.as_str()}));
-        }
-        let mut data = Map::new();
-        data.insert("event_id".into(), json!(e.id.as_str()));
-        data.insert("time".into(), json!(format_rfc3339(e.time)));
-        data.insert("capability".into(), json!(e.capability.as_str()));
-        if let Some(m) = &e.model {
-            data.insert("model".into(), json!(m.as_str()));
-        }
-        data.insert("credits".into(), json!(credits::format(e.credits)));
-        data.insert("tokens_in".into(), json!(e.tokens_in));
-        data.insert("tokens_out".into(), json!(e.tokens_out));
-        if let Some(s) = &e.source {
-            data.insert("source".into(), json!(s.as_str()));
-        }
-        ev.insert("data".into(), Value::Object(data));
+/// The triggering call as OCSF evidence: actor with the API key, the API
+/// operation (capability) and service (model), the source IP, and the call's figures.
+fn write_evidence(out: &mut String, f: &Finding) {
+    out.push_str(r#"{"actor":{"user":{"#);
+    let mut first = true;
+    if let Some(p) = f.evidence.as_ref().and_then(|e| e.principal.as_ref()) {
+        str_field(out, true, "uid", p);
+        str_field(out, false, "name", p);
+        first = false;
     }
-    ev.insert("actor".into(), json!({"user": Value::Object(user)}));
-    Value::Object(ev)
+    key(out, first, "programmatic_credentials");
+    out.push_str(r#"[{"uid":"#);
+    write_str(out, &f.credential);
+    out.push_str(r#","type":"API Key"}]}}"#);
+    if let Some(e) = &f.evidence {
+        out.push_str(r#","api":{"operation":"#);
+        write_str(out, &e.capability);
+        if let Some(m) = &e.model {
+            out.push_str(r#","service":{"name":"#);
+            write_str(out, m);
+            out.push('}');
+        }
+        out.push('}');
+        if let Some(ip) = &e.src_ip {
+            out.push_str(r#","src_endpoint":{"ip":"#);
+            write_str(out, ip);
+            out.push('}');
+        }
+        out.push_str(r#","data":{"#);
+        str_field(out, true, "event_id", &e.id);
+        key(out, false, "time");
+        out.push('"');
+        write_rfc3339(out, e.time);
+        out.push('"');
+        str_field(out, false, "capability", &e.capability);
+        if let Some(m) = &e.model {
+            str_field(out, false, "model", m);
+        }
+        credits_field(out, "credits", e.credits);
+        int_field(out, "tokens_in", e.tokens_in);
+        int_field(out, "tokens_out", e.tokens_out);
+        if let Some(s) = &e.source {
+            str_field(out, false, "source", s);
+        }
+        out.push('}');
+    }
+    out.push('}');
 }
 
-/// One OCSF 1.7.0 Detection Finding as compact JSON.
+/// One OCSF 1.7.0 Detection Finding as compact JSON, fields in a fixed order.
 pub fn finding_json(f: &Finding) -> String {
     let uid = f.uid();
     let rule = f.rule.as_str();
-    let mut info = json!({
-        "uid": uid,
-        "title": title(f.rule),
-        "desc": description(f),
-        "types": [rule],
-        "created_time": f.time,
-        "analytic": {"uid": format!("bursar.{rule}"), "name": rule, "type_id": 1, "type": "Rule"},
-    });
+    let mut out = String::with_capacity(2048);
+    out.push_str(r#"{"activity_id":1,"activity_name":"Create","category_uid":2,"category_name":"Findings","class_uid":2004,"class_name":"Detection Finding","type_uid":200401,"type_name":"Detection Finding: Create","severity_id":"#);
+    out.push_str(itoa::Buffer::new().format(f.severity));
+    str_field(&mut out, false, "severity", severity_caption(f.severity));
+    out.push_str(r#","status_id":1,"status":"New","is_alert":true"#);
+    int_field(&mut out, "time", f.time);
+    out.push_str(r#","metadata":{"version":""#);
+    out.push_str(OCSF_VERSION);
+    out.push_str(r#"","uid":""#);
+    out.push_str(&uid);
+    out.push_str(r#"","product":{"name":"bursar","vendor_name":"bursar","version":""#);
+    out.push_str(env!("CARGO_PKG_VERSION"));
+    out.push_str(r#""}},"finding_info":{"uid":""#);
+    out.push_str(&uid);
+    out.push('"');
+    str_field(&mut out, false, "title", title(f.rule));
+    str_field(&mut out, false, "desc", &description(f));
+    out.push_str(r#","types":[""#);
+    out.push_str(rule);
+    out.push_str(r#""]"#);
+    int_field(&mut out, "created_time", f.time);
+    out.push_str(r#","analytic":{"uid":"bursar."#);
+    out.push_str(rule);
+    out.push_str(r#"","name":""#);
+    out.push_str(rule);
+    out.push_str(r#"","type_id":1,"type":"Rule"}"#);
     if let Some(a) = attacks(f.rule) {
-        info["attacks"] = a;
+        out.push_str(r#","attacks":"#);
+        out.push_str(a);
     }
-    let mut resource = json!({"uid": f.credential, "name": f.credential, "type": "API Key"});
+    out.push_str(r#"},"evidences":["#);
+    write_evidence(&mut out, f);
+    out.push_str(r#"],"resources":[{"uid":"#);
+    write_str(&mut out, &f.credential);
+    str_field(&mut out, false, "name", &f.credential);
+    out.push_str(r#","type":"API Key""#);
     if let Some(owner) = &f.owner {
-        resource["owner"] = if owner.contains('@') { json!({"name": owner, "email_addr": owner}) } else { json!({"name": owner}) };
+        out.push_str(r#","owner":{"name":"#);
+        write_str(&mut out, owner);
+        if owner.contains('@') {
+            str_field(&mut out, false, "email_addr", owner);
+        }
+        out.push('}');
     }
-    let mut observables = vec![json!({"name": "credential", "type_id": 19, "type": "User Credential ID", "value": f.credential})];
+    out.push_str(r#"}],"observables":[{"name":"credential","type_id":19,"type":"User Credential ID","value":"#);
+    write_str(&mut out, &f.credential);
+    out.push('}');
     if let Some(ip) = f.evidence.as_ref().and_then(|e| e.src_ip.as_ref()) {
-        observables.push(json!({"name": "src_ip", "type_id": 2, "type": "IP Address", "value": ip.as_str()}));
+        out.push_str(r#",{"name":"src_ip","type_id":2,"type":"IP Address","value":"#);
+        write_str(&mut out, ip);
+        out.push('}');
     }
-    let mut bursar = Map::new();
-    bursar.insert("rule".into(), json!(rule));
-    bursar.insert("credential".into(), json!(f.credential));
-    bursar.insert("dedupe_key".into(), json!(f.dedupe_key()));
+    out.push_str(r#"],"unmapped":{"bursar":{"rule":""#);
+    out.push_str(rule);
+    out.push('"');
+    str_field(&mut out, false, "credential", &f.credential);
+    str_field(&mut out, false, "dedupe_key", &f.dedupe_key());
     for (k, v) in &f.figures {
-        bursar.insert(k.clone(), v.clone());
+        key(&mut out, false, k);
+        out.push_str(&v.to_string());
     }
-    bursar.insert("source".into(), json!({"topic": f.topic, "partition": f.partition, "offset": f.offset}));
-    let v = json!({
-        "activity_id": 1,
-        "activity_name": "Create",
-        "category_uid": 2,
-        "category_name": "Findings",
-        "class_uid": 2004,
-        "class_name": "Detection Finding",
-        "type_uid": 200401,
-        "type_name": "Detection Finding: Create",
-        "severity_id": f.severity,
-        "severity": severity_caption(f.severity),
-        "status_id": 1,
-        "status": "New",
-        "is_alert": true,
-        "time": f.time,
-        "metadata": {
-            "version": OCSF_VERSION,
-            "uid": uid,
-            "product": {"name": "bursar", "vendor_name": "bursar", "version": env!("CARGO_PKG_VERSION")},
-        },
-        "finding_info": info,
-        "evidences": [evidence(f)],
-        "resources": [resource],
-        "observables": observables,
-        "unmapped": {"bursar": Value::Object(bursar)},
-    });
-    v.to_string()
+    out.push_str(r#","source":{"topic":"#);
+    write_str(&mut out, &f.topic);
+    int_field(&mut out, "partition", f.partition);
+    key(&mut out, false, "offset");
+    match f.offset {
+        Some(o) => out.push_str(itoa::Buffer::new().format(o)),
+        None => out.push_str("null"),
+    }
+    out.push_str("}}}}");
+    out
 }
 
 /// CloudEvents binary-mode headers of a finding record.

@@ -1,66 +1,9 @@
 //! Window, balance and rejected records (SPEC §4.2–§4.4, §7.5, §7.6), written
 //! by hand into a String: fixed field order, no intermediate values.
 
-use std::fmt::Write;
-
+use super::json::{credits_field, int_field, key, time_field, write_str};
 use crate::engine::output::{BalanceRecord, RejectedRecord, WindowRecord};
-use crate::model::credits;
-use crate::model::time::{format_duration, month_label, month_start, write_rfc3339};
-
-/// Appends `s` as a JSON string literal.
-pub(crate) fn write_str(out: &mut String, s: &str) {
-    out.push('"');
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: Option<&str> = match b {
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            0..=0x1f => None,
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        match esc {
-            Some(e) => out.push_str(e),
-            None => {
-                let _ = write!(out, "\\u{:04x}", b);
-            }
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
-}
-
-fn key(out: &mut String, first: bool, name: &str) {
-    if !first {
-        out.push(',');
-    }
-    out.push('"');
-    out.push_str(name);
-    out.push_str("\":");
-}
-
-fn credits_field(out: &mut String, name: &str, micros: i64) {
-    key(out, false, name);
-    out.push('"');
-    credits::write_to(out, micros);
-    out.push('"');
-}
-
-fn time_field(out: &mut String, name: &str, ms: i64) {
-    key(out, false, name);
-    out.push('"');
-    write_rfc3339(out, ms);
-    out.push('"');
-}
-
-fn int_field(out: &mut String, name: &str, v: impl std::fmt::Display) {
-    key(out, false, name);
-    let _ = write!(out, "{v}");
-}
+use crate::model::time::{format_duration, month_label, month_start};
 
 /// `{"credential","window","start","end","calls","credits","tokens_in","tokens_out","capabilities","distinct_models"}`.
 pub fn window_json(w: &WindowRecord) -> String {
@@ -83,7 +26,8 @@ pub fn window_json(w: &WindowRecord) -> String {
             out.push(',');
         }
         write_str(&mut out, cap);
-        let _ = write!(out, ":{n}");
+        out.push(':');
+        out.push_str(itoa::Buffer::new().format(*n));
     }
     out.push('}');
     int_field(&mut out, "distinct_models", w.distinct_models);
@@ -134,13 +78,11 @@ pub fn rejected_json(r: &RejectedRecord) -> String {
     let mut out = String::with_capacity(128 + r.value.len());
     out.push('{');
     key(&mut out, true, "partition");
-    let _ = write!(out, "{}", r.partition);
+    out.push_str(itoa::Buffer::new().format(r.partition));
     int_field(&mut out, "offset", r.offset);
     key(&mut out, false, "line");
     match r.line {
-        Some(l) => {
-            let _ = write!(out, "{l}");
-        }
+        Some(l) => out.push_str(itoa::Buffer::new().format(l)),
         None => out.push_str("null"),
     }
     key(&mut out, false, "kind");
@@ -174,6 +116,7 @@ pub fn rejected_headers(r: &RejectedRecord, source_topic: &str) -> Vec<(String, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emit::json::write_str;
     use crate::engine::output::{GrantView, RejectKind};
 
     #[test]

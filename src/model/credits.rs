@@ -149,22 +149,24 @@ pub fn format(micros: i64) -> String {
 
 /// Appends the decimal form of `micros` to `out`.
 pub fn write_to(out: &mut String, micros: i64) {
-    use std::fmt::Write;
-    let neg = micros < 0;
     let abs = micros.unsigned_abs();
     let int = abs / MICROS_PER_CREDIT as u64;
     let mut frac = abs % MICROS_PER_CREDIT as u64;
-    if neg {
+    if micros < 0 {
         out.push('-');
     }
-    let _ = write!(out, "{int}");
+    out.push_str(itoa::Buffer::new().format(int));
     if frac != 0 {
-        let mut width = 6;
-        while frac % 10 == 0 {
+        let mut digits = *b".000000";
+        for i in (1..7).rev() {
+            digits[i] = b'0' + (frac % 10) as u8;
             frac /= 10;
-            width -= 1;
         }
-        let _ = write!(out, ".{frac:0width$}");
+        let mut len = 7;
+        while digits[len - 1] == b'0' {
+            len -= 1;
+        }
+        out.push_str(std::str::from_utf8(&digits[..len]).unwrap_or_default());
     }
 }
 

@@ -142,14 +142,25 @@ pub fn write_rfc3339(out: &mut String, ms: i64) {
     let days = ms.div_euclid(MS_PER_DAY);
     let rem = ms.rem_euclid(MS_PER_DAY);
     let (y, m, d) = civil_from_days(days);
-    let _ = write!(
-        out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / MS_PER_HOUR,
-        rem % MS_PER_HOUR / MS_PER_MINUTE,
-        rem % MS_PER_MINUTE / MS_PER_SECOND,
-        rem % MS_PER_SECOND
-    );
+    if !(0..=9999).contains(&y) {
+        let _ = write!(out, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", rem / MS_PER_HOUR, rem % MS_PER_HOUR / MS_PER_MINUTE, rem % MS_PER_MINUTE / MS_PER_SECOND, rem % MS_PER_SECOND);
+        return;
+    }
+    let mut b = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut v: i64| {
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, y);
+    put(5, 2, m as i64);
+    put(8, 2, d as i64);
+    put(11, 2, rem / MS_PER_HOUR);
+    put(14, 2, rem % MS_PER_HOUR / MS_PER_MINUTE);
+    put(17, 2, rem % MS_PER_MINUTE / MS_PER_SECOND);
+    put(20, 3, rem % MS_PER_SECOND);
+    out.push_str(std::str::from_utf8(&b).unwrap_or_default());
 }
 
 /// A UTC calendar month as `year * 12 + (month - 1)`.
