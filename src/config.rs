@@ -129,6 +129,9 @@ pub struct Config {
     pub batch_size: usize,
     /// (bursar addition) Longest wait to fill a batch in `run`, e.g. `100ms`. Default `100ms`.
     pub batch_linger: String,
+    /// (bursar addition) This instance's stable name, for its `transactional.id`
+    /// (`<group_id>-<instance_id>`) under exactly_once. Default: the host name.
+    pub instance_id: Option<String>,
     pub topics: Topics,
     /// Passed to librdkafka unchanged (bootstrap.servers, security.protocol, sasl.*, ssl.*).
     pub kafka: BTreeMap<String, toml::Value>,
@@ -153,6 +156,7 @@ impl Default for Config {
             burst: Vec::new(),
             batch_size: 5_000,
             batch_linger: "100ms".into(),
+            instance_id: None,
             topics: Topics::default(),
             kafka: BTreeMap::new(),
         }
@@ -360,6 +364,18 @@ impl Config {
                 fix: "add it under [kafka], e.g. \"bootstrap.servers\" = \"localhost:9092\"".into(),
             }),
         }
+    }
+
+    /// `instance_id`, or the host name, or `bursar`.
+    pub fn instance_id(&self) -> String {
+        if let Some(id) = &self.instance_id {
+            return id.clone();
+        }
+        std::env::var("HOSTNAME")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "bursar".to_string())
     }
 
     /// The `[kafka]` table as librdkafka properties (values as strings).

@@ -14,4 +14,5 @@ pub mod model;
 pub mod pipeline;
 pub mod rules;
 pub mod runtime;
+pub mod telemetry;
 pub mod validate;

@@ -2,10 +2,16 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-use anyhow::bail;
+use anyhow::Context;
 use bursar::config::Config;
-use bursar::gen::GenSpec;
+use bursar::gen::{entitlements_iter, usage, GenSpec};
+use bursar::model::time::parse_rfc3339_any;
+use bursar::runtime::kafka::{self, ReplayFrom, ReplayTopicArgs};
+use bursar::runtime::replay::FileSinks;
+use bursar::telemetry::{init_logging, serve, Metrics};
 use clap::{Args, Subcommand};
 
 #[derive(Args, Debug)]
@@ -24,18 +30,103 @@ pub enum TopicsCommand {
     },
 }
 
-pub fn run(_a: RunArgs) -> anyhow::Result<ExitCode> {
-    bail!("the Kafka runtime is being wired in")
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?)
 }
 
-pub fn topics(_c: TopicsCommand) -> anyhow::Result<ExitCode> {
-    bail!("the Kafka runtime is being wired in")
+/// The live processor: SIGTERM/SIGINT finish the batch, flush and commit.
+pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::load(&a.config)?;
+    config.bootstrap_servers()?;
+    init_logging(config.log_format);
+    let addr: std::net::SocketAddr = config.metrics_addr.parse().context("metrics_addr")?;
+    let rt = runtime()?;
+    let shutdown = Arc::new(AtomicBool::new(false));
+    let metrics = Arc::new(Metrics::new());
+    {
+        let shutdown = shutdown.clone();
+        rt.spawn(async move {
+            let term = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = term => {},
+            }
+            tracing::info!("Shutdown requested: finishing the batch.");
+            shutdown.store(true, Ordering::SeqCst);
+        });
+    }
+    let m = metrics.clone();
+    rt.spawn(async move {
+        if let Err(e) = serve(addr, m).await {
+            tracing::error!(error = %e, "Metrics server stopped.");
+        }
+    });
+    match kafka::run(config, shutdown, metrics) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            tracing::error!(error = %e, retryable = e.retryable(), "Processor stopped.");
+            Err(e.into())
+        }
+    }
 }
 
-pub fn replay_topic(_a: super::replay::ReplayArgs, _config: Config) -> anyhow::Result<ExitCode> {
-    bail!("the Kafka runtime is being wired in")
+pub fn topics(c: TopicsCommand) -> anyhow::Result<ExitCode> {
+    let TopicsCommand::Create { config } = c;
+    let config = Config::load(&config)?;
+    let outcome = runtime()?.block_on(kafka::create_topics(&config))?;
+    for o in outcome {
+        match o {
+            kafka::TopicOutcome::Created(t) => println!("created {t}"),
+            kafka::TopicOutcome::Existed(t) => println!("exists  {t}"),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
-pub fn gen_to_topic(_config: &Config, _topic: &str, _spec: &GenSpec) -> anyhow::Result<ExitCode> {
-    bail!("the Kafka runtime is being wired in")
+fn time_arg(name: &str, s: &str) -> anyhow::Result<i64> {
+    parse_rfc3339_any(s).with_context(|| format!("--{name} must be `earliest` or an RFC 3339 time, got {s:?}"))
+}
+
+/// `replay --topic`: fresh state over a range of the topic.
+pub fn replay_topic(a: super::replay::ReplayArgs, config: Config) -> anyhow::Result<ExitCode> {
+    let topic = a.topic.clone().unwrap_or_default();
+    let from = if a.from == "earliest" { ReplayFrom::Earliest } else { ReplayFrom::Time(time_arg("from", &a.from)?) };
+    let until = a.until.as_deref().map(|u| time_arg("until", u)).transpose()?;
+    let open = |p: &Option<PathBuf>| p.as_ref().map(super::create_output).transpose();
+    let files = FileSinks { findings: open(&a.findings)?, windows: open(&a.windows)?, balances: open(&a.balances)?, rejected: open(&a.rejected)? };
+    let nothing = a.findings_topic.is_none() && a.windows_topic.is_none() && a.balances_topic.is_none() && a.rejected_topic.is_none()
+        && files.findings.is_none() && files.windows.is_none() && files.balances.is_none() && files.rejected.is_none();
+    if nothing {
+        anyhow::bail!("replay --topic needs an output: --findings-topic T (or --windows-topic, ...) or --findings FILE (or --windows FILE, ...)");
+    }
+    let args = ReplayTopicArgs {
+        topic,
+        from,
+        until,
+        findings_topic: a.findings_topic.clone(),
+        windows_topic: a.windows_topic.clone(),
+        balances_topic: a.balances_topic.clone(),
+        rejected_topic: a.rejected_topic.clone(),
+        files,
+        force_live: a.force_live,
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let s = kafka::replay_topic(&config, args)?;
+    eprintln!("bursar: replayed {} records, {} outputs", s.records, s.outputs);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gen --topic`: the workload to Kafka (entitlements to `topics.entitlements` first).
+pub fn gen_to_topic(config: &Config, topic: &str, spec: &GenSpec) -> anyhow::Result<ExitCode> {
+    let ents = kafka::produce_entitlements(config, &config.topics.entitlements, entitlements_iter(spec))?;
+    let n = kafka::produce_lines(config, topic, usage(spec))?;
+    eprintln!("bursar: produced {ents} entitlement records to {} and {n} usage records to {topic}", config.topics.entitlements);
+    Ok(ExitCode::SUCCESS)
 }

@@ -20,8 +20,9 @@ use entitlements::EntitlementStore;
 use output::{Output, RejectKind, Rule};
 use partition::{PartitionMeta, PartitionState, Shared};
 
-/// Key of the partition-level record in the changelog (credential ids are never empty).
-pub const PARTITION_META_KEY: &[u8] = b"";
+/// Key of the partition-level record in the changelog: not UTF-8, so never a
+/// credential id (those are UTF-8 text).
+pub const PARTITION_META_KEY: &[u8] = b"\xffpartition";
 
 /// Why restoring state failed.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,87 @@
+//! The live edges on Kafka (SPEC §5–§6): the processor (`run`), topic
+//! creation, topic replay and producing workloads. The engine stays pure;
+//! everything here moves bytes between Kafka and `pipeline::process_record`.
+
+mod changelog;
+mod entitlements;
+mod output;
+mod produce;
+mod replay_topic;
+mod run;
+mod topics;
+
+pub use produce::{produce_entitlements, produce_lines};
+pub use replay_topic::{replay_topic, ReplayFrom, ReplaySummary, ReplayTopicArgs};
+pub use run::run;
+pub use topics::{create_topics, TopicOutcome};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::error::KafkaError as RdKafkaError;
+
+use crate::config::{Config, ConfigError};
+
+/// Why the Kafka runtime stopped. `retryable` errors are transient (a restart
+/// resumes exactly from the changelog and committed offsets).
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("Kafka client error while {context}: {source}")]
+    Client { context: String, source: RdKafkaError },
+    #[error("{0} output record(s) were not acknowledged by the broker; stopping before committing offsets (a restart re-sends them)")]
+    Undelivered(usize),
+    #[error("the broker does not support transactions, which guarantee = \"exactly_once\" needs: {0}. Use guarantee = \"at_least_once\" with this broker")]
+    NoTransactions(String),
+    #[error("topic {0} does not exist: create the topics first with `bursar topics create --config ...`")]
+    MissingTopic(String),
+    #[error("refusing to write replay output into the live topic {0}: name another topic, or pass --force-live")]
+    LiveTopic(String),
+    #[error("invalid changelog state: {0}")]
+    State(#[from] crate::engine::EngineError),
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl KafkaError {
+    pub(crate) fn client(context: impl Into<String>) -> impl FnOnce(RdKafkaError) -> KafkaError {
+        let context = context.into();
+        move |source| KafkaError::Client { context, source }
+    }
+
+    /// True when restarting may succeed (broker unavailable, delivery timeout).
+    pub fn retryable(&self) -> bool {
+        matches!(self, KafkaError::Client { .. } | KafkaError::Undelivered(_))
+    }
+}
+
+/// librdkafka settings from `[kafka]`, with bursar's own settings on top of
+/// `defaults` where the user did not set them.
+pub(crate) fn client_config(config: &Config, defaults: &[(&str, &str)]) -> Result<ClientConfig, KafkaError> {
+    config.bootstrap_servers()?;
+    let mut c = ClientConfig::new();
+    for (k, v) in defaults {
+        c.set(*k, *v);
+    }
+    for (k, v) in config.kafka_properties() {
+        c.set(k, v);
+    }
+    Ok(c)
+}
+
+/// Settings of a consumer that reads partitions it assigns itself.
+pub(crate) fn reader_config(config: &Config, read_committed: bool) -> Result<ClientConfig, KafkaError> {
+    let isolation = if read_committed { "read_committed" } else { "read_uncommitted" };
+    client_config(
+        config,
+        &[
+            ("group.id", "bursar-reader"),
+            ("enable.auto.commit", "false"),
+            ("enable.auto.offset.store", "false"),
+            ("auto.offset.reset", "earliest"),
+            ("fetch.queue.backoff.ms", "5"),
+            ("isolation.level", isolation),
+        ],
+    )
+}
