@@ -1,5 +1,5 @@
 //! Producing workloads to Kafka (`bursar gen --topic`), the way platform
-//! teams produce: usage keyed by its raw credential, entitlements keyed by
+//! teams produce: usage keyed by its raw credential (murmur2, as the Java client), entitlements keyed by
 //! credential (a tombstone line becomes a null value).
 
 use super::output::{flush, send, Delivery, OutputProducer};
@@ -9,7 +9,7 @@ use crate::decode::key_hint;
 
 fn producer(config: &Config) -> Result<(OutputProducer, Delivery), KafkaError> {
     let delivery = Delivery::default();
-    let p = client_config(config, &[("enable.idempotence", "true"), ("acks", "all"), ("linger.ms", "20"), ("compression.type", "lz4")])?
+    let p = client_config(config, &[("enable.idempotence", "true"), ("acks", "all"), ("linger.ms", "20"), ("compression.type", "lz4"), ("partitioner", "murmur2_random")])?
         .create_with_context(delivery.clone())
         .map_err(KafkaError::client("creating the producer"))?;
     Ok((p, delivery))
@@ -22,7 +22,9 @@ pub fn produce_lines(config: &Config, topic: &str, lines: impl Iterator<Item = S
     let mut n = 0u64;
     for line in lines {
         let key = key_hint(line.as_bytes());
-        send(&p, topic, None, key.as_deref().map(str::as_bytes), Some(line.as_bytes()), None)?;
+        // A line without a key goes to partition 0, as in file replay (SPEC §7.7).
+        let partition = if key.is_none() { Some(0) } else { None };
+        send(&p, topic, partition, key.as_deref().map(str::as_bytes), Some(line.as_bytes()), None)?;
         n += 1;
         if n % 10_000 == 0 {
             p.poll(std::time::Duration::ZERO);

@@ -101,7 +101,7 @@ pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<Replay
         source: args.topic.clone(),
     };
     let delivery = Delivery::default();
-    let producer: OutputProducer = client_config(config, &[("enable.idempotence", "true"), ("acks", "all"), ("linger.ms", "20")])?
+    let producer: OutputProducer = client_config(config, &[("enable.idempotence", "true"), ("acks", "all"), ("linger.ms", "20"), ("partitioner", "murmur2_random")])?
         .create_with_context(delivery.clone())
         .map_err(KafkaError::client("creating the producer"))?;
     let mut summary = ReplaySummary::default();

@@ -133,7 +133,7 @@ impl Processor {
         let transactional_id = format!("{}-{}", config.group_id, config.instance_id());
         let mut producer_config = client_config(
             &config,
-            &[("enable.idempotence", "true"), ("acks", "all"), ("linger.ms", "5"), ("compression.type", "lz4"), ("message.timeout.ms", "120000")],
+            &[("enable.idempotence", "true"), ("acks", "all"), ("linger.ms", "5"), ("compression.type", "lz4"), ("message.timeout.ms", "120000"), ("partitioner", "murmur2_random")],
         )?;
         if exactly_once {
             producer_config.set("transactional.id", &transactional_id);

@@ -1,0 +1,231 @@
+//! Shared helpers of the broker tests: the broker from BURSAR_TEST_BOOTSTRAP
+//! (scripts/test.sh starts Apache Kafka and sets it), per-test topics, a
+//! plain consumer, the `bursar` binary, and reference outputs from the engine.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bursar::config::{Config, EngineConfig};
+use bursar::decode::{key_hint, partitioner::partition_for};
+use bursar::engine::output::Output;
+use bursar::engine::Engine;
+use bursar::pipeline::{process_record, InputRecord};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Headers;
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+/// The broker's bootstrap address, or None (the test then skips, saying so).
+pub fn bootstrap() -> Option<String> {
+    match std::env::var("BURSAR_TEST_BOOTSTRAP") {
+        Ok(b) if !b.is_empty() => Some(b),
+        _ => {
+            eprintln!("skipping: no broker (run scripts/test.sh, or set BURSAR_TEST_BOOTSTRAP)");
+            None
+        }
+    }
+}
+
+/// A test's own topics, group and config file.
+pub struct Setup {
+    pub name: String,
+    pub bootstrap: String,
+    pub config: Config,
+    pub path: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+impl Setup {
+    /// Writes a bursar.toml with topics `<name>.<kind>` and creates them.
+    pub fn new(bootstrap: &str, test: &str, partitions: i32, extra: &str) -> Setup {
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() % 10_000_000;
+        let name = format!("{test}-{}-{stamp}", std::process::id());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bursar.toml");
+        let text = format!(
+            "group_id = \"{name}\"\nmetrics_addr = \"127.0.0.1:0\"\nbatch_size = 500\nbatch_linger = \"50ms\"\n{extra}\n\
+             [topics]\nusage = \"{name}.usage\"\nentitlements = \"{name}.ents\"\nfindings = \"{name}.findings\"\n\
+             windows = \"{name}.windows\"\nbalances = \"{name}.balances\"\nrejected = \"{name}.rejected\"\n\
+             changelog = \"{name}.changelog\"\npartitions = {partitions}\n\
+             [kafka]\n\"bootstrap.servers\" = \"{bootstrap}\"\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        let config = Config::load(&path).unwrap();
+        let status = Command::new(env!("CARGO_BIN_EXE_bursar")).args(["topics", "create", "--config"]).arg(&path).stdout(Stdio::null()).status().unwrap();
+        assert!(status.success(), "bursar topics create failed");
+        Setup { name, bootstrap: bootstrap.to_string(), config, path, dir }
+    }
+
+    /// Starts `bursar run` with this config (metrics on a free port).
+    pub fn spawn(&self, instance: &str) -> Child {
+        let port = free_port();
+        let text = std::fs::read_to_string(&self.path).unwrap().replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
+        let path = self.dir.path().join(format!("{instance}.toml"));
+        std::fs::write(&path, format!("instance_id = \"{instance}\"\n{text}")).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_bursar"))
+            .args(["run", "--config"])
+            .arg(&path)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Waits until the group has committed offsets at the end of every usage partition.
+    pub fn wait_caught_up(&self, timeout: Duration) -> bool {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &self.bootstrap)
+            .set("group.id", &self.config.group_id)
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        let topic = &self.config.topics.usage;
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let mut tpl = TopicPartitionList::new();
+            for p in 0..self.config.topics.partitions {
+                tpl.add_partition(topic, p);
+            }
+            if let Ok(committed) = consumer.committed_offsets(tpl, Duration::from_secs(5)) {
+                let done = committed.elements().iter().all(|e| {
+                    let (_, high) = consumer.fetch_watermarks(topic, e.partition(), Duration::from_secs(5)).unwrap_or((0, i64::MAX));
+                    matches!(e.offset(), Offset::Offset(o) if o >= high)
+                });
+                if done {
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        false
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Sends SIGTERM (graceful) and waits.
+pub fn terminate(child: &mut Child) {
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// kill -9.
+pub fn crash(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// Every record of `topic` (all partitions, from the start), until none arrives for `idle`.
+pub fn consume_all(bootstrap: &str, topic: &str, read_committed: bool, idle: Duration) -> Vec<Record> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "bursar-test-reader")
+        .set("enable.auto.commit", "false")
+        .set("fetch.queue.backoff.ms", "5")
+        .set("isolation.level", if read_committed { "read_committed" } else { "read_uncommitted" })
+        .create()
+        .unwrap();
+    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in md.topics()[0].partitions() {
+        tpl.add_partition_offset(topic, p.id(), Offset::Beginning).unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    let mut last = Instant::now();
+    while last.elapsed() < idle {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            let headers = m.headers().map(|h| h.iter().map(|x| (x.key.to_string(), x.value.unwrap_or_default().to_vec())).collect()).unwrap_or_default();
+            out.push(Record { partition: m.partition(), offset: m.offset(), key: m.key().map(<[u8]>::to_vec), value: m.payload().map(<[u8]>::to_vec), headers });
+            last = Instant::now();
+        }
+    }
+    out.sort_by_key(|r| (r.partition, r.offset));
+    out
+}
+
+/// The engine over `usage` lines split like the topic (murmur2 of the raw key),
+/// without end of input (as the live processor never ends it).
+pub fn reference(config: &EngineConfig, partitions: i32, entitlements: &str, usage: &[String]) -> Vec<Output> {
+    let mut engine = Engine::new(config.clone());
+    bursar::runtime::replay::load_entitlements(&mut engine, entitlements);
+    let mut offsets = BTreeMap::new();
+    let mut out = Vec::new();
+    for line in usage {
+        let key = key_hint(line.as_bytes());
+        let p = partition_for(key.as_deref().map(str::as_bytes), partitions);
+        let o = offsets.entry(p).or_insert(0i64);
+        let r = InputRecord { partition: p, offset: *o, line: None, key: key.as_deref().map(str::as_bytes), value: Some(line.as_bytes()), headers: &[] };
+        *o += 1;
+        process_record(&mut engine, &r, &mut out);
+    }
+    out
+}
+
+/// The JSON values of `records`, grouped by key, each group in topic order.
+pub fn by_key(records: &[Record]) -> BTreeMap<Vec<u8>, Vec<Vec<u8>>> {
+    let mut m: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
+    for r in records {
+        m.entry(r.key.clone().unwrap_or_default()).or_default().push(r.value.clone().unwrap_or_default());
+    }
+    m
+}
+
+/// Produces the workload: entitlements, then usage.
+pub fn produce(config: &Config, entitlements: &[String], usage: &[String]) {
+    bursar::runtime::kafka::produce_entitlements(config, &config.topics.entitlements, entitlements.iter().cloned()).unwrap();
+    bursar::runtime::kafka::produce_lines(config, &config.topics.usage, usage.iter().cloned()).unwrap();
+}
+
+/// A small seeded workload with every kind of anomaly and some bad lines.
+pub fn workload(events: u64, credentials: u64, seed: u64) -> (Vec<String>, Vec<String>) {
+    let spec = bursar::gen::GenSpec { seed, events, credentials, days: 40, ..Default::default() };
+    (bursar::gen::entitlements(&spec), bursar::gen::usage(&spec).collect())
+}
+
+/// Fails with a short, readable account of the first difference between two keyed groups.
+pub fn assert_same_groups(got: &BTreeMap<Vec<u8>, Vec<Vec<u8>>>, expected: &BTreeMap<Vec<u8>, Vec<Vec<u8>>>, what: &str) {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).chars().take(600).collect::<String>();
+    let keys: std::collections::BTreeSet<&Vec<u8>> = got.keys().chain(expected.keys()).collect();
+    let mut problems = Vec::new();
+    for k in keys {
+        let (g, e) = (got.get(k).cloned().unwrap_or_default(), expected.get(k).cloned().unwrap_or_default());
+        if g != e {
+            let i = g.iter().zip(&e).position(|(a, b)| a != b).unwrap_or(g.len().min(e.len()));
+            let (gv, ev) = (g.get(i).cloned().unwrap_or_default(), e.get(i).cloned().unwrap_or_default());
+            let at = gv.iter().zip(&ev).position(|(a, b)| a != b).unwrap_or(gv.len().min(ev.len())).saturating_sub(80);
+            let text = |b: &[u8]| String::from_utf8_lossy(b.get(at.min(b.len())..).unwrap_or_default()).chars().take(400).collect::<String>();
+            problems.push(format!(
+                "key {}: got {} records, expected {}; first difference at #{i}:\n  got      {}\n  expected {}",
+                String::from_utf8_lossy(k),
+                g.len(),
+                e.len(),
+                g.get(i).map(|v| text(v)).unwrap_or_default(),
+                e.get(i).map(|v| text(v)).unwrap_or_default()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{what}: {} keys differ; first: {}", problems.len(), problems.first().cloned().unwrap_or_default());
+}

@@ -1,0 +1,182 @@
+//! The live processor against a real Apache Kafka broker (scripts/test.sh
+//! starts one): exact outputs, crashes, scale-out, exactly-once, rejections.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+use std::time::Duration;
+
+use bursar::emit;
+use bursar::engine::output::Output;
+use common::*;
+
+const CAUGHT_UP: Duration = Duration::from_secs(240);
+
+fn findings_of(outputs: &[Output]) -> Vec<(Vec<u8>, Vec<u8>, i32)> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Finding(f) => Some((f.credential.as_bytes().to_vec(), emit::finding_json(f).into_bytes(), f.partition)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn last_balances(outputs: &[Output]) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    let mut m = BTreeMap::new();
+    for o in outputs {
+        if let Output::Balance(b) = o {
+            m.insert(b.credential.as_bytes().to_vec(), emit::balance_json(b).into_bytes());
+        }
+    }
+    m
+}
+
+fn last_per_key(records: &[Record]) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    by_key(records).into_iter().map(|(k, v)| (k, v.last().cloned().unwrap_or_default())).collect()
+}
+
+/// No output lost, none invented, duplicates byte-identical (they are set members), final balances equal.
+fn assert_exact_after_crashes(s: &Setup, reference: &[Output]) {
+    let live = consume_all(&s.bootstrap, &s.config.topics.findings, true, Duration::from_secs(3));
+    let expected: BTreeSet<Vec<u8>> = findings_of(reference).into_iter().map(|(_, v, _)| v).collect();
+    let got: BTreeSet<Vec<u8>> = live.iter().filter_map(|r| r.value.clone()).collect();
+    let missing = expected.difference(&got).count();
+    let invented = got.difference(&expected).count();
+    assert_eq!((missing, invented), (0, 0), "findings: {missing} missing, {invented} not in the uninterrupted run");
+    let balances = consume_all(&s.bootstrap, &s.config.topics.balances, true, Duration::from_secs(3));
+    let one = |m: BTreeMap<Vec<u8>, Vec<u8>>| m.into_iter().map(|(k, v)| (k, vec![v])).collect::<BTreeMap<_, _>>();
+    assert_same_groups(&one(last_per_key(&balances)), &one(last_balances(reference)), "final balances differ from the uninterrupted run");
+}
+
+#[test]
+fn live_findings_equal_the_file_replay_and_the_topic_replay_and_bad_records_are_rejected() {
+    let Some(b) = bootstrap() else { return };
+    let (ents, usage) = workload(6_000, 150, 7);
+    let s = Setup::new(&b, "equal", 3, "");
+    produce(&s.config, &ents, &usage);
+    let mut child = s.spawn("a");
+    assert!(s.wait_caught_up(CAUGHT_UP), "the processor did not catch up");
+    terminate(&mut child);
+
+    let reference = reference(&s.config.engine().unwrap(), 3, &ents.join("\n"), &usage);
+    let expected = findings_of(&reference);
+    assert!(expected.len() > 50, "the workload should produce findings");
+    let live = consume_all(&b, &s.config.topics.findings, false, Duration::from_secs(3));
+    let mut expected_by_key: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
+    for (k, v, _) in &expected {
+        expected_by_key.entry(k.clone()).or_default().push(v.clone());
+    }
+    assert_same_groups(&by_key(&live), &expected_by_key, "live findings differ from the file replay");
+    // Findings carry CloudEvents binary-mode headers.
+    let h = &live[0].headers;
+    assert!(h.iter().any(|(k, v)| k == "ce_type" && v == b"io.bursar.finding.v1"));
+    assert!(h.iter().any(|(k, v)| k == "ce_specversion" && v == b"1.0"));
+
+    // replay --topic over the same range, into a file.
+    let file = s.dir.path().join("replayed.jsonl");
+    let status = Command::new(env!("CARGO_BIN_EXE_bursar"))
+        .args(["replay", "--topic", &s.config.topics.usage, "--from", "earliest", "--config"])
+        .arg(&s.path)
+        .arg("--findings")
+        .arg(&file)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let replayed: Vec<Vec<u8>> = std::fs::read_to_string(&file).unwrap().lines().map(|l| l.as_bytes().to_vec()).collect();
+    let mut by_partition = expected.clone();
+    by_partition.sort_by_key(|(_, _, p)| *p);
+    let expected_lines: Vec<Vec<u8>> = by_partition.into_iter().map(|(_, v, _)| v).collect();
+    assert_same_groups(&BTreeMap::from([(vec![], replayed)]), &BTreeMap::from([(vec![], expected_lines)]), "replay --topic differs from the file replay");
+
+    // Bad records land on the rejected topic with their reason, and processing went on.
+    let rejected = consume_all(&b, &s.config.topics.rejected, false, Duration::from_secs(2));
+    let expected_rejected = reference.iter().filter(|o| matches!(o, Output::Rejected(_))).count();
+    assert!(expected_rejected > 0);
+    assert_eq!(rejected.len(), expected_rejected);
+    for r in &rejected {
+        let header = |name: &str| r.headers.iter().find(|(k, _)| k == name).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+        let kind = header("bursar.error.kind").expect("kind header");
+        assert!(["too_large", "invalid_json", "invalid_cloudevent", "missing_field", "invalid_field"].contains(&kind.as_str()));
+        assert!(!header("bursar.error.reason").unwrap_or_default().is_empty());
+        assert_eq!(header("bursar.source.topic").as_deref(), Some(s.config.topics.usage.as_str()));
+        assert!(header("bursar.source.offset").is_some() && header("bursar.source.partition").is_some());
+    }
+}
+
+/// A cheap, seeded sequence of waits.
+fn waits(seed: u64, n: usize, min_ms: u64, max_ms: u64) -> Vec<Duration> {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            Duration::from_millis(min_ms + x % (max_ms - min_ms))
+        })
+        .collect()
+}
+
+#[test]
+fn kill_9_at_random_moments_loses_nothing_and_ends_in_the_uninterrupted_state() {
+    let Some(b) = bootstrap() else { return };
+    let (ents, usage) = workload(40_000, 300, 11);
+    let s = Setup::new(&b, "crash", 2, "");
+    produce(&s.config, &ents, &usage);
+    for wait in waits(std::process::id() as u64, 4, 700, 2_500) {
+        let mut child = s.spawn("a");
+        std::thread::sleep(wait);
+        crash(&mut child);
+    }
+    let mut child = s.spawn("a");
+    assert!(s.wait_caught_up(CAUGHT_UP), "the processor did not catch up after the crashes");
+    terminate(&mut child);
+    let reference = reference(&s.config.engine().unwrap(), 2, &ents.join("\n"), &usage);
+    assert_exact_after_crashes(&s, &reference);
+}
+
+#[test]
+fn two_instances_share_the_partitions_and_one_killed_mid_stream_changes_nothing() {
+    let Some(b) = bootstrap() else { return };
+    let (ents, usage) = workload(40_000, 300, 13);
+    let s = Setup::new(&b, "scale", 4, "");
+    let text = std::fs::read_to_string(&s.path).unwrap() + "\"session.timeout.ms\" = 6000\n\"heartbeat.interval.ms\" = 1000\n";
+    std::fs::write(&s.path, text).unwrap();
+    produce(&s.config, &ents, &usage);
+    let mut a = s.spawn("a");
+    let mut second = s.spawn("b");
+    std::thread::sleep(Duration::from_millis(1_500));
+    crash(&mut a);
+    assert!(s.wait_caught_up(CAUGHT_UP), "the surviving instance did not take over");
+    terminate(&mut second);
+    let reference = reference(&s.config.engine().unwrap(), 4, &ents.join("\n"), &usage);
+    assert_exact_after_crashes(&s, &reference);
+}
+
+#[test]
+fn exactly_once_survives_kill_9_mid_transaction_and_readers_see_each_finding_once() {
+    let Some(b) = bootstrap() else { return };
+    let (ents, usage) = workload(40_000, 300, 17);
+    let s = Setup::new(&b, "eos", 2, "guarantee = \"exactly_once\"");
+    produce(&s.config, &ents, &usage);
+    for wait in waits(std::process::id() as u64 + 1, 2, 1_000, 3_000) {
+        let mut child = s.spawn("a");
+        std::thread::sleep(wait);
+        crash(&mut child);
+    }
+    let mut child = s.spawn("a");
+    assert!(s.wait_caught_up(CAUGHT_UP), "the processor did not catch up after the crashes");
+    terminate(&mut child);
+    let reference = reference(&s.config.engine().unwrap(), 2, &ents.join("\n"), &usage);
+    let live = consume_all(&b, &s.config.topics.findings, true, Duration::from_secs(3));
+    let mut got: Vec<Vec<u8>> = live.into_iter().filter_map(|r| r.value).collect();
+    let mut expected: Vec<Vec<u8>> = findings_of(&reference).into_iter().map(|(_, v, _)| v).collect();
+    got.sort();
+    expected.sort();
+    assert_eq!(got.len(), expected.len(), "a read_committed reader must see every finding exactly once");
+    assert!(got == expected, "findings differ from the uninterrupted run");
+    let balances = consume_all(&b, &s.config.topics.balances, true, Duration::from_secs(3));
+    let one = |m: BTreeMap<Vec<u8>, Vec<u8>>| m.into_iter().map(|(k, v)| (k, vec![v])).collect::<BTreeMap<_, _>>();
+    assert_same_groups(&one(last_per_key(&balances)), &one(last_balances(&reference)), "final balances");
+}
