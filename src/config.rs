@@ -129,8 +129,9 @@ pub struct Config {
     pub batch_size: usize,
     /// (bursar addition) Longest wait to fill a batch in `run`, e.g. `100ms`. Default `100ms`.
     pub batch_linger: String,
-    /// (bursar addition) This instance's stable name, for its `transactional.id`
-    /// (`<group_id>-<instance_id>`) under exactly_once. Default: the host name.
+    /// (bursar addition) This instance's stable name: its static group membership
+    /// (`group.instance.id`) and, under exactly_once, its `transactional.id`, both
+    /// `<group_id>-<instance_id>`. Give every instance its own. Default: the host name.
     pub instance_id: Option<String>,
     pub topics: Topics,
     /// Passed to librdkafka unchanged (bootstrap.servers, security.protocol, sasl.*, ssl.*).

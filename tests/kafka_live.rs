@@ -124,11 +124,14 @@ fn kill_9_at_random_moments_loses_nothing_and_ends_in_the_uninterrupted_state() 
     let (ents, usage) = workload(40_000, 300, 11);
     let s = Setup::new(&b, "crash", 2, "");
     produce(&s.config, &ents, &usage);
+    let mut mid_stream = 0;
     for wait in waits(std::process::id() as u64, 4, 700, 2_500) {
         let mut child = s.spawn("a");
         std::thread::sleep(wait);
         crash(&mut child);
+        mid_stream += usize::from(!s.wait_caught_up(Duration::ZERO));
     }
+    assert!(mid_stream > 0, "no crash happened while input remained: the test proves nothing");
     let mut child = s.spawn("a");
     assert!(s.wait_caught_up(CAUGHT_UP), "the processor did not catch up after the crashes");
     terminate(&mut child);
@@ -148,6 +151,7 @@ fn two_instances_share_the_partitions_and_one_killed_mid_stream_changes_nothing(
     let mut second = s.spawn("b");
     std::thread::sleep(Duration::from_millis(1_500));
     crash(&mut a);
+    assert!(!s.wait_caught_up(Duration::ZERO), "the instance was killed after the input ended: the test proves nothing");
     assert!(s.wait_caught_up(CAUGHT_UP), "the surviving instance did not take over");
     terminate(&mut second);
     let reference = reference(&s.config.engine().unwrap(), 4, &ents.join("\n"), &usage);
@@ -160,11 +164,14 @@ fn exactly_once_survives_kill_9_mid_transaction_and_readers_see_each_finding_onc
     let (ents, usage) = workload(40_000, 300, 17);
     let s = Setup::new(&b, "eos", 2, "guarantee = \"exactly_once\"");
     produce(&s.config, &ents, &usage);
+    let mut mid_stream = 0;
     for wait in waits(std::process::id() as u64 + 1, 2, 1_000, 3_000) {
         let mut child = s.spawn("a");
         std::thread::sleep(wait);
         crash(&mut child);
+        mid_stream += usize::from(!s.wait_caught_up(Duration::ZERO));
     }
+    assert!(mid_stream > 0, "no crash happened while input remained: the test proves nothing");
     let mut child = s.spawn("a");
     assert!(s.wait_caught_up(CAUGHT_UP), "the processor did not catch up after the crashes");
     terminate(&mut child);

@@ -84,7 +84,7 @@ impl Setup {
             .unwrap();
         let topic = &self.config.topics.usage;
         let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
+        loop {
             let mut tpl = TopicPartitionList::new();
             for p in 0..self.config.topics.partitions {
                 tpl.add_partition(topic, p);
@@ -98,9 +98,11 @@ impl Setup {
                     return true;
                 }
             }
+            if Instant::now() >= deadline {
+                return false;
+            }
             std::thread::sleep(Duration::from_millis(300));
         }
-        false
     }
 }
 

@@ -116,11 +116,15 @@ impl Tracker {
 impl Processor {
     fn new(config: Config, metrics: Arc<Metrics>) -> Result<Processor, KafkaError> {
         let exactly_once = config.guarantee == Guarantee::ExactlyOnce;
+        // Static membership (KIP-345): a restarted instance takes its partitions
+        // back at once instead of waiting out a rebalance.
+        let member = format!("{}-{}", config.group_id, config.instance_id());
         let mut engine = Engine::new(config.engine()?).with_changelog();
         let consumer: BaseConsumer<Tracker> = client_config(
             &config,
             &[
                 ("group.id", config.group_id.as_str()),
+                ("group.instance.id", member.as_str()),
                 ("enable.auto.commit", "false"),
                 ("enable.auto.offset.store", "false"),
                 ("auto.offset.reset", "earliest"),
@@ -130,10 +134,10 @@ impl Processor {
         )?
         .create_with_context(Tracker::default())
         .map_err(KafkaError::client("creating the usage consumer"))?;
-        let transactional_id = format!("{}-{}", config.group_id, config.instance_id());
+        let transactional_id = member.clone();
         let mut producer_config = client_config(
             &config,
-            &[("enable.idempotence", "true"), ("acks", "all"), ("linger.ms", "5"), ("compression.type", "lz4"), ("message.timeout.ms", "120000"), ("partitioner", "murmur2_random")],
+            &[("enable.idempotence", "true"), ("acks", "all"), ("linger.ms", "5"), ("compression.type", "lz4"), ("message.timeout.ms", "60000"), ("partitioner", "murmur2_random")],
         )?;
         if exactly_once {
             producer_config.set("transactional.id", &transactional_id);
