@@ -125,9 +125,11 @@ pub struct Config {
     /// (bursar addition) Burst rules for credentials whose entitlement has no `burst`,
     /// and for unmanaged credentials. Default none.
     pub burst: Vec<BurstRuleConfig>,
-    /// (bursar addition) Records per processing batch in `run`. Default 5000.
+    /// (bursar addition) Most records per processing batch in `run`: each batch
+    /// ends with outputs acknowledged, the changelog written and offsets
+    /// committed (Kafka Streams' commit interval). Default 50000.
     pub batch_size: usize,
-    /// (bursar addition) Longest wait to fill a batch in `run`, e.g. `100ms`. Default `100ms`.
+    /// (bursar addition) Longest wait to fill a batch in `run`. Default `500ms`.
     pub batch_linger: String,
     /// (bursar addition) This instance's stable name: its static group membership
     /// (`group.instance.id`) and, under exactly_once, its `transactional.id`, both
@@ -155,8 +157,8 @@ impl Default for Config {
             log_format: LogFormat::Human,
             learning_period: "7d".into(),
             burst: Vec::new(),
-            batch_size: 5_000,
-            batch_linger: "100ms".into(),
+            batch_size: 50_000,
+            batch_linger: "500ms".into(),
             instance_id: None,
             topics: Topics::default(),
             kafka: BTreeMap::new(),
@@ -248,7 +250,7 @@ impl Config {
             return Err(invalid("metrics_addr", &self.metrics_addr, "write host:port with an IP address, e.g. \"127.0.0.1:9464\""));
         }
         if self.batch_size == 0 {
-            return Err(invalid("batch_size", self.batch_size, "use a positive number of records, e.g. 5000"));
+            return Err(invalid("batch_size", self.batch_size, "use a positive number of records, e.g. 50000"));
         }
         duration("batch_linger", &self.batch_linger)?;
         let t = &self.topics;
@@ -437,5 +439,19 @@ mod tests {
         assert!(f.reached(800, 1000));
         assert!(!f.reached(799, 1000));
         assert!(f.reached(1, -5));
+    }
+}
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_config_parses_to_the_defaults() {
+        let text = include_str!("../examples/bursar.toml");
+        let mut c = Config::parse(text).expect("examples/bursar.toml is valid");
+        assert_eq!(c.bootstrap_servers().unwrap(), "localhost:9092");
+        c.kafka.clear();
+        assert_eq!(c, Config::default());
     }
 }

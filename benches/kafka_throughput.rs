@@ -1,0 +1,173 @@
+//! Through a real broker on loopback, in one run (`cargo bench --bench kafka_throughput`;
+//! needs BURSAR_TEST_BOOTSTRAP, e.g. from `tests/broker/kafka.sh start`):
+//! (1) a bare rdkafka consumer reading the workload; (2) bursar processing it end
+//! to end (consumed, processed, outputs and changelog acknowledged, offsets
+//! committed); their ratio; (3) event-to-finding latency while usage is
+//! produced live at a steady rate. BURSAR_BENCH_KAFKA_EVENTS (default 300000).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bursar::config::Config;
+use bursar::gen::{entitlements, usage, GenSpec};
+use bursar::runtime::kafka;
+use bursar::telemetry::Metrics;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+fn config(bootstrap: &str, name: &str) -> Config {
+    let extra = std::env::var("BURSAR_BENCH_KAFKA_CONFIG").unwrap_or_default();
+    let text = format!(
+        "group_id = \"{name}\"\ninstance_id = \"bench\"\n{extra}\n[topics]\nusage = \"{name}.usage\"\nentitlements = \"{name}.ents\"\nfindings = \"{name}.findings\"\n\
+         windows = \"{name}.windows\"\nbalances = \"{name}.balances\"\nrejected = \"{name}.rejected\"\nchangelog = \"{name}.changelog\"\npartitions = 4\n\
+         [kafka]\n\"bootstrap.servers\" = \"{bootstrap}\"\n"
+    );
+    Config::parse(&text).expect("bench config")
+}
+
+fn reader(bootstrap: &str) -> BaseConsumer {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "bench-reader")
+        .set("enable.auto.commit", "false")
+        .set("fetch.queue.backoff.ms", "5")
+        .create()
+        .expect("consumer")
+}
+
+fn assign_all(c: &BaseConsumer, topic: &str, partitions: i32) {
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition_offset(topic, p, Offset::Beginning).unwrap();
+    }
+    c.assign(&tpl).unwrap();
+}
+
+fn committed(bootstrap: &str, cfg: &Config) -> i64 {
+    let c: BaseConsumer = ClientConfig::new().set("bootstrap.servers", bootstrap).set("group.id", &cfg.group_id).create().unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..cfg.topics.partitions {
+        tpl.add_partition(&cfg.topics.usage, p);
+    }
+    c.committed_offsets(tpl, Duration::from_secs(5))
+        .map(|t| t.elements().iter().map(|e| if let Offset::Offset(o) = e.offset() { o } else { 0 }).sum())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let Ok(bootstrap) = std::env::var("BURSAR_TEST_BOOTSTRAP") else {
+        eprintln!("kafka_throughput: set BURSAR_TEST_BOOTSTRAP (tests/broker/kafka.sh start prints it)");
+        return;
+    };
+    let events: u64 = std::env::var("BURSAR_BENCH_KAFKA_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(300_000);
+    let name = format!("bench-{}", std::process::id());
+    let cfg = config(&bootstrap, &name);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(kafka::create_topics(&cfg)).expect("topics");
+    let spec = GenSpec { seed: 5, events, credentials: 5_000, days: 30, ..Default::default() };
+    kafka::produce_entitlements(&cfg, &cfg.topics.entitlements, entitlements(&spec).into_iter()).unwrap();
+    let t = Instant::now();
+    let n = kafka::produce_lines(&cfg, &cfg.topics.usage, usage(&spec)).unwrap();
+    println!("workload: {n} usage records over {} credentials, 4 partitions, produced in {:.2} s", spec.credentials, t.elapsed().as_secs_f64());
+
+    // (1) bare consumer.
+    let c = reader(&bootstrap);
+    assign_all(&c, &cfg.topics.usage, 4);
+    let t = Instant::now();
+    let mut read = 0u64;
+    while read < n {
+        if let Some(Ok(_)) = c.poll(Duration::from_millis(100)) {
+            read += 1;
+        }
+    }
+    let bare = t.elapsed().as_secs_f64();
+
+    // (2) bursar end to end, in process.
+    let shutdown = Arc::new(AtomicBool::new(false));
+    let metrics = Arc::new(Metrics::new());
+    let (c2, s2, m2) = (cfg.clone(), shutdown.clone(), metrics.clone());
+    let t = Instant::now();
+    let handle = std::thread::spawn(move || kafka::run(c2, s2, m2));
+    let mut first = None;
+    loop {
+        let done = committed(&bootstrap, &cfg);
+        if done > 0 && first.is_none() {
+            first = Some(t.elapsed().as_secs_f64());
+        }
+        if done >= n as i64 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let total = t.elapsed().as_secs_f64();
+    let startup = first.unwrap_or(0.0);
+
+    // (3) event-to-finding latency: produce live at a steady rate while it runs.
+    let live_spec = GenSpec { seed: 6, events: 60_000, credentials: 5_000, days: 2, start_ms: spec.start_ms + 40 * 86_400_000, ..Default::default() };
+    let offsets_before: Vec<i64> = (0..4).map(|p| c.fetch_watermarks(&cfg.topics.findings, p, Duration::from_secs(5)).unwrap().1).collect();
+    let lines: Vec<String> = usage(&live_spec).collect();
+    let t = Instant::now();
+    for (i, chunk) in lines.chunks(2_000).enumerate() {
+        kafka::produce_lines(&cfg, &cfg.topics.usage, chunk.iter().cloned()).unwrap();
+        let due = Duration::from_millis(100 * (i as u64 + 1));
+        if let Some(wait) = due.checked_sub(t.elapsed()) {
+            std::thread::sleep(wait);
+        }
+    }
+    while committed(&bootstrap, &cfg) < n as i64 + lines.len() as i64 {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    shutdown.store(true, Ordering::SeqCst);
+    let _ = handle.join();
+    // Usage record timestamps by (partition, offset), then each new finding's delay.
+    let uc = reader(&bootstrap);
+    assign_all(&uc, &cfg.topics.usage, 4);
+    let mut stamps = HashMap::new();
+    let mut last = Instant::now();
+    while last.elapsed() < Duration::from_secs(2) {
+        if let Some(Ok(m)) = uc.poll(Duration::from_millis(100)) {
+            stamps.insert((m.partition(), m.offset()), m.timestamp().to_millis().unwrap_or(0));
+            last = Instant::now();
+        }
+    }
+    let fc = reader(&bootstrap);
+    let mut tpl = TopicPartitionList::new();
+    for (p, o) in offsets_before.iter().enumerate() {
+        tpl.add_partition_offset(&cfg.topics.findings, p as i32, Offset::Offset(*o)).unwrap();
+    }
+    fc.assign(&tpl).unwrap();
+    let mut hist = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+    let mut last = Instant::now();
+    while last.elapsed() < Duration::from_secs(2) {
+        if let Some(Ok(m)) = fc.poll(Duration::from_millis(100)) {
+            last = Instant::now();
+            let v: serde_json::Value = serde_json::from_slice(m.payload().unwrap_or_default()).unwrap_or_default();
+            let src = &v["unmapped"]["bursar"]["source"];
+            if let (Some(p), Some(o)) = (src["partition"].as_i64(), src["offset"].as_i64()) {
+                if let (Some(produced), Some(found)) = (stamps.get(&(p as i32, o)), m.timestamp().to_millis()) {
+                    let _ = hist.record((found - produced).max(0) as u64);
+                }
+            }
+        }
+    }
+
+    println!();
+    println!("{:<56} {:>12} {:>10}", "through Apache Kafka on loopback, one run", "records/s", "seconds");
+    println!("{:<56} {:>12.0} {:>10.2}", "(1) bare rdkafka consumer", n as f64 / bare, bare);
+    println!("{:<56} {:>12.0} {:>10.2}", "(2) bursar run, end to end (incl. start-up)", n as f64 / total, total);
+    println!("{:<56} {:>12.0} {:>10.2}", "    after its first commit (start-up excluded)", n as f64 / (total - startup).max(1e-9), total - startup);
+    println!("{:<56} {:>12.2}", "(2)/(1) ratio, end to end", bare / total);
+    println!("{:<56} {:>12.2}", "(2)/(1) ratio, start-up excluded", bare / (total - startup).max(1e-9));
+    println!(
+        "event-to-finding latency at 20k events/s ({} findings): p50 {} ms, p99 {} ms, p99.9 {} ms",
+        hist.len(),
+        hist.value_at_quantile(0.5),
+        hist.value_at_quantile(0.99),
+        hist.value_at_quantile(0.999)
+    );
+    let q = metrics.latency_quantiles();
+    println!("record consumed to outputs acknowledged (processor's histogram): p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms", q[0] * 1e3, q[1] * 1e3, q[2] * 1e3);
+}
