@@ -15,7 +15,7 @@
 use std::alloc::{GlobalAlloc, Layout};
 use std::borrow::Cow;
 use std::hint::black_box;
-use std::io::Write as _;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 

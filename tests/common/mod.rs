@@ -209,7 +209,6 @@ pub fn workload(events: u64, credentials: u64, seed: u64) -> (Vec<String>, Vec<S
 
 /// Fails with a short, readable account of the first difference between two keyed groups.
 pub fn assert_same_groups(got: &BTreeMap<Vec<u8>, Vec<Vec<u8>>>, expected: &BTreeMap<Vec<u8>, Vec<Vec<u8>>>, what: &str) {
-    let text = |b: &[u8]| String::from_utf8_lossy(b).chars().take(600).collect::<String>();
     let keys: std::collections::BTreeSet<&Vec<u8>> = got.keys().chain(expected.keys()).collect();
     let mut problems = Vec::new();
     for k in keys {
