@@ -118,14 +118,11 @@ fn waits(seed: u64, n: usize, min_ms: u64, max_ms: u64) -> Vec<Duration> {
         .collect()
 }
 
-#[test]
-fn kill_9_at_random_moments_loses_nothing_and_ends_in_the_uninterrupted_state() {
-    let Some(b) = bootstrap() else { return };
-    let (ents, usage) = workload(40_000, 300, 11);
-    let s = Setup::new(&b, "crash", 2, "");
-    produce(&s.config, &ents, &usage);
+/// Starts instance "a" and kills it with -9 after each wait; then runs it to
+/// the end of the input and stops it gracefully.
+fn crash_repeatedly_then_finish(s: &Setup, waits: Vec<Duration>) {
     let mut mid_stream = 0;
-    for wait in waits(std::process::id() as u64, 4, 700, 2_500) {
+    for wait in waits {
         let mut child = s.spawn("a");
         std::thread::sleep(wait);
         crash(&mut child);
@@ -135,6 +132,15 @@ fn kill_9_at_random_moments_loses_nothing_and_ends_in_the_uninterrupted_state() 
     let mut child = s.spawn("a");
     assert!(s.wait_caught_up(CAUGHT_UP), "the processor did not catch up after the crashes");
     terminate(&mut child);
+}
+
+#[test]
+fn kill_9_at_random_moments_loses_nothing_and_ends_in_the_uninterrupted_state() {
+    let Some(b) = bootstrap() else { return };
+    let (ents, usage) = workload(40_000, 300, 11);
+    let s = Setup::new(&b, "crash", 2, "");
+    produce(&s.config, &ents, &usage);
+    crash_repeatedly_then_finish(&s, waits(std::process::id() as u64, 4, 700, 2_500));
     let reference = reference(&s.config.engine().unwrap(), 2, &ents.join("\n"), &usage);
     assert_exact_after_crashes(&s, &reference);
 }
@@ -164,17 +170,7 @@ fn exactly_once_survives_kill_9_mid_transaction_and_readers_see_each_finding_onc
     let (ents, usage) = workload(40_000, 300, 17);
     let s = Setup::new(&b, "eos", 2, "guarantee = \"exactly_once\"");
     produce(&s.config, &ents, &usage);
-    let mut mid_stream = 0;
-    for wait in waits(std::process::id() as u64 + 1, 2, 1_000, 3_000) {
-        let mut child = s.spawn("a");
-        std::thread::sleep(wait);
-        crash(&mut child);
-        mid_stream += usize::from(!s.wait_caught_up(Duration::ZERO));
-    }
-    assert!(mid_stream > 0, "no crash happened while input remained: the test proves nothing");
-    let mut child = s.spawn("a");
-    assert!(s.wait_caught_up(CAUGHT_UP), "the processor did not catch up after the crashes");
-    terminate(&mut child);
+    crash_repeatedly_then_finish(&s, waits(std::process::id() as u64 + 1, 2, 1_000, 3_000));
     let reference = reference(&s.config.engine().unwrap(), 2, &ents.join("\n"), &usage);
     let live = consume_all(&b, &s.config.topics.findings, true, Duration::from_secs(3));
     let mut got: Vec<Vec<u8>> = live.into_iter().filter_map(|r| r.value).collect();

@@ -44,6 +44,19 @@ fn committed(config: &Config) -> i64 {
         .unwrap_or(0)
 }
 
+/// Runs the processor in this process until `done` holds or `timeout` passes, then stops it.
+fn run_until(config: &Config, timeout: Duration, done: impl Fn() -> bool) -> Result<(), kafka::KafkaError> {
+    let shutdown = Arc::new(AtomicBool::new(false));
+    let (c, s) = (config.clone(), shutdown.clone());
+    let handle = std::thread::spawn(move || kafka::run(c, s, Arc::new(Metrics::new())));
+    let deadline = Instant::now() + timeout;
+    while !handle.is_finished() && !done() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    shutdown.store(true, Ordering::SeqCst);
+    handle.join().expect("the processor thread panicked")
+}
+
 #[test]
 fn retriable_produce_errors_lose_no_output() {
     let mock = MockCluster::new(1).unwrap();
@@ -51,15 +64,7 @@ fn retriable_produce_errors_lose_no_output() {
     let (ents, usage) = common::workload(2_000, 50, 3);
     common::produce(&config, &ents, &usage);
     mock.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION; 4]);
-    let shutdown = Arc::new(AtomicBool::new(false));
-    let (c, s) = (config.clone(), shutdown.clone());
-    let handle = std::thread::spawn(move || kafka::run(c, s, Arc::new(Metrics::new())));
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while committed(&config) < usage.len() as i64 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    shutdown.store(true, Ordering::SeqCst);
-    let result = handle.join().unwrap();
+    let result = run_until(&config, Duration::from_secs(90), || committed(&config) >= usage.len() as i64);
     assert!(result.is_ok(), "the processor stopped: {result:?}");
     assert_eq!(committed(&config), usage.len() as i64, "not every record was committed");
     let reference = common::reference(&config.engine().unwrap(), 1, &ents.join("\n"), &usage);
@@ -76,15 +81,7 @@ fn a_produce_error_that_persists_stops_the_processor_before_any_commit() {
     let (ents, usage) = common::workload(500, 20, 4);
     common::produce(&config, &ents, &usage);
     mock.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED; 1000]);
-    let shutdown = Arc::new(AtomicBool::new(false));
-    let (c, s) = (config.clone(), shutdown.clone());
-    let handle = std::thread::spawn(move || kafka::run(c, s, Arc::new(Metrics::new())));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !handle.is_finished() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    shutdown.store(true, Ordering::SeqCst);
-    let result = handle.join().unwrap();
+    let result = run_until(&config, Duration::from_secs(60), || false);
     mock.clear_request_errors(RDKafkaApiKey::Produce);
     let err = result.expect_err("undelivered outputs must stop the processor");
     assert!(matches!(err, kafka::KafkaError::Undelivered(_)), "{err}");
