@@ -16,7 +16,7 @@ pub enum ConfigError {
     Read { path: String, source: std::io::Error },
     #[error("config file {path}: {message}")]
     Parse { path: String, message: String },
-    #[error("config key `{key}` = {value:?} is invalid: {fix}")]
+    #[error("config key `{key}` = {value} is invalid: {fix}")]
     Invalid { key: String, value: String, fix: String },
     #[error("config key `{key}` is required: {fix}")]
     Missing { key: String, fix: String },

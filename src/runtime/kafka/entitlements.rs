@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::{reader_config, KafkaError};
@@ -12,8 +12,8 @@ use crate::config::Config;
 use crate::decode::entitlement::decode_entitlement_kafka;
 use crate::engine::Engine;
 
-/// Partitions and their offsets in `topic`, from the broker's metadata.
-pub(crate) fn partitions_of(consumer: &BaseConsumer, topic: &str) -> Result<Vec<i32>, KafkaError> {
+/// The partitions of `topic`, from the broker's metadata; a clear error when it does not exist.
+pub(crate) fn partitions_of<C: ConsumerContext>(consumer: &BaseConsumer<C>, topic: &str) -> Result<Vec<i32>, KafkaError> {
     let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(30)).map_err(KafkaError::client(format!("reading metadata of {topic}")))?;
     let t = md.topics().iter().find(|t| t.name() == topic).ok_or_else(|| KafkaError::MissingTopic(topic.to_string()))?;
     if t.error().is_some() || t.partitions().is_empty() {

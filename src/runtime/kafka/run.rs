@@ -149,7 +149,8 @@ impl Processor {
         }
         let mut follower = EntitlementFollower::new(&config, true)?;
         follower.catch_up(&mut engine)?;
-        super::entitlements::partitions_of(&follower_consumer_probe(&config)?, &config.topics.usage)?;
+        // Fail with a clear message when the usage topic is missing (subscribing would wait).
+        super::entitlements::partitions_of(&consumer, &config.topics.usage)?;
         consumer.subscribe(&[config.topics.usage.as_str()]).map_err(KafkaError::client("subscribing to the usage topic"))?;
         tracing::info!(guarantee = ?config.guarantee, group = %config.group_id, topic = %config.topics.usage, "Processing usage.");
         let topics = OutputTopics::live(&config.topics);
@@ -251,9 +252,4 @@ impl Processor {
             }
         }
     }
-}
-
-/// A plain client to check that the usage topic exists before subscribing.
-fn follower_consumer_probe(config: &Config) -> Result<BaseConsumer, KafkaError> {
-    super::reader_config(config, false)?.create().map_err(KafkaError::client("creating a metadata client"))
 }
