@@ -18,6 +18,10 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
+/// The allocator of the `bursar` binary, so the in-process run measures the same thing.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn config(bootstrap: &str, name: &str) -> Config {
     let extra = std::env::var("BURSAR_BENCH_KAFKA_CONFIG").unwrap_or_default();
     let text = format!(
