@@ -303,7 +303,7 @@ impl Config {
             windows_ms.push(ms);
         }
         let fraction = |key: &str, v: f64| -> Result<Factor, ConfigError> {
-            if !v.is_finite() || v < 0.0 || v > 1_000_000.0 {
+            if !v.is_finite() || !(0.0..=1_000_000.0).contains(&v) {
                 return Err(invalid(key, v, "use a finite, non-negative number such as 0.8"));
             }
             Ok(Factor::from_f64(v))

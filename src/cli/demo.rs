@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use bursar::config::EngineConfig;
-use bursar::engine::output::Rule;
+use bursar::engine::output::{Output, Rule};
 use bursar::runtime::replay::{replay_text, FileSinks};
 use clap::Args;
 
@@ -31,10 +31,10 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
         balances: Some(super::create_output(&path("balances.jsonl"))?),
         rejected: Some(super::create_output(&path("rejected.jsonl"))?),
     };
-    let all = outputs.findings.iter().cloned().map(bursar::engine::output::Output::Finding)
-        .chain(outputs.windows.iter().cloned().map(bursar::engine::output::Output::Window))
-        .chain(outputs.balances.iter().cloned().map(bursar::engine::output::Output::Balance))
-        .chain(outputs.rejected.iter().cloned().map(bursar::engine::output::Output::Rejected));
+    let all = outputs.findings.iter().cloned().map(|f| Output::Finding(Box::new(f)))
+        .chain(outputs.windows.iter().cloned().map(Output::Window))
+        .chain(outputs.balances.iter().cloned().map(Output::Balance))
+        .chain(outputs.rejected.iter().cloned().map(Output::Rejected));
     for o in all {
         sinks.write(&o)?;
     }

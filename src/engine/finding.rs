@@ -22,7 +22,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// Pushes a finding of `rule` to `out`.
     pub fn emit(&self, out: &mut Vec<Output>, rule: Rule, dedupe: Vec<String>, time: i64, severity: u8, figures: Map<String, Value>) {
-        out.push(Output::Finding(Finding {
+        out.push(Output::Finding(Box::new(Finding {
             rule,
             credential: self.credential.to_string(),
             dedupe,
@@ -34,7 +34,7 @@ impl Ctx<'_> {
             partition: self.partition,
             offset: self.trigger.map(|(_, o)| o),
             figures,
-        }));
+        })));
     }
 }
 

@@ -222,7 +222,7 @@ pub struct RejectedRecord {
 /// Everything the engine emits, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
-    Finding(Finding),
+    Finding(Box<Finding>),
     Window(WindowRecord),
     Balance(BalanceRecord),
     Rejected(RejectedRecord),

@@ -25,7 +25,7 @@ pub struct ReplayOutputs {
 impl ReplayOutputs {
     pub fn push(&mut self, output: Output) {
         match output {
-            Output::Finding(f) => self.findings.push(f),
+            Output::Finding(f) => self.findings.push(*f),
             Output::Window(w) => self.windows.push(w),
             Output::Balance(b) => self.balances.push(b),
             Output::Rejected(r) => self.rejected.push(r),

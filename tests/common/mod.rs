@@ -23,6 +23,8 @@ pub fn bootstrap() -> Option<String> {
     match std::env::var("BURSAR_TEST_BOOTSTRAP") {
         Ok(b) if !b.is_empty() => Some(b),
         _ => {
+            // In CI a missing broker is a failure, never a silent skip.
+            assert!(std::env::var_os("CI").is_none(), "CI runs need a broker: run scripts/test.sh");
             eprintln!("skipping: no broker (run scripts/test.sh, or set BURSAR_TEST_BOOTSTRAP)");
             None
         }
