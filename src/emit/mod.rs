@@ -1,6 +1,7 @@
 //! Serialisation of engine outputs: OCSF findings, window, balance and
 //! rejected records. Nothing here decides anything; it only writes.
 
+mod describe;
 mod json;
 mod ocsf;
 mod records;
@@ -19,3 +20,6 @@ pub fn encode(output: &Output) -> String {
         Output::Rejected(r) => rejected_json(r),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -193,4 +193,64 @@ mod tests {
         assert!(h.contains(&("bursar.error.kind".into(), b"missing_field".to_vec())));
         assert!(h.contains(&("bursar.source.offset".into(), b"7".to_vec())));
     }
+
+    #[test]
+    fn a_balance_record_is_written_byte_for_byte_in_the_spec_order() {
+        let b = BalanceRecord {
+            credential: "k".into(),
+            as_of: 1_777_888_800_123,
+            month: 2026 * 12 + 4,
+            available_at_start: 1_500_000_000,
+            banked_at_start: 500_000_000,
+            used: 2_500_000,
+            used_banked: 0,
+            remaining: 1_497_500_000,
+            overage: 0,
+            granted_total: 2_000_000_000,
+            burned_total: 2_500_000,
+            expired_total: 500_000_000,
+            grants: vec![GrantView { month: 2026 * 12 + 3, amount: 1_000_000_000, remaining: 497_500_000, expires: 2026 * 12 + 5 }],
+        };
+        let text = balance_json(&b);
+        assert_eq!(text, balance_json(&b.clone()));
+        assert_eq!(
+            text,
+            r#"{"credential":"k","as_of":"2026-05-04T10:00:00.123Z","month":"2026-05","available_at_start":"1500","banked_at_start":"500","used":"2.5","used_banked":"0","remaining":"1497.5","overage":"0","granted_total":"2000","burned_total":"2.5","expired_total":"500","grants":[{"month":"2026-04","amount":"1000","remaining":"497.5","expires":"2026-06-01T00:00:00.000Z"}]}"#
+        );
+    }
+
+    #[test]
+    fn a_rejected_record_from_a_broker_has_no_line_no_key_and_lossy_text() {
+        let r = RejectedRecord {
+            partition: 0,
+            offset: 3,
+            line: None,
+            kind: RejectKind::InvalidJson,
+            reason: "value is not UTF-8".into(),
+            key: None,
+            value: vec![b'{', 0xff, b'}'],
+            headers: Vec::new(),
+        };
+        let want = "{\"partition\":0,\"offset\":3,\"line\":null,\"kind\":\"invalid_json\",\"reason\":\"value is not UTF-8\",\"key\":null,\"value\":\"{\u{fffd}}\"}";
+        assert_eq!(rejected_json(&r), want);
+    }
+
+    #[test]
+    fn rejected_headers_append_the_five_bursar_headers_in_order() {
+        let r = RejectedRecord {
+            partition: 5,
+            offset: 99,
+            line: Some(4),
+            kind: RejectKind::TooLarge,
+            reason: "value is 70000 bytes, over the limit of 65536".into(),
+            key: Some(b"k".to_vec()),
+            value: Vec::new(),
+            headers: vec![("a".into(), b"1".to_vec()), ("b".into(), Vec::new())],
+        };
+        let h = rejected_headers(&r, "ai.usage");
+        let names: Vec<&str> = h.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["a", "b", "bursar.error.kind", "bursar.error.reason", "bursar.source.topic", "bursar.source.partition", "bursar.source.offset"]);
+        let values: Vec<&[u8]> = h.iter().skip(2).map(|(_, v)| v.as_slice()).collect();
+        assert_eq!(values, [&b"too_large"[..], r.reason.as_bytes(), b"ai.usage", b"5", b"99"]);
+    }
 }

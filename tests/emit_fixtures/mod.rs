@@ -1,0 +1,178 @@
+//! Hand-built outputs for the serialisation tests (tests/ocsf_validate.rs,
+//! tests/schemas.rs): one finding per rule in every shape the engine can
+//! produce (with and without a triggering event, src_ip, model, principal,
+//! owner), and window, balance and rejected records. Built as values, not by
+//! the engine, so the encoders are checked on their own.
+#![allow(dead_code)]
+
+use bursar::engine::output::{BalanceRecord, Finding, GrantView, RejectKind, RejectedRecord, Rule, WindowRecord};
+use bursar::model::UsageEvent;
+use serde_json::{json, Map, Value};
+
+/// 2026-05-04T10:00:00.000Z.
+pub const T0: i64 = 1_777_888_800_000;
+/// May 2026 as a `Month`.
+pub const MAY_2026: i32 = 2026 * 12 + 4;
+
+/// A call with every optional field set.
+pub fn full_event(credential: &str) -> UsageEvent {
+    UsageEvent {
+        id: "evt-0001".into(),
+        time: T0,
+        credential: credential.into(),
+        capability: "chat".into(),
+        model: Some("llama-3-70b".into()),
+        credits: 75_500_000,
+        tokens_in: 1200,
+        tokens_out: 340,
+        principal: Some("svc-ml-batch".into()),
+        source: Some("gw-eu-1".into()),
+        src_ip: Some("198.51.100.23".into()),
+        exposed: false,
+    }
+}
+
+/// A call with only the required fields.
+pub fn bare_event(credential: &str) -> UsageEvent {
+    UsageEvent { model: None, principal: None, source: None, src_ip: None, tokens_in: 0, tokens_out: 0, credits: 0, ..full_event(credential) }
+}
+
+fn map(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}
+
+/// Dedupe key parts, severity and figures of a rule, as the engine builds them.
+pub fn rule_parts(rule: Rule) -> (Vec<String>, u8, Map<String, Value>) {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    match rule {
+        Rule::Burst => (
+            s(&["0", "5925962666"]),
+            3,
+            map(json!({"rule_index": 0, "window": "5m", "slice": 5_925_962_666_i64, "exceeded": ["credits"],
+                       "sum_credits": "75.5", "limit_credits": "50", "sum_calls": 3, "limit_calls": 2000})),
+        ),
+        Rule::CreditsThreshold => (s(&["2026-05", "800"]), 2, map(json!({"month": "2026-05", "threshold": "0.8", "used": "800", "available_at_start": "1000"}))),
+        Rule::CreditsOverdraft => (s(&["2026-05"]), 3, map(json!({"month": "2026-05", "overage": "0.25", "used": "1000.25", "available_at_start": "1000"}))),
+        Rule::BankingDrawdown => (s(&["2026-05"]), 3, map(json!({"month": "2026-05", "used_banked": "1500", "banked_at_start": "3000"}))),
+        Rule::BankingAccumulation => (s(&["2026-05"]), 2, map(json!({"month": "2026-05", "banked": "2000", "monthly": "1000"}))),
+        Rule::DormantReactivated => (
+            s(&["1769904000000"]),
+            3,
+            map(json!({"last_activity": "2026-02-01T00:00:00.000Z", "gap_ms": 7_984_800_000_i64, "gap_days": 92})),
+        ),
+        Rule::DormantIdle => (
+            s(&["1769904000000"]),
+            1,
+            map(json!({"last_activity": "2026-02-01T00:00:00.000Z", "due": "2026-05-02T00:00:00.000Z", "dormancy": "90d"})),
+        ),
+        Rule::ScopeViolation => (s(&["image", "", "2026-05-04"]), 4, map(json!({"capability": "image", "model": "", "day": "2026-05-04", "violated": ["capability"]}))),
+        Rule::ScopeDrift => (s(&["model", "qwen-2"]), 2, map(json!({"dimension": "model", "value": "qwen-2"}))),
+        Rule::CredentialRevoked => (s(&["revoked", "2026-05-04"]), 5, map(json!({"reason": "revoked", "status": "revoked"}))),
+        Rule::CredentialUnmanaged => (s(&["2026-05-04"]), 3, map(json!({"day": "2026-05-04"}))),
+        Rule::CredentialExposed => (Vec::new(), 5, map(json!({"redacted": true}))),
+    }
+}
+
+/// A finding of `rule` triggered by `evidence` (None: a timer finding).
+pub fn finding(rule: Rule, evidence: Option<UsageEvent>, owner: Option<&str>) -> Finding {
+    let credential = if rule == Rule::CredentialExposed { "sha256:840f44082483037c" } else { "key_7f3a" };
+    let (dedupe, severity, figures) = rule_parts(rule);
+    let offset = evidence.as_ref().map(|_| 41);
+    let evidence = evidence.map(|e| UsageEvent { credential: credential.into(), exposed: rule == Rule::CredentialExposed, ..e });
+    Finding {
+        rule,
+        credential: credential.to_string(),
+        dedupe,
+        time: T0,
+        severity,
+        owner: owner.map(str::to_string),
+        evidence,
+        topic: "ai.usage".into(),
+        partition: 3,
+        offset,
+        figures,
+    }
+}
+
+/// Every rule in four shapes: a full call and an owner e-mail, a bare call
+/// and no owner, no call and an owner that is not an e-mail, no call and no
+/// owner; plus one with hostile strings that must be escaped.
+pub fn all_findings() -> Vec<Finding> {
+    let mut out = Vec::new();
+    for rule in Rule::ALL {
+        out.push(finding(rule, Some(full_event("key_7f3a")), Some("team-ml@example.com")));
+        out.push(finding(rule, Some(bare_event("key_7f3a")), None));
+        out.push(finding(rule, None, Some("team ml")));
+        out.push(finding(rule, None, None));
+    }
+    let mut odd = finding(Rule::ScopeDrift, Some(full_event("k")), Some("o\"wner\\\u{1}"));
+    odd.credential = "key \"quoted\" \u{7f} ünï€ \n".into();
+    odd.figures.insert("value".into(), json!("model\twith\ttabs"));
+    out.push(odd);
+    out
+}
+
+/// A window record with two capabilities.
+pub fn window() -> WindowRecord {
+    WindowRecord {
+        credential: "key_7f3a".into(),
+        size_ms: 60_000,
+        start: T0,
+        end: T0 + 60_000,
+        calls: 3,
+        credits: 12_500_000,
+        tokens_in: 10,
+        tokens_out: 20,
+        capabilities: vec![("chat".into(), 2), ("embeddings".into(), 1)],
+        distinct_models: 2,
+    }
+}
+
+/// A balance record with a banked grant, a current one and a negative figure.
+pub fn balance() -> BalanceRecord {
+    BalanceRecord {
+        credential: "key_7f3a".into(),
+        as_of: T0,
+        month: MAY_2026,
+        available_at_start: -3_250_000,
+        banked_at_start: 500_000_000,
+        used: 1,
+        used_banked: 1,
+        remaining: 1_499_999_999,
+        overage: 0,
+        granted_total: 3_000_000_000,
+        burned_total: 1_000_000_001,
+        expired_total: 500_000_000,
+        grants: vec![
+            GrantView { month: MAY_2026 - 1, amount: 1_000_000_000, remaining: 499_999_999, expires: MAY_2026 + 2 },
+            GrantView { month: MAY_2026, amount: 1_000_000_000, remaining: 1_000_000_000, expires: MAY_2026 + 3 },
+        ],
+    }
+}
+
+/// A rejected record from a file (with a line) or a broker (headers, no line,
+/// no key, a value that is not UTF-8).
+pub fn rejected(from_file: bool) -> RejectedRecord {
+    match from_file {
+        true => RejectedRecord {
+            partition: 0,
+            offset: 7,
+            line: Some(9),
+            kind: RejectKind::MissingField,
+            reason: "field `id` is required".into(),
+            key: Some(b"key_7f3a".to_vec()),
+            value: br#"{"time":"2026-05-04T10:00:00Z"}"#.to_vec(),
+            headers: Vec::new(),
+        },
+        false => RejectedRecord {
+            partition: 2,
+            offset: 1234,
+            line: None,
+            kind: RejectKind::InvalidJson,
+            reason: "value is not UTF-8".into(),
+            key: None,
+            value: vec![0xff, 0xfe, b'{'],
+            headers: vec![("traceparent".into(), b"00-abc-def-01".to_vec())],
+        },
+    }
+}
