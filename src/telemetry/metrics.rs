@@ -46,6 +46,7 @@ pub struct Metrics {
     lag: Family<PartitionLabel, Gauge>,
     latency: Family<QuantileLabel, Gauge<f64, AtomicU64>>,
     batches: Counter,
+    aborts: Counter,
     last: Mutex<Stats>,
     histogram: Mutex<Histogram<u64>>,
 }
@@ -68,6 +69,7 @@ impl Metrics {
         let lag = Family::<PartitionLabel, Gauge>::default();
         let latency = Family::<QuantileLabel, Gauge<f64, AtomicU64>>::default();
         let batches = Counter::default();
+        let aborts = Counter::default();
         registry.register("events", "Accepted usage events", events.clone());
         registry.register("duplicates", "Usage events dropped as duplicates", duplicates.clone());
         registry.register("late_events", "Usage events that missed at least one closed window", late.clone());
@@ -77,6 +79,7 @@ impl Metrics {
         registry.register("consumer_lag", "Records behind the end of each assigned usage partition", lag.clone());
         registry.register("processing_latency_seconds", "Record consumed to its outputs acknowledged (HdrHistogram quantiles)", latency.clone());
         registry.register("batches", "Committed processing batches", batches.clone());
+        registry.register("transactions_aborted", "Transactions aborted and rewound (exactly_once)", aborts.clone());
         for kind in RejectKind::ALL {
             let _ = rejected.get_or_create(&KindLabel { kind: kind.as_str().into() });
         }
@@ -95,6 +98,7 @@ impl Metrics {
             lag,
             latency,
             batches,
+            aborts,
             last: Mutex::new(Stats::default()),
             histogram: Mutex::new(histogram),
         }
@@ -115,6 +119,11 @@ impl Metrics {
         *last = stats.clone();
         self.credentials.set(credentials as i64);
         self.batches.inc();
+    }
+
+    /// Counts one aborted transaction.
+    pub fn observe_abort(&self) {
+        self.aborts.inc();
     }
 
     /// Records one record's consumed-to-acknowledged latency in microseconds.

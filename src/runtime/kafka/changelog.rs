@@ -8,14 +8,19 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::output::{send, OutputProducer};
-use super::{reader_config, KafkaError};
+use super::{positions, reader_config, KafkaError};
 use crate::config::Config;
 use crate::engine::{Engine, PARTITION_META_KEY};
 
+/// Longest wait for one partition's changelog to be read to its end.
+const RESTORE_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// Restores partition `partition` of the engine from the changelog (all of it,
-/// up to its end). Returns the number of records read.
-pub(crate) fn restore(config: &Config, engine: &mut Engine, partition: i32, read_committed: bool) -> Result<u64, KafkaError> {
-    let consumer: BaseConsumer = reader_config(config, read_committed)?.create().map_err(KafkaError::client("creating the changelog reader"))?;
+/// up to its end). Returns the number of records read. The changelog is read
+/// `read_committed` whatever the guarantee, so state written in an aborted
+/// transaction (of an earlier `exactly_once` run) is never restored.
+pub(crate) fn restore(config: &Config, engine: &mut Engine, partition: i32) -> Result<u64, KafkaError> {
+    let consumer: BaseConsumer = reader_config(config, true)?.create().map_err(KafkaError::client("creating the changelog reader"))?;
     let topic = &config.topics.changelog;
     let (low, high) = consumer.fetch_watermarks(topic, partition, Duration::from_secs(30)).map_err(KafkaError::client(format!("reading offsets of {topic}")))?;
     engine.drop_partition(partition);
@@ -26,20 +31,17 @@ pub(crate) fn restore(config: &Config, engine: &mut Engine, partition: i32, read
     tpl.add_partition_offset(topic, partition, Offset::Beginning).map_err(KafkaError::client("assigning the changelog"))?;
     consumer.assign(&tpl).map_err(KafkaError::client("assigning the changelog"))?;
     let mut read = 0u64;
-    let deadline = Instant::now() + Duration::from_secs(600);
+    let deadline = Instant::now() + RESTORE_TIMEOUT;
     let mut next = low;
     while next < high {
         if Instant::now() > deadline {
-            return Err(KafkaError::Other(format!("timed out restoring partition {partition} from {topic}")));
+            return Err(KafkaError::Other(format!("timed out restoring partition {partition} from {topic} (at offset {next} of {high})")));
         }
         let Some(m) = consumer.poll(Duration::from_millis(200)) else {
-            // read_committed: the end may be a transaction marker we never see.
-            let (_, h) = consumer.fetch_watermarks(topic, partition, Duration::from_secs(30)).map_err(KafkaError::client("reading changelog offsets"))?;
-            if let Ok(pos) = consumer.position() {
-                if pos.elements().iter().any(|e| matches!(e.offset(), Offset::Offset(o) if o >= h)) {
-                    break;
-                }
-            }
+            // The end may be a transaction marker, never delivered; an open
+            // transaction of a crashed instance holds reading back until the
+            // broker aborts it (transaction.timeout.ms).
+            next = next.max(positions(&consumer).get(&partition).copied().unwrap_or(next));
             continue;
         };
         let m = m.map_err(KafkaError::client("reading the changelog"))?;

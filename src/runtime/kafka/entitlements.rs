@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use super::{reader_config, KafkaError};
+use super::{positions, reader_config, KafkaError};
 use crate::config::Config;
 use crate::decode::entitlement::decode_entitlement_kafka;
 use crate::engine::Engine;
@@ -56,12 +56,22 @@ impl EntitlementFollower {
             if Instant::now() > deadline {
                 return Err(KafkaError::Other(format!("timed out reading {} to its end", self.topic)));
             }
-            if let Some(m) = self.consumer.poll(Duration::from_millis(200)) {
-                let m = m.map_err(KafkaError::client("reading entitlements"))?;
-                next.insert(m.partition(), m.offset() + 1);
-                let (ok, skip) = apply(engine, m.key(), m.payload(), m.partition(), m.offset());
-                self.applied += ok;
-                self.skipped += skip;
+            match self.consumer.poll(Duration::from_millis(200)) {
+                Some(m) => {
+                    let m = m.map_err(KafkaError::client("reading entitlements"))?;
+                    next.insert(m.partition(), m.offset() + 1);
+                    let (ok, skip) = apply(engine, m.key(), m.payload(), m.partition(), m.offset());
+                    self.applied += ok;
+                    self.skipped += skip;
+                }
+                // Nothing delivered: a transaction marker or aborted records may end the partition.
+                None => {
+                    for (p, position) in positions(&self.consumer) {
+                        if let Some(n) = next.get_mut(&p) {
+                            *n = (*n).max(position);
+                        }
+                    }
+                }
             }
         }
         tracing::info!(records = self.applied, skipped = self.skipped, "Entitlements table loaded.");

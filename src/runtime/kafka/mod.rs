@@ -2,6 +2,7 @@
 //! creation, topic replay and producing workloads. The engine stays pure;
 //! everything here moves bytes between Kafka and `pipeline::process_record`.
 
+mod batch;
 mod changelog;
 mod entitlements;
 mod output;
@@ -15,8 +16,12 @@ pub use replay_topic::{replay_topic, ReplayFrom, ReplaySummary, ReplayTopicArgs}
 pub use run::run;
 pub use topics::{create_topics, TopicOutcome};
 
+use std::collections::BTreeMap;
+
 use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError as RdKafkaError;
+use rdkafka::Offset;
 
 use crate::config::{Config, ConfigError};
 
@@ -28,8 +33,10 @@ pub enum KafkaError {
     Config(#[from] ConfigError),
     #[error("Kafka client error while {context}: {source}")]
     Client { context: String, source: RdKafkaError },
-    #[error("{0} output record(s) were not acknowledged by the broker; stopping before committing offsets (a restart re-sends them)")]
-    Undelivered(usize),
+    #[error("{count} output record(s) were not acknowledged by the broker ({reason}); offsets of their input are not committed (a restart re-sends them)")]
+    Undelivered { count: usize, reason: String },
+    #[error("the transactional producer failed fatally ({0}); another instance with the same instance_id (transactional.id) may have fenced this one")]
+    Fatal(String),
     #[error("the broker does not support transactions, which guarantee = \"exactly_once\" needs: {0}. Use guarantee = \"at_least_once\" with this broker")]
     NoTransactions(String),
     #[error("topic {0} does not exist: create the topics first with `bursar topics create --config ...`")]
@@ -52,7 +59,7 @@ impl KafkaError {
 
     /// True when restarting may succeed (broker unavailable, delivery timeout).
     pub fn retryable(&self) -> bool {
-        matches!(self, KafkaError::Client { .. } | KafkaError::Undelivered(_))
+        matches!(self, KafkaError::Client { .. } | KafkaError::Undelivered { .. })
     }
 }
 
@@ -68,6 +75,21 @@ pub(crate) fn client_config(config: &Config, defaults: &[(&str, &str)]) -> Resul
         c.set(k, v);
     }
     Ok(c)
+}
+
+/// The consumer's position (next offset to deliver) on each assigned
+/// partition that has one. A transaction marker is never delivered but moves
+/// the position, so "position >= end" is how a reader knows it reached the end
+/// of a partition written by a transactional producer.
+pub(crate) fn positions<C: ConsumerContext>(consumer: &BaseConsumer<C>) -> BTreeMap<i32, i64> {
+    let Ok(tpl) = consumer.position() else { return BTreeMap::new() };
+    tpl.elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some((e.partition(), o)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Settings of a consumer that reads partitions it assigns itself.

@@ -2,7 +2,7 @@
 //! acknowledgements (a produced output counts only once acknowledged).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rdkafka::message::{Header, OwnedHeaders};
@@ -14,10 +14,19 @@ use crate::config::Topics;
 use crate::emit;
 use crate::engine::output::Output;
 
-/// Counts failed deliveries; the batch loop checks it after each flush.
+/// Counts failed deliveries and keeps the first reason; `flush` reports them.
 #[derive(Default, Clone)]
 pub(crate) struct Delivery {
-    pub failed: Arc<AtomicUsize>,
+    failed: Arc<AtomicUsize>,
+    first_error: Arc<Mutex<Option<String>>>,
+}
+
+impl Delivery {
+    /// Forgets failures (of a transaction that was aborted).
+    pub fn reset(&self) -> (usize, String) {
+        let reason = self.first_error.lock().ok().and_then(|mut e| e.take()).unwrap_or_default();
+        (self.failed.swap(0, Ordering::Relaxed), reason)
+    }
 }
 
 impl ClientContext for Delivery {}
@@ -27,8 +36,11 @@ impl ProducerContext for Delivery {
 
     fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
         if let Err((e, _)) = result {
-            self.failed.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(error = %e, "Output record not delivered.");
+            if self.failed.fetch_add(1, Ordering::Relaxed) == 0 {
+                if let Ok(mut first) = self.first_error.lock() {
+                    *first = Some(e.to_string());
+                }
+            }
         }
     }
 }
@@ -116,12 +128,27 @@ pub(crate) fn send_output(producer: &OutputProducer, topics: &OutputTopics, outp
     }
 }
 
-/// Waits until every record sent so far is acknowledged (or failed).
+/// Waits until every record sent so far is acknowledged; fails as soon as
+/// one is not (a transactional producer then holds the rest back until the
+/// transaction is aborted, so waiting longer would not help).
 pub(crate) fn flush(producer: &OutputProducer, delivery: &Delivery) -> Result<(), KafkaError> {
-    producer.flush(Duration::from_secs(60)).map_err(KafkaError::client("flushing outputs"))?;
-    let failed = delivery.failed.swap(0, Ordering::Relaxed);
-    if failed > 0 {
-        return Err(KafkaError::Undelivered(failed));
+    let deadline = std::time::Instant::now() + FLUSH_TIMEOUT;
+    loop {
+        let done = match producer.flush(Duration::from_millis(100)) {
+            Ok(()) => true,
+            Err(rdkafka::error::KafkaError::Flush(rdkafka::types::RDKafkaErrorCode::OperationTimedOut)) if std::time::Instant::now() < deadline => false,
+            Err(e) => return Err(KafkaError::Client { context: "flushing outputs".into(), source: e }),
+        };
+        let (failed, reason) = delivery.reset();
+        if failed > 0 {
+            return Err(KafkaError::Undelivered { count: failed, reason });
+        }
+        if done {
+            return Ok(());
+        }
     }
-    Ok(())
 }
+
+/// Longest wait for outputs to be acknowledged (librdkafka retries within
+/// `message.timeout.ms`, which fails a record before this).
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(330);

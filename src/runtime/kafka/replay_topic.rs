@@ -4,7 +4,7 @@
 //! in offset order, then the input ends (open windows close, final balances).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -13,12 +13,16 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::entitlements::{partitions_of, EntitlementFollower};
 use super::output::{flush, send_output, Delivery, OutputProducer, OutputTopics};
-use super::{client_config, reader_config, KafkaError};
+use super::{client_config, positions, reader_config, KafkaError};
 use crate::config::Config;
 use crate::engine::output::Output;
 use crate::engine::Engine;
 use crate::pipeline::{process_record, InputRecord};
 use crate::runtime::replay::FileSinks;
+
+/// Longest wait for the next record of a partition before the replay fails
+/// (an open transaction holds a read_committed reader back until it ends).
+const STALL_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Where the range starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,10 +126,20 @@ pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<Replay
         tpl.add_partition_offset(&args.topic, p, Offset::Offset(start)).map_err(KafkaError::client("assigning"))?;
         consumer.assign(&tpl).map_err(KafkaError::client("assigning"))?;
         let mut next = start;
+        let mut progress = Instant::now();
         while next < end {
-            let Some(m) = consumer.poll(Duration::from_secs(10)) else {
-                return Err(KafkaError::Other(format!("partition {p} of {} stopped at offset {next} before {end}", args.topic)));
+            let Some(m) = consumer.poll(Duration::from_millis(200)) else {
+                // Transaction markers and aborted records are never delivered but move the position.
+                let position = positions(&consumer).get(&p).copied().unwrap_or(next);
+                if position > next {
+                    next = position;
+                    progress = Instant::now();
+                } else if progress.elapsed() > STALL_TIMEOUT {
+                    return Err(KafkaError::Other(format!("partition {p} of {} stopped at offset {next} before {end}", args.topic)));
+                }
+                continue;
             };
+            progress = Instant::now();
             let m = m.map_err(KafkaError::client("reading the topic"))?;
             if m.offset() >= end {
                 break;

@@ -18,24 +18,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
-use rdkafka::message::{Headers, OwnedMessage};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::producer::Producer;
-use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{ClientContext, Message, Offset};
 
-use super::changelog;
+use super::batch::Batch;
 use super::entitlements::EntitlementFollower;
-use super::output::{flush, send_output, Delivery, OutputProducer, OutputTopics};
+use super::output::{Delivery, OutputProducer, OutputTopics};
 use super::{client_config, KafkaError};
 use crate::config::{Config, Guarantee};
 use crate::engine::Engine;
 use crate::model::time::parse_duration;
-use crate::pipeline::{process_record, InputRecord};
 use crate::telemetry::Metrics;
 
 /// Partitions assigned and revoked since the loop last looked.
 #[derive(Default)]
-struct Tracker {
+pub(super) struct Tracker {
     assigned: Mutex<BTreeSet<i32>>,
     revoked: Mutex<BTreeSet<i32>>,
     revoke_seen: AtomicBool,
@@ -64,17 +63,23 @@ impl ConsumerContext for Tracker {
 }
 
 /// The processor's clients and state.
-struct Processor {
-    config: Config,
-    engine: Engine,
-    consumer: BaseConsumer<Tracker>,
-    producer: OutputProducer,
-    delivery: Delivery,
-    follower: EntitlementFollower,
-    topics: OutputTopics,
-    restored: BTreeSet<i32>,
-    metrics: Arc<Metrics>,
-    exactly_once: bool,
+pub(super) struct Processor {
+    pub(super) config: Config,
+    pub(super) engine: Engine,
+    pub(super) consumer: BaseConsumer<Tracker>,
+    pub(super) producer: OutputProducer,
+    pub(super) delivery: Delivery,
+    pub(super) follower: EntitlementFollower,
+    pub(super) topics: OutputTopics,
+    /// Partitions whose state is in the engine (restored from the changelog).
+    pub(super) restored: BTreeSet<i32>,
+    /// The last offset committed per restored partition (to commit positions
+    /// that moved past transaction markers only).
+    pub(super) committed: BTreeMap<i32, i64>,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) exactly_once: bool,
+    /// Transactions aborted in a row (exactly_once); reset by a commit.
+    pub(super) aborts: u32,
 }
 
 /// Runs until `shutdown` is set (SIGTERM/SIGINT): finishes the batch, flushes, commits.
@@ -87,11 +92,9 @@ pub fn run(config: Config, shutdown: Arc<AtomicBool>, metrics: Arc<Metrics>) -> 
         p.follower.follow(&mut p.engine)?;
         let batch = p.fill(batch_size, linger, &shutdown);
         p.handle_revocations();
-        let batch: Vec<(OwnedMessage, Instant)> = batch.into_iter().filter(|(m, _)| !p.consumer.context().revoked_contains(m.partition())).collect();
+        let batch: Batch = batch.into_iter().filter(|(m, _)| !p.consumer.context().revoked_contains(m.partition())).collect();
         p.consumer.context().clear_revoked();
-        if !batch.is_empty() {
-            p.process_batch(batch)?;
-        }
+        p.process_batch(batch)?;
         if last_lag.elapsed() > Duration::from_secs(5) {
             p.observe_lag();
             last_lag = Instant::now();
@@ -99,6 +102,41 @@ pub fn run(config: Config, shutdown: Arc<AtomicBool>, metrics: Arc<Metrics>) -> 
     }
     tracing::info!("Shutting down: last batch committed.");
     Ok(())
+}
+
+/// The producer of outputs and changelog: idempotent, `acks=all`, lz4;
+/// transactional (`transactional.id` = the static member id) for
+/// `exactly_once`. Fails with a clear message when the broker refuses
+/// transactions.
+fn output_producer(config: &Config, transactional_id: Option<&str>) -> Result<(OutputProducer, Delivery), KafkaError> {
+    // A record must time out before its transaction does (librdkafka checks it).
+    let txn_timeout = config.kafka_properties().into_iter().find(|(k, _)| k == "transaction.timeout.ms").and_then(|(_, v)| v.parse::<u64>().ok());
+    let message_timeout = txn_timeout.unwrap_or(60_000).min(60_000).to_string();
+    let mut producer_config = client_config(
+        config,
+        &[
+            ("enable.idempotence", "true"),
+            ("acks", "all"),
+            ("linger.ms", "5"),
+            ("compression.type", "lz4"),
+            ("message.timeout.ms", message_timeout.as_str()),
+            ("partitioner", "murmur2_random"),
+        ],
+    )?;
+    if let Some(id) = transactional_id {
+        producer_config.set("transactional.id", id);
+    }
+    let delivery = Delivery::default();
+    let producer: OutputProducer = producer_config.create_with_context(delivery.clone()).map_err(KafkaError::client("creating the producer"))?;
+    if transactional_id.is_some() {
+        producer.init_transactions(Duration::from_secs(60)).map_err(|e| match e.rdkafka_error_code() {
+            Some(RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::AllBrokersDown | RDKafkaErrorCode::BrokerTransportFailure) => {
+                KafkaError::Client { context: "initialising transactions".into(), source: e }
+            }
+            _ => KafkaError::NoTransactions(e.to_string()),
+        })?;
+    }
+    Ok((producer, delivery))
 }
 
 impl Tracker {
@@ -134,19 +172,7 @@ impl Processor {
         )?
         .create_with_context(Tracker::default())
         .map_err(KafkaError::client("creating the usage consumer"))?;
-        let transactional_id = member.clone();
-        let mut producer_config = client_config(
-            &config,
-            &[("enable.idempotence", "true"), ("acks", "all"), ("linger.ms", "5"), ("compression.type", "lz4"), ("message.timeout.ms", "60000"), ("partitioner", "murmur2_random")],
-        )?;
-        if exactly_once {
-            producer_config.set("transactional.id", &transactional_id);
-        }
-        let delivery = Delivery::default();
-        let producer: OutputProducer = producer_config.create_with_context(delivery.clone()).map_err(KafkaError::client("creating the producer"))?;
-        if exactly_once {
-            producer.init_transactions(Duration::from_secs(60)).map_err(|e| KafkaError::NoTransactions(e.to_string()))?;
-        }
+        let (producer, delivery) = output_producer(&config, exactly_once.then_some(member.as_str()))?;
         let mut follower = EntitlementFollower::new(&config, true)?;
         follower.catch_up(&mut engine)?;
         // Fail with a clear message when the usage topic is missing (subscribing would wait).
@@ -154,11 +180,11 @@ impl Processor {
         consumer.subscribe(&[config.topics.usage.as_str()]).map_err(KafkaError::client("subscribing to the usage topic"))?;
         tracing::info!(guarantee = ?config.guarantee, group = %config.group_id, topic = %config.topics.usage, "Processing usage.");
         let topics = OutputTopics::live(&config.topics);
-        Ok(Processor { config, engine, consumer, producer, delivery, follower, topics, restored: BTreeSet::new(), metrics, exactly_once })
+        Ok(Processor { config, engine, consumer, producer, delivery, follower, topics, restored: BTreeSet::new(), committed: BTreeMap::new(), metrics, exactly_once, aborts: 0 })
     }
 
     /// Polls records until the batch is full, the linger passed, or a rebalance revoked partitions.
-    fn fill(&mut self, batch_size: usize, linger: Duration, shutdown: &AtomicBool) -> Vec<(OwnedMessage, Instant)> {
+    fn fill(&mut self, batch_size: usize, linger: Duration, shutdown: &AtomicBool) -> Batch {
         let mut batch = Vec::new();
         let deadline = Instant::now() + linger;
         while batch.len() < batch_size && !shutdown.load(Ordering::SeqCst) {
@@ -185,63 +211,15 @@ impl Processor {
             if self.restored.remove(&p) {
                 tracing::info!(partition = p, "Partition revoked.");
             }
+            self.committed.remove(&p);
             self.engine.drop_partition(p);
         }
         if let Ok(mut a) = self.consumer.context().assigned.lock() {
             for p in std::mem::take(&mut *a) {
                 self.restored.remove(&p);
+                self.committed.remove(&p);
             }
         }
-    }
-
-    fn process_batch(&mut self, batch: Vec<(OwnedMessage, Instant)>) -> Result<(), KafkaError> {
-        let partitions: BTreeSet<i32> = batch.iter().map(|(m, _)| m.partition()).collect();
-        for &p in &partitions {
-            if !self.restored.contains(&p) {
-                let n = changelog::restore(&self.config, &mut self.engine, p, self.exactly_once)?;
-                tracing::info!(partition = p, records = n, "State restored from the changelog.");
-                self.restored.insert(p);
-            }
-        }
-        if self.exactly_once {
-            self.producer.begin_transaction().map_err(KafkaError::client("beginning a transaction"))?;
-        }
-        let mut outputs = Vec::new();
-        let mut next_offsets: BTreeMap<i32, i64> = BTreeMap::new();
-        for (m, _) in &batch {
-            let headers: Vec<(&str, &[u8])> = m.headers().map(|h| h.iter().filter_map(|x| x.value.map(|v| (x.key, v))).collect()).unwrap_or_default();
-            let record = InputRecord { partition: m.partition(), offset: m.offset(), line: None, key: m.key(), value: m.payload(), headers: &headers };
-            process_record(&mut self.engine, &record, &mut outputs);
-            for o in outputs.drain(..) {
-                send_output(&self.producer, &self.topics, &o)?;
-            }
-            next_offsets.insert(m.partition(), m.offset() + 1);
-        }
-        let touched: Vec<i32> = partitions.iter().copied().collect();
-        let mut tpl = TopicPartitionList::new();
-        for (p, o) in &next_offsets {
-            tpl.add_partition_offset(&self.config.topics.usage, *p, Offset::Offset(*o)).map_err(KafkaError::client("building offsets"))?;
-        }
-        if self.exactly_once {
-            changelog::write(&self.producer, &self.config.topics.changelog, &mut self.engine, &touched)?;
-            let group = self.consumer.group_metadata().ok_or_else(|| KafkaError::Other("no consumer group metadata".into()))?;
-            self.producer.send_offsets_to_transaction(&tpl, &group, Duration::from_secs(60)).map_err(KafkaError::client("sending offsets to the transaction"))?;
-            self.producer.commit_transaction(Duration::from_secs(60)).map_err(KafkaError::client("committing the transaction"))?;
-            flush(&self.producer, &self.delivery)?;
-        } else {
-            flush(&self.producer, &self.delivery)?;
-            changelog::write(&self.producer, &self.config.topics.changelog, &mut self.engine, &touched)?;
-            flush(&self.producer, &self.delivery)?;
-            if let Err(e) = self.consumer.commit(&tpl, CommitMode::Sync) {
-                // Not fatal: the next owner resumes from the last commit and the changelog skips what it includes.
-                tracing::warn!(error = %e, "Offset commit failed.");
-            }
-        }
-        for (_, consumed) in &batch {
-            self.metrics.observe_latency(consumed.elapsed().as_micros() as u64);
-        }
-        self.metrics.observe_engine(self.engine.stats(), self.engine.credentials_in_state());
-        Ok(())
     }
 
     fn observe_lag(&self) {
