@@ -50,13 +50,19 @@ fn assign_all(c: &BaseConsumer, topic: &str, partitions: i32) {
     c.assign(&tpl).unwrap();
 }
 
-fn committed(bootstrap: &str, cfg: &Config) -> i64 {
-    let c: BaseConsumer = ClientConfig::new().set("bootstrap.servers", bootstrap).set("group.id", &cfg.group_id).create().unwrap();
+/// A consumer of the processor's group that only reads its committed offsets.
+fn group_reader(bootstrap: &str, cfg: &Config) -> BaseConsumer {
+    ClientConfig::new().set("bootstrap.servers", bootstrap).set("group.id", &cfg.group_id).create().expect("consumer")
+}
+
+/// Sum of the group's committed offsets over the usage partitions.
+fn committed(reader: &BaseConsumer, cfg: &Config) -> i64 {
     let mut tpl = TopicPartitionList::new();
     for p in 0..cfg.topics.partitions {
         tpl.add_partition(&cfg.topics.usage, p);
     }
-    c.committed_offsets(tpl, Duration::from_secs(5))
+    reader
+        .committed_offsets(tpl, Duration::from_secs(5))
         .map(|t| t.elements().iter().map(|e| if let Offset::Offset(o) = e.offset() { o } else { 0 }).sum())
         .unwrap_or(0)
 }
@@ -66,6 +72,9 @@ fn main() {
         eprintln!("kafka_throughput: set BURSAR_TEST_BOOTSTRAP (tests/broker/kafka.sh start prints it)");
         return;
     };
+    if std::env::var_os("RUST_LOG").is_some() {
+        bursar::telemetry::init_logging(bursar::config::LogFormat::Human);
+    }
     let events: u64 = std::env::var("BURSAR_BENCH_KAFKA_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(300_000);
     let name = format!("bench-{}", std::process::id());
     let cfg = config(&bootstrap, &name);
@@ -93,20 +102,24 @@ fn main() {
     let shutdown = Arc::new(AtomicBool::new(false));
     let metrics = Arc::new(Metrics::new());
     let (c2, s2, m2) = (cfg.clone(), shutdown.clone(), metrics.clone());
+    let group = group_reader(&bootstrap, &cfg);
+    tracing::debug!("Starting the processor.");
     let t = Instant::now();
-    let handle = std::thread::spawn(move || kafka::run(c2, s2, m2));
+    let handle = std::thread::Builder::new().name("bursar-run".into()).spawn(move || kafka::run(c2, s2, m2)).expect("thread");
     let mut first = None;
     loop {
-        let done = committed(&bootstrap, &cfg);
+        let done = committed(&group, &cfg);
         if done > 0 && first.is_none() {
+            tracing::debug!("First commit seen.");
             first = Some(t.elapsed().as_secs_f64());
         }
         if done >= n as i64 {
             break;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(10));
     }
     let total = t.elapsed().as_secs_f64();
+    tracing::debug!("Every record committed.");
     let startup = first.unwrap_or(0.0);
 
     // (3) event-to-finding latency: produce live at a steady rate while it runs.
@@ -121,7 +134,7 @@ fn main() {
             std::thread::sleep(wait);
         }
     }
-    while committed(&bootstrap, &cfg) < n as i64 + lines.len() as i64 {
+    while committed(&group, &cfg) < n as i64 + lines.len() as i64 {
         std::thread::sleep(Duration::from_millis(50));
     }
     shutdown.store(true, Ordering::SeqCst);

@@ -138,6 +138,11 @@ impl Metrics {
         self.lag.get_or_create(&PartitionLabel { partition: partition.to_string() }).set(lag.max(0));
     }
 
+    /// Forgets the lag of a partition this instance no longer consumes.
+    pub fn forget_lag(&self, partition: i32) {
+        self.lag.remove(&PartitionLabel { partition: partition.to_string() });
+    }
+
     /// Latency quantiles (p50, p99, p99.9) in seconds.
     pub fn latency_quantiles(&self) -> [f64; 3] {
         let Ok(h) = self.histogram.lock() else { return [0.0; 3] };

@@ -46,12 +46,11 @@ impl Processor {
     /// positions that moved past transaction markers are committed).
     pub(super) fn process_batch(&mut self, batch: Batch) -> Result<(), KafkaError> {
         let partitions: BTreeSet<i32> = batch.iter().map(|(m, _)| m.partition()).collect();
-        for &p in &partitions {
-            if !self.restored.contains(&p) {
-                let n = changelog::restore(&self.config, &mut self.engine, p)?;
-                tracing::info!(partition = p, records = n, "State restored from the changelog.");
-                self.restored.insert(p);
-            }
+        let new: Vec<i32> = partitions.iter().copied().filter(|p| !self.restored.contains(p)).collect();
+        if !new.is_empty() {
+            let n = self.changelog.restore(&mut self.engine, &new)?;
+            tracing::info!(partitions = ?new, records = n, "State restored from the changelog.");
+            self.restored.extend(new);
         }
         let offsets = self.offsets_to_commit(&batch);
         if batch.is_empty() && offsets.is_empty() {
@@ -119,11 +118,25 @@ impl Processor {
 
     /// `at_least_once`: outputs acknowledged, then the changelog acknowledged.
     fn produce_and_ack(&mut self, batch: &Batch, partitions: &BTreeSet<i32>) -> Result<(), KafkaError> {
+        let t0 = Instant::now();
         self.produce_outputs(batch)?;
+        let t1 = Instant::now();
         flush(&self.producer, &self.delivery)?;
+        let t2 = Instant::now();
         let touched: Vec<i32> = partitions.iter().copied().collect();
-        changelog::write(&self.producer, &self.config.topics.changelog, &mut self.engine, &touched)?;
-        flush(&self.producer, &self.delivery)
+        let n = changelog::write(&self.producer, &self.config.topics.changelog, &mut self.engine, &touched)?;
+        let t3 = Instant::now();
+        flush(&self.producer, &self.delivery)?;
+        tracing::debug!(
+            records = batch.len(),
+            changelog = n,
+            process_ms = (t1 - t0).as_millis() as u64,
+            outputs_ack_ms = (t2 - t1).as_millis() as u64,
+            changelog_ms = (t3 - t2).as_millis() as u64,
+            changelog_ack_ms = t3.elapsed().as_millis() as u64,
+            "Batch acknowledged."
+        );
+        Ok(())
     }
 
     /// `exactly_once`: outputs, changelog and offsets in one transaction.

@@ -8,50 +8,78 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::output::{send, OutputProducer};
-use super::{positions, reader_config, KafkaError};
+use super::{list_offsets, positions, reader_config, KafkaError};
 use crate::config::Config;
 use crate::engine::{Engine, PARTITION_META_KEY};
 
-/// Longest wait for one partition's changelog to be read to its end.
-const RESTORE_TIMEOUT: Duration = Duration::from_secs(600);
+/// Longest wait for a restore to make progress.
+const RESTORE_STALL: Duration = Duration::from_secs(600);
 
-/// Restores partition `partition` of the engine from the changelog (all of it,
-/// up to its end). Returns the number of records read. The changelog is read
-/// `read_committed` whatever the guarantee, so state written in an aborted
-/// transaction (of an earlier `exactly_once` run) is never restored.
-pub(crate) fn restore(config: &Config, engine: &mut Engine, partition: i32) -> Result<u64, KafkaError> {
-    let consumer: BaseConsumer = reader_config(config, true)?.create().map_err(KafkaError::client("creating the changelog reader"))?;
-    let topic = &config.topics.changelog;
-    let (low, high) = consumer.fetch_watermarks(topic, partition, Duration::from_secs(30)).map_err(KafkaError::client(format!("reading offsets of {topic}")))?;
-    engine.drop_partition(partition);
-    if high <= low {
-        return Ok(0);
+/// Reads partitions of the changelog back into the engine: one consumer for
+/// the processor's life, assigned the partitions being restored.
+pub(crate) struct ChangelogReader {
+    consumer: BaseConsumer,
+    topic: String,
+}
+
+impl ChangelogReader {
+    /// The changelog is read `read_committed` whatever the guarantee, so state
+    /// written in an aborted transaction (of an `exactly_once` run) is never restored.
+    pub fn new(config: &Config) -> Result<ChangelogReader, KafkaError> {
+        let consumer = reader_config(config, true)?.create().map_err(KafkaError::client("creating the changelog reader"))?;
+        Ok(ChangelogReader { consumer, topic: config.topics.changelog.clone() })
     }
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, partition, Offset::Beginning).map_err(KafkaError::client("assigning the changelog"))?;
-    consumer.assign(&tpl).map_err(KafkaError::client("assigning the changelog"))?;
-    let mut read = 0u64;
-    let deadline = Instant::now() + RESTORE_TIMEOUT;
-    let mut next = low;
-    while next < high {
-        if Instant::now() > deadline {
-            return Err(KafkaError::Other(format!("timed out restoring partition {partition} from {topic} (at offset {next} of {high})")));
+
+    /// Replaces the engine's state of each of `partitions` with the changelog's
+    /// (every record up to the end each partition has now). Returns the records read.
+    pub fn restore(&self, engine: &mut Engine, partitions: &[i32]) -> Result<u64, KafkaError> {
+        let topic = &self.topic;
+        let lows = list_offsets(&self.consumer, topic, partitions, Offset::Beginning)?;
+        let highs = list_offsets(&self.consumer, topic, partitions, Offset::End)?;
+        let mut ends = std::collections::BTreeMap::new();
+        let mut tpl = TopicPartitionList::new();
+        for &p in partitions {
+            engine.drop_partition(p);
+            let (low, high) = (lows.get(&p).copied().unwrap_or(0), highs.get(&p).copied().unwrap_or(0));
+            if high > low {
+                ends.insert(p, (low, high));
+                tpl.add_partition_offset(topic, p, Offset::Beginning).map_err(KafkaError::client("assigning the changelog"))?;
+            }
         }
-        let Some(m) = consumer.poll(Duration::from_millis(200)) else {
-            // The end may be a transaction marker, never delivered; an open
-            // transaction of a crashed instance holds reading back until the
-            // broker aborts it (transaction.timeout.ms).
-            next = next.max(positions(&consumer).get(&partition).copied().unwrap_or(next));
-            continue;
-        };
-        let m = m.map_err(KafkaError::client("reading the changelog"))?;
-        next = m.offset() + 1;
-        if let (Some(k), Some(v)) = (m.key(), m.payload()) {
-            engine.restore(partition, k, v)?;
-            read += 1;
+        if ends.is_empty() {
+            return Ok(0);
         }
+        self.consumer.assign(&tpl).map_err(KafkaError::client("assigning the changelog"))?;
+        let mut read = 0u64;
+        let mut progress = Instant::now();
+        while !ends.is_empty() {
+            let Some(m) = self.consumer.poll(Duration::from_millis(100)) else {
+                // The end may be a transaction marker, never delivered; an open
+                // transaction of a crashed instance holds reading back until the
+                // broker aborts it (transaction.timeout.ms).
+                let at = positions(&self.consumer);
+                ends.retain(|p, (_, high)| at.get(p).is_none_or(|pos| pos < high));
+                if progress.elapsed() > RESTORE_STALL {
+                    return Err(KafkaError::Other(format!("timed out restoring partitions {:?} from {topic}", ends.keys().collect::<Vec<_>>())));
+                }
+                continue;
+            };
+            progress = Instant::now();
+            let m = m.map_err(KafkaError::client("reading the changelog"))?;
+            let p = m.partition();
+            if let (Some(k), Some(v)) = (m.key(), m.payload()) {
+                if ends.contains_key(&p) {
+                    engine.restore(p, k, v)?;
+                    read += 1;
+                }
+            }
+            if ends.get(&p).is_some_and(|(_, high)| m.offset() + 1 >= *high) {
+                ends.remove(&p);
+            }
+        }
+        self.consumer.unassign().map_err(KafkaError::client("releasing the changelog"))?;
+        Ok(read)
     }
-    Ok(read)
 }
 
 /// Sends the state changed since the last call for every partition in

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use super::{positions, reader_config, KafkaError};
+use super::{list_offsets, positions, reader_config, KafkaError};
 use crate::config::Config;
 use crate::decode::entitlement::decode_entitlement_kafka;
 use crate::engine::Engine;
@@ -45,11 +45,8 @@ impl EntitlementFollower {
 
     /// Reads every partition up to the end it had when this call started.
     pub fn catch_up(&mut self, engine: &mut Engine) -> Result<(), KafkaError> {
-        let mut ends = BTreeMap::new();
-        for p in partitions_of(&self.consumer, &self.topic)? {
-            let (_, high) = self.consumer.fetch_watermarks(&self.topic, p, Duration::from_secs(30)).map_err(KafkaError::client("reading entitlement offsets"))?;
-            ends.insert(p, high);
-        }
+        let partitions = partitions_of(&self.consumer, &self.topic)?;
+        let ends = list_offsets(&self.consumer, &self.topic, &partitions, Offset::End)?;
         let mut next: BTreeMap<i32, i64> = ends.keys().map(|p| (*p, 0)).collect();
         let deadline = Instant::now() + Duration::from_secs(600);
         while next.iter().any(|(p, n)| *n < ends[p]) {

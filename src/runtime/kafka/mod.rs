@@ -92,6 +92,27 @@ pub(crate) fn positions<C: ConsumerContext>(consumer: &BaseConsumer<C>) -> BTree
         .collect()
 }
 
+/// The first (`Offset::Beginning`) or end (`Offset::End`: the log end, or
+/// the last stable offset for a read_committed consumer) offset of each of
+/// `partitions`, in one request: per-partition watermark queries wait behind
+/// the consumer's own long-polling fetches.
+pub(crate) fn list_offsets<C: ConsumerContext>(consumer: &BaseConsumer<C>, topic: &str, partitions: &[i32], which: Offset) -> Result<BTreeMap<i32, i64>, KafkaError> {
+    let mut query = rdkafka::TopicPartitionList::new();
+    for &p in partitions {
+        query.add_partition_offset(topic, p, which).map_err(KafkaError::client("building an offsets query"))?;
+    }
+    let found = consumer.offsets_for_times(query, std::time::Duration::from_secs(30)).map_err(KafkaError::client(format!("listing offsets of {topic}")))?;
+    let mut out = BTreeMap::new();
+    for e in found.elements() {
+        e.error().map_err(KafkaError::client(format!("listing offsets of {topic} partition {}", e.partition())))?;
+        match e.offset() {
+            Offset::Offset(o) => out.insert(e.partition(), o),
+            other => return Err(KafkaError::Other(format!("no offset for {topic} partition {}: {other:?}", e.partition()))),
+        };
+    }
+    Ok(out)
+}
+
 /// Settings of a consumer that reads partitions it assigns itself.
 pub(crate) fn reader_config(config: &Config, read_committed: bool) -> Result<ClientConfig, KafkaError> {
     let isolation = if read_committed { "read_committed" } else { "read_uncommitted" };

@@ -130,21 +130,21 @@ pub(crate) fn send_output(producer: &OutputProducer, topics: &OutputTopics, outp
 
 /// Waits until every record sent so far is acknowledged; fails as soon as
 /// one is not (a transactional producer then holds the rest back until the
-/// transaction is aborted, so waiting longer would not help).
+/// transaction is aborted, so waiting longer would not help). Serves delivery
+/// reports in 1 ms steps (rdkafka's own `flush` waits in 100 ms steps).
 pub(crate) fn flush(producer: &OutputProducer, delivery: &Delivery) -> Result<(), KafkaError> {
     let deadline = std::time::Instant::now() + FLUSH_TIMEOUT;
     loop {
-        let done = match producer.flush(Duration::from_millis(100)) {
-            Ok(()) => true,
-            Err(rdkafka::error::KafkaError::Flush(rdkafka::types::RDKafkaErrorCode::OperationTimedOut)) if std::time::Instant::now() < deadline => false,
-            Err(e) => return Err(KafkaError::Client { context: "flushing outputs".into(), source: e }),
-        };
+        producer.poll(Duration::from_millis(1));
         let (failed, reason) = delivery.reset();
         if failed > 0 {
             return Err(KafkaError::Undelivered { count: failed, reason });
         }
-        if done {
+        if producer.in_flight_count() == 0 {
             return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(KafkaError::Other(format!("{} output record(s) still unacknowledged after {} s", producer.in_flight_count(), FLUSH_TIMEOUT.as_secs())));
         }
     }
 }

@@ -21,9 +21,11 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::producer::Producer;
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::{ClientContext, Message, Offset};
+use rdkafka::statistics::Statistics;
+use rdkafka::{ClientContext, Message};
 
 use super::batch::Batch;
+use super::changelog::ChangelogReader;
 use super::entitlements::EntitlementFollower;
 use super::output::{Delivery, OutputProducer, OutputTopics};
 use super::{client_config, KafkaError};
@@ -33,14 +35,27 @@ use crate::model::time::parse_duration;
 use crate::telemetry::Metrics;
 
 /// Partitions assigned and revoked since the loop last looked.
-#[derive(Default)]
 pub(super) struct Tracker {
     assigned: Mutex<BTreeSet<i32>>,
     revoked: Mutex<BTreeSet<i32>>,
     revoke_seen: AtomicBool,
+    /// Where the consumer lag from librdkafka's statistics goes.
+    metrics: Arc<Metrics>,
+    topic: String,
 }
 
-impl ClientContext for Tracker {}
+impl ClientContext for Tracker {
+    /// librdkafka's statistics (`statistics.interval.ms`): the lag of each
+    /// assigned usage partition (end, or last stable offset, minus committed).
+    fn stats(&self, statistics: Statistics) {
+        let Some(topic) = statistics.topics.get(&self.topic) else { return };
+        for (p, s) in &topic.partitions {
+            if *p >= 0 && s.consumer_lag >= 0 {
+                self.metrics.observe_lag(*p, s.consumer_lag);
+            }
+        }
+    }
+}
 
 impl ConsumerContext for Tracker {
     fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -70,6 +85,7 @@ pub(super) struct Processor {
     pub(super) producer: OutputProducer,
     pub(super) delivery: Delivery,
     pub(super) follower: EntitlementFollower,
+    pub(super) changelog: ChangelogReader,
     pub(super) topics: OutputTopics,
     /// Partitions whose state is in the engine (restored from the changelog).
     pub(super) restored: BTreeSet<i32>,
@@ -87,7 +103,6 @@ pub fn run(config: Config, shutdown: Arc<AtomicBool>, metrics: Arc<Metrics>) -> 
     let mut p = Processor::new(config, metrics)?;
     let batch_size = p.config.batch_size;
     let linger = Duration::from_millis(parse_duration(&p.config.batch_linger).unwrap_or(100).max(1) as u64);
-    let mut last_lag = Instant::now();
     while !shutdown.load(Ordering::SeqCst) {
         p.follower.follow(&mut p.engine)?;
         let batch = p.fill(batch_size, linger, &shutdown);
@@ -95,10 +110,6 @@ pub fn run(config: Config, shutdown: Arc<AtomicBool>, metrics: Arc<Metrics>) -> 
         let batch: Batch = batch.into_iter().filter(|(m, _)| !p.consumer.context().revoked_contains(m.partition())).collect();
         p.consumer.context().clear_revoked();
         p.process_batch(batch)?;
-        if last_lag.elapsed() > Duration::from_secs(5) {
-            p.observe_lag();
-            last_lag = Instant::now();
-        }
     }
     tracing::info!("Shutting down: last batch committed.");
     Ok(())
@@ -168,11 +179,19 @@ impl Processor {
                 ("auto.offset.reset", "earliest"),
                 ("fetch.queue.backoff.ms", "5"),
                 ("isolation.level", "read_committed"),
+                ("statistics.interval.ms", "5000"),
             ],
         )?
-        .create_with_context(Tracker::default())
+        .create_with_context(Tracker {
+            assigned: Mutex::default(),
+            revoked: Mutex::default(),
+            revoke_seen: AtomicBool::new(false),
+            metrics: metrics.clone(),
+            topic: config.topics.usage.clone(),
+        })
         .map_err(KafkaError::client("creating the usage consumer"))?;
         let (producer, delivery) = output_producer(&config, exactly_once.then_some(member.as_str()))?;
+        tracing::debug!("Reading the entitlements table.");
         let mut follower = EntitlementFollower::new(&config, true)?;
         follower.catch_up(&mut engine)?;
         // Fail with a clear message when the usage topic is missing (subscribing would wait).
@@ -180,7 +199,8 @@ impl Processor {
         consumer.subscribe(&[config.topics.usage.as_str()]).map_err(KafkaError::client("subscribing to the usage topic"))?;
         tracing::info!(guarantee = ?config.guarantee, group = %config.group_id, topic = %config.topics.usage, "Processing usage.");
         let topics = OutputTopics::live(&config.topics);
-        Ok(Processor { config, engine, consumer, producer, delivery, follower, topics, restored: BTreeSet::new(), committed: BTreeMap::new(), metrics, exactly_once, aborts: 0 })
+        let changelog = ChangelogReader::new(&config)?;
+        Ok(Processor { config, engine, consumer, producer, delivery, follower, changelog, topics, restored: BTreeSet::new(), committed: BTreeMap::new(), metrics, exactly_once, aborts: 0 })
     }
 
     /// Polls records until the batch is full, the linger passed, or a rebalance revoked partitions.
@@ -213,20 +233,12 @@ impl Processor {
             }
             self.committed.remove(&p);
             self.engine.drop_partition(p);
+            self.metrics.forget_lag(p);
         }
         if let Ok(mut a) = self.consumer.context().assigned.lock() {
             for p in std::mem::take(&mut *a) {
                 self.restored.remove(&p);
                 self.committed.remove(&p);
-            }
-        }
-    }
-
-    fn observe_lag(&self) {
-        let Ok(position) = self.consumer.position() else { return };
-        for e in position.elements() {
-            if let (Offset::Offset(pos), Ok((_, high))) = (e.offset(), self.consumer.fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(5))) {
-                self.metrics.observe_lag(e.partition(), high - pos);
             }
         }
     }
