@@ -211,6 +211,9 @@ impl Default for EngineConfig {
     }
 }
 
+/// Most `thresholds` a ledger tracks (one bit each per month).
+pub const MAX_THRESHOLDS: usize = 64;
+
 fn invalid(key: &str, value: impl std::fmt::Debug, fix: &str) -> ConfigError {
     ConfigError::Invalid { key: key.to_string(), value: format!("{value:?}"), fix: fix.to_string() }
 }
@@ -308,6 +311,9 @@ impl Config {
             }
             Ok(Factor::from_f64(v))
         };
+        if self.thresholds.len() > MAX_THRESHOLDS {
+            return Err(invalid("thresholds", self.thresholds.len(), "list at most 64 thresholds"));
+        }
         let mut thresholds = Vec::new();
         for &f in &self.thresholds {
             let factor = fraction("thresholds", f)?;
@@ -422,6 +428,9 @@ mod tests {
         assert!(err.contains("`lateness`") && err.contains("<integer><unit>"), "{err}");
         let err = Config::parse("[topics]\npartitions = 0").unwrap_err().to_string();
         assert!(err.contains("topics.partitions"), "{err}");
+        let many: Vec<String> = (1..=65).map(|i| format!("0.{i:02}")).collect();
+        let err = Config::parse(&format!("thresholds = [{}]", many.join(","))).and_then(|c| c.engine().map(|_| c)).unwrap_err().to_string();
+        assert!(err.contains("`thresholds`") && err.contains("at most 64"), "{err}");
     }
 
     #[test]

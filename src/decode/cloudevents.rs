@@ -12,7 +12,7 @@
 //! ignored. Header names are matched ignoring ASCII case; the last of
 //! repeated headers wins.
 
-use super::usage::{native_fields, parse_table, read, reject, Table, UsageFields};
+use super::usage::{data_fields, parse_table, read, reject, Table, UsageFields};
 use super::{Json, KeyName};
 use crate::engine::output::{RejectKind, Rejection};
 
@@ -89,10 +89,10 @@ pub(crate) fn structured<'a>(envelope: &Table<'a>) -> Result<UsageFields<'a>, Re
     let data = read(envelope, KeyName::Data)?;
     // Decode data before the envelope checks, so that a bad string anywhere
     // read is `invalid_json`, which comes first.
-    let data_fields = match &data {
+    let mapped = match &data {
         Some(Json::Object(raw)) => {
             let table = parse_table(raw.get()).map_err(|_| reject(RejectKind::InvalidJson, "CloudEvent `data` is not a JSON object"))?;
-            Some(native_fields(&table)?)
+            Some(data_fields(&table)?)
         }
         _ => None,
     };
@@ -102,7 +102,7 @@ pub(crate) fn structured<'a>(envelope: &Table<'a>) -> Result<UsageFields<'a>, Re
     attribute(kind, "type", true)?;
     let subject = attribute(subject, "subject", false)?;
     let time = attribute(time, "time", false)?;
-    let Some(fields) = data_fields else {
+    let Some(fields) = mapped else {
         let reason = if data.is_none() && envelope.get(KeyName::DataBase64).is_some() {
             "CloudEvent `data_base64` is not supported: put the usage fields in `data` as a JSON object".to_string()
         } else if let Some(other) = data {
@@ -130,7 +130,7 @@ fn header_attribute<'h>(headers: &[(&str, &'h [u8])], name: &str, non_empty: boo
 /// The usage fields of a binary-mode CloudEvent: attributes from `ce_*`
 /// headers, `data` = the value (already parsed into `data`).
 pub(crate) fn binary<'a>(headers: &[(&str, &'a [u8])], data: &Table<'a>) -> Result<UsageFields<'a>, Rejection> {
-    let fields = native_fields(data)?;
+    let fields = data_fields(data)?;
     let specversion = header_attribute(headers, "ce_specversion", false)?;
     if specversion != "1.0" {
         let shown = super::shown(&serde_json::to_string(specversion).unwrap_or_default());
@@ -172,6 +172,23 @@ mod tests {
         assert_eq!(e.credits, 2_000_000);
         assert_eq!(e.source.as_deref(), Some("gw-data"));
     }
+
+    #[test]
+    fn ignored_members_of_data_are_not_read() {
+        // A lone surrogate is `invalid_json` in a member bursar reads, but
+        // data's own id, time and credential are never read.
+        let lone = |text: String| text.replace("\"ignored\"", "\"\\ud800\"").replace("\"2000-01-01T00:00:00Z\"", "\"\\ud800\"");
+        let structured = lone(envelope().to_string());
+        assert_eq!(structured.matches("\\ud800").count(), 3, "{structured}");
+        let e = decode_usage(structured.as_bytes(), &[], 65536).unwrap();
+        assert_eq!((e.id.as_str(), e.credential.as_str()), ("ce-1", "key_7f3a"));
+        let headers = [("ce_specversion", &b"1.0"[..]), ("ce_id", b"b-1"), ("ce_source", b"/gw"), ("ce_type", b"t"), ("ce_subject", b"key_b"), ("ce_time", b"2026-05-04T10:00:00Z")];
+        let data = lone(envelope()["data"].to_string());
+        assert_eq!(decode_usage(data.as_bytes(), &headers, 65536).unwrap().credential, "key_b");
+        let native = lone(envelope()["data"].to_string());
+        assert_eq!(decode_usage(native.as_bytes(), &[], 65536).unwrap_err().kind, RejectKind::InvalidJson);
+    }
+
 
     #[test]
     fn the_content_type_header_selects_structured_mode() {

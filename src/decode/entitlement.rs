@@ -12,8 +12,14 @@ use super::{json_error_reason, member, parse_members, read_count, read_credits, 
 use crate::model::time::parse_duration;
 use crate::model::{BurstRule, CreditPlan, Entitlement, EntitlementRecord, Scope, Status};
 
-/// Largest accepted `credits.bank_months` (keeps month arithmetic far from overflow).
-pub const MAX_BANK_MONTHS: i64 = 1_000_000;
+/// Largest accepted `credits.bank_months`: 100 years, so a grant's expiry
+/// (at most 2200 + 100 years) is always a 4-digit RFC 3339 year.
+pub const MAX_BANK_MONTHS: i64 = 1_200;
+
+/// Largest accepted `credits.monthly` in micro-credits (10^9 credits): a
+/// ledger's totals (at most one grant per month of the years 2000..2200)
+/// then stay far inside i64, so conservation holds exactly.
+pub const MAX_MONTHLY_MICROS: i64 = 1_000_000_000_000_000;
 
 /// Why an entitlement record was refused. Reasons name the field and never
 /// quote a credential.
@@ -215,6 +221,9 @@ fn string_list(obj: &Obj<'_>, name: &str) -> Result<Option<Vec<String>>, Entitle
 
 fn credit_plan(c: &Obj<'_>) -> Result<CreditPlan, EntitlementError> {
     let monthly = read_credits(&c.required("monthly")?).map_err(c.invalid("monthly"))?;
+    if monthly > MAX_MONTHLY_MICROS {
+        return Err(c.invalid("monthly")(format!("must be at most {} credits a month", MAX_MONTHLY_MICROS / 1_000_000)));
+    }
     let bank_months = match c.get("bank_months")? {
         None => 0,
         Some(v) => match read_count(&v) {
@@ -267,7 +276,7 @@ pub fn read_entitlements(text: &str) -> (Vec<EntitlementRecord>, Vec<(u64, Entit
     let (mut records, mut skipped) = (Vec::new(), Vec::new());
     for (i, line) in text.split('\n').enumerate() {
         let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.trim().is_empty() {
+        if super::is_blank(line.as_bytes()) {
             continue;
         }
         match decode_entitlement_line(line.as_bytes()) {
@@ -360,6 +369,8 @@ mod tests {
             (patched("credits", r#"{"monthly":1,"bank_months":-1}"#), "field `credits.bank_months`"),
             (patched("credits", r#"{"monthly":1,"bank_months":1.5}"#), "field `credits.bank_months`"),
             (patched("credits", r#"{"monthly":1,"bank_cap":"x"}"#), "field `credits.bank_cap`"),
+            (patched("credits", r#"{"monthly":"1000000000.000001"}"#), "field `credits.monthly` must be at most 1000000000 credits a month"),
+            (patched("credits", r#"{"monthly":1,"bank_months":1201}"#), "field `credits.bank_months` must be at most 1200"),
             (patched("burst", r#"[{"window":"5m"}]"#), "field `burst[0]` must set at least one limit"),
             (patched("burst", r#"[{"window":"5m","calls":1},{"window":"0s","calls":1}]"#), "field `burst[1].window`"),
             (patched("burst", r#"[{"window":"90ms","calls":1}]"#), "field `burst[0].window`"),

@@ -29,11 +29,10 @@ use crate::model::time::{self, TimeError};
 pub const MAX_DEPTH: usize = 128;
 
 /// True when `line` is no record: empty or only whitespace (SPEC §7.7).
+/// Whitespace is JSON's (space, tab, CR, LF): any other byte, such as a form
+/// feed or a no-break space, makes the line a record (then `invalid_json`).
 pub fn is_blank(line: &[u8]) -> bool {
-    match std::str::from_utf8(line) {
-        Ok(s) => s.trim().is_empty(),
-        Err(_) => false,
-    }
+    line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 /// True when arrays and objects in the (syntactically valid) JSON `text`
@@ -392,8 +391,12 @@ mod tests {
     #[test]
     fn blank_lines_are_empty_or_whitespace() {
         assert!(is_blank(b""));
-        assert!(is_blank(b"  \t"));
+        assert!(is_blank(b"  \t\r"));
         assert!(!is_blank(b" {}"));
         assert!(!is_blank(b"\xff"));
+        // Not JSON whitespace: a form feed, a vertical tab, a no-break space.
+        assert!(!is_blank(b"\x0c"));
+        assert!(!is_blank(b"\x0b"));
+        assert!(!is_blank("\u{a0}".as_bytes()));
     }
 }

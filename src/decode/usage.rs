@@ -91,10 +91,16 @@ pub(crate) fn read<'a>(table: &Table<'a>, name: KeyName) -> Result<Option<Json<'
 
 /// The native usage fields of an object.
 pub(crate) fn native_fields<'a>(t: &Table<'a>) -> Result<UsageFields<'a>, Rejection> {
+    Ok(UsageFields { id: read(t, KeyName::Id)?, time: read(t, KeyName::Time)?, credential: read(t, KeyName::Credential)?, cloud: false, ..data_fields(t)? })
+}
+
+/// The usage fields of a CloudEvent's `data`: its own `id`, `time` and
+/// `credential` are ignored (SPEC §7.7), so they are not read at all.
+pub(crate) fn data_fields<'a>(t: &Table<'a>) -> Result<UsageFields<'a>, Rejection> {
     Ok(UsageFields {
-        id: read(t, KeyName::Id)?,
-        time: read(t, KeyName::Time)?,
-        credential: read(t, KeyName::Credential)?,
+        id: None,
+        time: None,
+        credential: None,
         capability: read(t, KeyName::Capability)?,
         model: read(t, KeyName::Model)?,
         credits: read(t, KeyName::Credits)?,
@@ -103,7 +109,7 @@ pub(crate) fn native_fields<'a>(t: &Table<'a>) -> Result<UsageFields<'a>, Reject
         principal: read(t, KeyName::Principal)?,
         source: read(t, KeyName::Source)?,
         src_ip: read(t, KeyName::SrcIp)?,
-        cloud: false,
+        cloud: true,
     })
 }
 

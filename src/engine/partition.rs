@@ -173,10 +173,10 @@ impl PartitionState {
     /// order, what it passes: windows closing, month roll-forwards, idle timers.
     fn advance(&mut self, sh: &Shared<'_>, out: &mut Vec<Output>) {
         let Some(max_time) = self.meta.max_time else { return };
-        let wm = max_time.saturating_sub(sh.config.lateness_ms);
-        if self.meta.watermark.is_some_and(|old| old >= wm) {
-            return;
-        }
+        // The watermark never goes back. When it does not move, an idle timer
+        // this record armed may still be due already (a late event, or
+        // `dormancy = "0d"`): it fires now, like everything the watermark passes.
+        let wm = max_time.saturating_sub(sh.config.lateness_ms).max(self.meta.watermark.unwrap_or(i64::MIN));
         if self.meta.month.is_none() {
             self.meta.month = Some(month_of(wm));
         }

@@ -253,4 +253,21 @@ mod tests {
         assert_eq!(l.expired_total, 50);
         assert!(l.conserved());
     }
+
+    #[test]
+    fn the_largest_plans_conserve_credits_over_two_centuries() {
+        use crate::decode::entitlement::{MAX_BANK_MONTHS, MAX_MONTHLY_MICROS};
+        let plan = MonthPlan { monthly: MAX_MONTHLY_MICROS, bank_months: MAX_BANK_MONTHS as u32, bank_cap: None };
+        let mut l = Ledger::open(0, plan);
+        let mut out = Vec::new();
+        // Every month of the years 2000..2200, with the largest usage now and then.
+        for m in 0..2412 {
+            if m % 500 == 0 {
+                l.book(i64::MAX, 0, &EngineConfig::default(), &ctx(), &mut out);
+            }
+            l.roll_one(plan, Factor::from_f64(2.0), &ctx(), &mut out);
+            assert!(l.conserved() && l.granted_total > 0 && l.remaining() >= 0 && l.available_at_start > i64::MIN, "month {m}");
+        }
+        assert_eq!(l.granted_total, 2413 * MAX_MONTHLY_MICROS);
+    }
 }

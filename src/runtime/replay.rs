@@ -5,7 +5,7 @@ use std::io::{BufRead, Write};
 
 use crate::config::EngineConfig;
 use crate::decode::entitlement::read_entitlements;
-use crate::decode::{key_hint, partitioner::partition_for};
+use crate::decode::{is_blank, key_hint, partitioner::partition_for};
 use crate::emit;
 use crate::engine::output::{BalanceRecord, Finding, Output, RejectedRecord, WindowRecord};
 use crate::engine::Engine;
@@ -85,7 +85,7 @@ pub fn replay_reader<R: BufRead>(
         if let Some(rest) = line.strip_suffix(b"\r") {
             line = rest;
         }
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
+        if is_blank(line) {
             continue;
         }
         let key = key_hint(line);

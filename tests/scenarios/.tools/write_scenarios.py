@@ -131,7 +131,8 @@ config='lateness = "0s"\nwindows = ["1m", "1h"]')
 
 scenario("malformed_lines_are_rejected_with_the_first_kind_that_applies",
 """Each kind of malformed line, with its physical line number; the blank line
-is no record. A line over max_value_bytes that is also not JSON is too_large
+is no record, and so is one of tabs and spaces, but whitespace outside JSON's
+(a form feed) makes a record: invalid_json. A line over max_value_bytes that is also not JSON is too_large
 (checked first); an `id` of the wrong type is invalid_field even though `time`
 is missing (fields in table order, missing before invalid per field).
 The one valid record is an unmanaged credential.""",
@@ -144,13 +145,13 @@ The one valid record is an unmanaged credential.""",
  ev("ok","2026-01-01T00:00:00Z"), "   ",
  '{"id":"b","time":"2026-01-01T00:00:00Z","credential":"k1","capability":"chat","credits":"1e3"}',
  '{"id":"c","time":"2026-01-01T00:00:00Z","credential":"k1","capability":"chat","credits":1,"tokens_in":1.5}',
- '{"id":"d","time":"2026-01-01T00:00:00Z","credential":"k1","capability":"chat","credits":1,"model":' + '"' + "m"*129 + '"}'],
+ '{"id":"d","time":"2026-01-01T00:00:00Z","credential":"k1","capability":"chat","credits":1,"model":' + '"' + "m"*129 + '"}', " \t ", "\f"],
 [],
 [f("credential.unmanaged","2026-01-01T00:00:00.000Z","2026-01-01",3),
  {"rejected":{"line":1,"kind":"invalid_json","offset":0}}, {"rejected":{"line":2,"kind":"invalid_json"}}, {"rejected":{"line":3,"kind":"invalid_cloudevent"}},
  {"rejected":{"line":4,"kind":"missing_field"}}, {"rejected":{"line":5,"kind":"invalid_field"}}, {"rejected":{"line":6,"kind":"too_large"}},
  {"rejected":{"line":7,"kind":"invalid_field"}}, {"rejected":{"line":10,"kind":"invalid_field","offset":8}}, {"rejected":{"line":11,"kind":"invalid_field"}},
- {"rejected":{"line":12,"kind":"invalid_field"}},
+ {"rejected":{"line":12,"kind":"invalid_field"}}, {"rejected":{"line":14,"kind":"invalid_json","offset":11}},
  {"ignore":["windows","balances"]}],
 config='lateness = "0s"\nmax_value_bytes = 300')
 
@@ -231,3 +232,18 @@ counted as expired. k9 was tombstoned: unmanaged.""",
  bal("k1","2026-02-01T00:00:00.000Z","2026-02","200","100","0","0","200","0","200","0","0",[G(J,"100","100",A1),G("2026-02","100","100",M1)]),
  mar("2026-03-01T00:00:00.000Z"), mar("2026-01-21T00:00:00.000Z"), mar("2026-03-11T00:00:00.000Z"), mar("2026-03-11T00:00:00.000Z")],
 config='lateness = "0s"\nwindows = ["1d"]')
+
+scenario("an_idle_timer_already_due_when_armed_fires_at_once",
+"""No entitlements, default dormancy 90d and lateness 30s. k2 on June 1 moves
+the watermark to May 31 23:59:30. k1's first event is late, on January 1: its
+idle timer is due on April 1, which the watermark already passed, so it fires
+at that record (§7.3: fires when the watermark >= due; §7.2 step 4), after the
+event's own credential.unmanaged, with the due instant as its time. It does
+not wait for the watermark to move again: here it never does, and timers do
+not fire at end of input.""",
+[ev("a","2026-06-01T00:00:00Z",cred="k2"), ev("b","2026-01-01T00:00:00Z")],
+[],
+[f("credential.unmanaged","2026-06-01T00:00:00.000Z","2026-06-01",3,cred="k2"),
+ f("credential.unmanaged","2026-01-01T00:00:00.000Z","2026-01-01",3),
+ f("dormant.idle","2026-04-01T00:00:00.000Z","1767225600000",1, due="2026-04-01T00:00:00.000Z", dormancy="90d"),
+ {"ignore":["windows","balances"]}])
