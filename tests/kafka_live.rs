@@ -39,13 +39,13 @@ fn last_per_key(records: &[Record]) -> BTreeMap<Vec<u8>, Vec<u8>> {
 
 /// No output lost, none invented, duplicates byte-identical (they are set members), final balances equal.
 fn assert_exact_after_crashes(s: &Setup, reference: &[Output]) {
-    let live = consume_all(&s.bootstrap, &s.config.topics.findings, true, Duration::from_secs(3));
+    let live = consume_all(&s.bootstrap, &s.config.topics.findings, true, READ_LIMIT);
     let expected: BTreeSet<Vec<u8>> = findings_of(reference).into_iter().map(|(_, v, _)| v).collect();
     let got: BTreeSet<Vec<u8>> = live.iter().filter_map(|r| r.value.clone()).collect();
     let missing = expected.difference(&got).count();
     let invented = got.difference(&expected).count();
     assert_eq!((missing, invented), (0, 0), "findings: {missing} missing, {invented} not in the uninterrupted run");
-    let balances = consume_all(&s.bootstrap, &s.config.topics.balances, true, Duration::from_secs(3));
+    let balances = consume_all(&s.bootstrap, &s.config.topics.balances, true, READ_LIMIT);
     let one = |m: BTreeMap<Vec<u8>, Vec<u8>>| m.into_iter().map(|(k, v)| (k, vec![v])).collect::<BTreeMap<_, _>>();
     assert_same_groups(&one(last_per_key(&balances)), &one(last_balances(reference)), "final balances differ from the uninterrupted run");
 }
@@ -63,7 +63,7 @@ fn live_findings_equal_the_file_replay_and_the_topic_replay_and_bad_records_are_
     let reference = reference(&s.config.engine().unwrap(), 3, &ents.join("\n"), &usage);
     let expected = findings_of(&reference);
     assert!(expected.len() > 50, "the workload should produce findings");
-    let live = consume_all(&b, &s.config.topics.findings, false, Duration::from_secs(3));
+    let live = consume_all(&b, &s.config.topics.findings, false, READ_LIMIT);
     let mut expected_by_key: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
     for (k, v, _) in &expected {
         expected_by_key.entry(k.clone()).or_default().push(v.clone());
@@ -91,7 +91,7 @@ fn live_findings_equal_the_file_replay_and_the_topic_replay_and_bad_records_are_
     assert_same_groups(&BTreeMap::from([(vec![], replayed)]), &BTreeMap::from([(vec![], expected_lines)]), "replay --topic differs from the file replay");
 
     // Bad records land on the rejected topic with their reason, and processing went on.
-    let rejected = consume_all(&b, &s.config.topics.rejected, false, Duration::from_secs(2));
+    let rejected = consume_all(&b, &s.config.topics.rejected, false, READ_LIMIT);
     let expected_rejected = reference.iter().filter(|o| matches!(o, Output::Rejected(_))).count();
     assert!(expected_rejected > 0);
     assert_eq!(rejected.len(), expected_rejected);
@@ -172,14 +172,14 @@ fn exactly_once_survives_kill_9_mid_transaction_and_readers_see_each_finding_onc
     produce(&s.config, &ents, &usage);
     crash_repeatedly_then_finish(&s, waits(std::process::id() as u64 + 1, 2, 1_000, 3_000));
     let reference = reference(&s.config.engine().unwrap(), 2, &ents.join("\n"), &usage);
-    let live = consume_all(&b, &s.config.topics.findings, true, Duration::from_secs(3));
+    let live = consume_all(&b, &s.config.topics.findings, true, READ_LIMIT);
     let mut got: Vec<Vec<u8>> = live.into_iter().filter_map(|r| r.value).collect();
     let mut expected: Vec<Vec<u8>> = findings_of(&reference).into_iter().map(|(_, v, _)| v).collect();
     got.sort();
     expected.sort();
     assert_eq!(got.len(), expected.len(), "a read_committed reader must see every finding exactly once");
     assert!(got == expected, "findings differ from the uninterrupted run");
-    let balances = consume_all(&b, &s.config.topics.balances, true, Duration::from_secs(3));
+    let balances = consume_all(&b, &s.config.topics.balances, true, READ_LIMIT);
     let one = |m: BTreeMap<Vec<u8>, Vec<u8>>| m.into_iter().map(|(k, v)| (k, vec![v])).collect::<BTreeMap<_, _>>();
     assert_same_groups(&one(last_per_key(&balances)), &one(last_balances(&reference)), "final balances");
 }

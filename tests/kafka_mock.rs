@@ -69,7 +69,7 @@ fn retriable_produce_errors_lose_no_output() {
     assert_eq!(committed(&config), usage.len() as i64, "not every record was committed");
     let reference = common::reference(&config.engine().unwrap(), 1, &ents.join("\n"), &usage);
     let expected: BTreeSet<Vec<u8>> = reference.iter().filter_map(|o| if let Output::Finding(f) = o { Some(emit::finding_json(f).into_bytes()) } else { None }).collect();
-    let got: BTreeSet<Vec<u8>> = common::consume_all(&config.bootstrap_servers().unwrap(), &config.topics.findings, false, Duration::from_secs(2)).into_iter().filter_map(|r| r.value).collect();
+    let got: BTreeSet<Vec<u8>> = common::consume_all(&config.bootstrap_servers().unwrap(), &config.topics.findings, false, common::READ_LIMIT).into_iter().filter_map(|r| r.value).collect();
     assert!(!expected.is_empty());
     assert!(got == expected, "{} findings expected, {} received", expected.len(), got.len());
 }

@@ -71,13 +71,13 @@ fn produce_transactionally(bootstrap: &str, topic: &str, lines: &[(Option<String
 /// topic (their real partitions and offsets), without end of input.
 fn reference_from_topic(config: &Config) -> Vec<Output> {
     let mut engine = Engine::new(config.engine().unwrap());
-    for r in consume_all(&config.bootstrap_servers().unwrap(), &config.topics.entitlements, true, Duration::from_secs(2)) {
+    for r in consume_all(&config.bootstrap_servers().unwrap(), &config.topics.entitlements, true, READ_LIMIT) {
         if let Ok(e) = bursar::decode::entitlement::decode_entitlement_kafka(r.key.as_deref(), r.value.as_deref()) {
             engine.apply_entitlement(e);
         }
     }
     let mut out = Vec::new();
-    for r in consume_all(&config.bootstrap_servers().unwrap(), &config.topics.usage, true, Duration::from_secs(2)) {
+    for r in consume_all(&config.bootstrap_servers().unwrap(), &config.topics.usage, true, READ_LIMIT) {
         let headers: Vec<(&str, &[u8])> = r.headers.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
         let record = InputRecord { partition: r.partition, offset: r.offset, line: None, key: r.key.as_deref(), value: r.value.as_deref(), headers: &headers };
         process_record(&mut engine, &record, &mut out);
@@ -133,7 +133,7 @@ fn usage_written_in_transactions_is_processed_to_its_end_without_the_aborted_rec
     let reference = reference_from_topic(&s.config);
     let expected = findings_by_key(&reference);
     assert!(expected.values().map(Vec::len).sum::<usize>() > 20, "the workload should produce findings");
-    let live = consume_all(&b, &s.config.topics.findings, false, Duration::from_secs(3));
+    let live = consume_all(&b, &s.config.topics.findings, false, READ_LIMIT);
     assert_same_groups(&by_key(&live), &expected, "live findings differ from the engine over the committed records");
 
     let file = s.dir.path().join("replayed.jsonl");
@@ -192,7 +192,7 @@ fn exactly_once_aborts_refused_transactions_rewinds_and_still_delivers_each_find
     assert!(s.wait_caught_up(Duration::ZERO), "the processor did not catch up");
 
     let reference = reference(&s.config.engine().unwrap(), 2, &ents.join("\n"), &usage);
-    let live = consume_all(&b, &s.config.topics.findings, true, Duration::from_secs(3));
+    let live = consume_all(&b, &s.config.topics.findings, true, READ_LIMIT);
     assert_same_groups(&by_key(&live), &findings_by_key(&reference), "a read_committed reader must see each finding once, in order");
 }
 
@@ -213,6 +213,6 @@ fn exactly_once_with_two_instances_one_killed_mid_stream_still_delivers_each_fin
     assert!(s.wait_caught_up(CAUGHT_UP), "the surviving instance did not take over");
     terminate(&mut second);
     let reference = reference(&s.config.engine().unwrap(), 4, &ents.join("\n"), &usage);
-    let live = consume_all(&b, &s.config.topics.findings, true, Duration::from_secs(3));
+    let live = consume_all(&b, &s.config.topics.findings, true, READ_LIMIT);
     assert_same_groups(&by_key(&live), &findings_by_key(&reference), "a read_committed reader must see each finding once, in order");
 }

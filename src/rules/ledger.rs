@@ -152,13 +152,13 @@ impl Ledger {
             }
         }
         self.used = self.used.saturating_add(credits);
-        let label = month_label(self.month);
+        let label = || month_label(self.month);
         if rest > 0 {
             self.overage = self.overage.saturating_add(rest);
             if !self.overdraft_fired {
                 self.overdraft_fired = true;
-                let f = figures! { "month" => label.clone(), "overage" => cr(self.overage), "used" => cr(self.used), "available_at_start" => cr(self.available_at_start) };
-                ctx.emit(out, Rule::CreditsOverdraft, vec![label.clone()], time, 3, f);
+                let f = figures! { "month" => label(), "overage" => cr(self.overage), "used" => cr(self.used), "available_at_start" => cr(self.available_at_start) };
+                ctx.emit(out, Rule::CreditsOverdraft, vec![label()], time, 3, f);
             }
         }
         for (i, factor) in config.thresholds.iter().enumerate() {
@@ -168,13 +168,13 @@ impl Ledger {
             }
             self.thresholds_fired |= bit;
             let severity = if factor.micros < 1_000_000 { 2 } else { 3 };
-            let f = figures! { "month" => label.clone(), "threshold" => cr(factor.micros), "used" => cr(self.used), "available_at_start" => cr(self.available_at_start) };
-            ctx.emit(out, Rule::CreditsThreshold, vec![label.clone(), factor.per_mille().to_string()], time, severity, f);
+            let f = figures! { "month" => label(), "threshold" => cr(factor.micros), "used" => cr(self.used), "available_at_start" => cr(self.available_at_start) };
+            ctx.emit(out, Rule::CreditsThreshold, vec![label(), factor.per_mille().to_string()], time, severity, f);
         }
         if !self.drawdown_fired && self.banked_at_start > 0 && config.drawdown.reached(self.used_banked, self.banked_at_start) {
             self.drawdown_fired = true;
-            let f = figures! { "month" => label.clone(), "used_banked" => cr(self.used_banked), "banked_at_start" => cr(self.banked_at_start) };
-            ctx.emit(out, Rule::BankingDrawdown, vec![label], time, 3, f);
+            let f = figures! { "month" => label(), "used_banked" => cr(self.used_banked), "banked_at_start" => cr(self.banked_at_start) };
+            ctx.emit(out, Rule::BankingDrawdown, vec![label()], time, 3, f);
         }
     }
 

@@ -141,29 +141,57 @@ pub struct Record {
     pub headers: Vec<(String, Vec<u8>)>,
 }
 
-/// Every record of `topic` (all partitions, from the start), until none arrives for `idle`.
-pub fn consume_all(bootstrap: &str, topic: &str, read_committed: bool, idle: Duration) -> Vec<Record> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "bursar-test-reader")
-        .set("enable.auto.commit", "false")
-        .set("fetch.queue.backoff.ms", "5")
-        .set("isolation.level", if read_committed { "read_committed" } else { "read_uncommitted" })
-        .create()
-        .unwrap();
+/// Longest wait of [`consume_all`] for a topic's end.
+pub const READ_LIMIT: Duration = Duration::from_secs(60);
+
+/// Every record of `topic` (all partitions, from the start) up to its end:
+/// reads until each partition's position reaches its high watermark, or
+/// `limit` passes. A read_committed reader gets there only when no
+/// transaction is open on the topic (a killed producer's open transaction is
+/// aborted by the broker after its `transaction.timeout.ms`), so it sees
+/// every committed record.
+pub fn consume_all(bootstrap: &str, topic: &str, read_committed: bool, limit: Duration) -> Vec<Record> {
+    let reader = |isolation: &str| -> BaseConsumer {
+        ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .set("group.id", "bursar-test-reader")
+            .set("enable.auto.commit", "false")
+            .set("fetch.queue.backoff.ms", "5")
+            .set("isolation.level", isolation)
+            .create()
+            .unwrap()
+    };
+    let consumer = reader(if read_committed { "read_committed" } else { "read_uncommitted" });
+    // High watermarks from a read_uncommitted client: they include open transactions.
+    let marks = reader("read_uncommitted");
     let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+    let partitions: Vec<i32> = md.topics()[0].partitions().iter().map(|p| p.id()).collect();
     let mut tpl = TopicPartitionList::new();
-    for p in md.topics()[0].partitions() {
-        tpl.add_partition_offset(topic, p.id(), Offset::Beginning).unwrap();
+    for &p in &partitions {
+        tpl.add_partition_offset(topic, p, Offset::Beginning).unwrap();
     }
     consumer.assign(&tpl).unwrap();
+    let at_end = || {
+        let positions = consumer.position().unwrap();
+        partitions.iter().all(|&p| {
+            let (low, high) = marks.fetch_watermarks(topic, p, Duration::from_secs(10)).unwrap();
+            let pos = positions.find_partition(topic, p).and_then(|e| if let Offset::Offset(o) = e.offset() { Some(o) } else { None });
+            high <= low || pos.is_some_and(|o| o >= high)
+        })
+    };
+    let deadline = Instant::now() + limit;
     let mut out = Vec::new();
-    let mut last = Instant::now();
-    while last.elapsed() < idle {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
-            let headers = m.headers().map(|h| h.iter().map(|x| (x.key.to_string(), x.value.unwrap_or_default().to_vec())).collect()).unwrap_or_default();
-            out.push(Record { partition: m.partition(), offset: m.offset(), key: m.key().map(<[u8]>::to_vec), value: m.payload().map(<[u8]>::to_vec), headers });
-            last = Instant::now();
+    while Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => {
+                let headers = m.headers().map(|h| h.iter().map(|x| (x.key.to_string(), x.value.unwrap_or_default().to_vec())).collect()).unwrap_or_default();
+                out.push(Record { partition: m.partition(), offset: m.offset(), key: m.key().map(<[u8]>::to_vec), value: m.payload().map(<[u8]>::to_vec), headers });
+            }
+            _ => {
+                if at_end() {
+                    break;
+                }
+            }
         }
     }
     out.sort_by_key(|r| (r.partition, r.offset));
