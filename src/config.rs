@@ -20,7 +20,24 @@ pub enum ConfigError {
     Invalid { key: String, value: String, fix: String },
     #[error("config key `{key}` is required: {fix}")]
     Missing { key: String, fix: String },
+    #[error("config key `{key}` cannot be set: bursar sets it for its guarantees; {fix}")]
+    Owned { key: String, fix: String },
 }
+
+/// librdkafka properties bursar sets itself because its guarantees rest on
+/// them (SPEC §5), each with the fix shown when `[kafka]` sets one.
+pub const OWNED_KAFKA_KEYS: &[(&str, &str)] = &[
+    ("group.id", "set the top-level `group_id` instead"),
+    ("group.instance.id", "set the top-level `instance_id` instead (the member id is `<group_id>-<instance_id>`)"),
+    ("enable.auto.commit", "remove it: bursar commits input offsets only after a batch's outputs and changelog are acknowledged"),
+    ("enable.auto.offset.store", "remove it: bursar commits input offsets only after a batch's outputs and changelog are acknowledged"),
+    ("isolation.level", "remove it: bursar reads read_committed, so no record of an aborted transaction is processed or restored"),
+    ("enable.idempotence", "remove it: outputs are produced idempotently, so a retry never duplicates or reorders them"),
+    ("acks", "remove it: an output counts only once every in-sync replica has it (acks=all)"),
+    ("request.required.acks", "remove it: an output counts only once every in-sync replica has it (acks=all)"),
+    ("transactional.id", "set `guarantee = \"exactly_once\"` and `instance_id` instead (the transactional id is `<group_id>-<instance_id>`)"),
+    ("partitioner", "remove it: outputs are partitioned by key like the Java client (murmur2_random), which determinism needs"),
+];
 
 /// Delivery guarantee of the live processor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -278,6 +295,9 @@ impl Config {
             return Err(invalid("topics.replication_factor", t.replication_factor, "use at least 1"));
         }
         for (k, v) in &self.kafka {
+            if let Some((_, fix)) = OWNED_KAFKA_KEYS.iter().find(|(owned, _)| owned == k) {
+                return Err(ConfigError::Owned { key: format!("kafka.\"{k}\""), fix: fix.to_string() });
+            }
             if matches!(v, toml::Value::Array(_) | toml::Value::Table(_) | toml::Value::Datetime(_)) {
                 return Err(invalid(&format!("kafka.\"{k}\""), v, "librdkafka properties are strings, numbers or booleans"));
             }
@@ -440,6 +460,19 @@ mod tests {
         let c = Config::parse("[kafka]\n\"bootstrap.servers\" = \"h:1\"\n\"linger.ms\" = 5").unwrap();
         assert_eq!(c.bootstrap_servers().unwrap(), "h:1");
         assert!(c.kafka_properties().contains(&("linger.ms".into(), "5".into())));
+    }
+
+    #[test]
+    fn kafka_settings_bursar_owns_are_refused_with_the_key_and_the_fix() {
+        for (key, fix) in OWNED_KAFKA_KEYS {
+            let text = format!("[kafka]\n\"bootstrap.servers\" = \"h:1\"\n\"{key}\" = \"x\"");
+            let err = Config::parse(&text).unwrap_err().to_string();
+            assert!(err.contains(&format!("`kafka.\"{key}\"`")) && err.contains(fix), "{err}");
+        }
+        let err = Config::parse("[kafka]\n\"group.id\" = \"mine\"").unwrap_err().to_string();
+        assert!(err.contains("`group_id`"), "{err}");
+        // Tuning and security settings still pass through.
+        Config::parse("[kafka]\n\"linger.ms\" = 10\n\"security.protocol\" = \"SASL_SSL\"\n\"auto.offset.reset\" = \"earliest\"").unwrap();
     }
 
     #[test]

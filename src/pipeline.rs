@@ -16,7 +16,8 @@ pub struct InputRecord<'a> {
     pub key: Option<&'a [u8]>,
     /// None for a Kafka record with a null value.
     pub value: Option<&'a [u8]>,
-    pub headers: &'a [(&'a str, &'a [u8])],
+    /// Kafka headers in their order; None for a header with a null value.
+    pub headers: &'a [(&'a str, Option<&'a [u8]>)],
 }
 
 /// Decodes `record` and feeds it to the engine, or emits it as rejected.
@@ -26,8 +27,9 @@ pub fn process_record(engine: &mut Engine, record: &InputRecord<'_>, out: &mut V
         return;
     }
     let max = engine.config().max_value_bytes;
-    let value = record.value.unwrap_or(b"");
-    match decode::decode_usage(value, record.headers, max) {
+    // A null value decodes as an empty one (invalid_json); a null header as an absent one.
+    let present: Vec<(&str, &[u8])> = record.headers.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
+    match decode::decode_usage(record.value.unwrap_or(b""), &present, max) {
         Ok(event) => engine.process(record.partition, record.offset, event, out),
         Err(rejection) => {
             engine.note_rejected(record.partition, record.offset, rejection.kind);
@@ -38,9 +40,54 @@ pub fn process_record(engine: &mut Engine, record: &InputRecord<'_>, out: &mut V
                 kind: rejection.kind,
                 reason: rejection.reason,
                 key: record.key.map(secrets::redact_key),
-                value: secrets::redact_value(value, record.key),
-                headers: record.headers.iter().map(|(k, v)| (k.to_string(), secrets::redact_value(v, record.key))).collect(),
+                value: record.value.map(|v| secrets::redact_value(v, record.key)),
+                headers: record.headers.iter().map(|(k, v)| (k.to_string(), v.map(|v| secrets::redact_value(v, record.key)))).collect(),
             }));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::EngineConfig;
+    use crate::engine::output::RejectKind;
+
+    fn run(value: Option<&[u8]>, headers: &[(&str, Option<&[u8]>)]) -> Vec<Output> {
+        let mut engine = Engine::new(EngineConfig::default());
+        let record = InputRecord { partition: 0, offset: 5, line: None, key: Some(b"key_a"), value, headers };
+        let mut out = Vec::new();
+        process_record(&mut engine, &record, &mut out);
+        out
+    }
+
+    fn rejected(out: &[Output]) -> &RejectedRecord {
+        match out {
+            [Output::Rejected(r)] => r,
+            other => panic!("expected one rejected record, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_null_value_is_rejected_with_a_null_value_and_every_header_in_order() {
+        let headers = [("a", Some(&b"1"[..])), ("b", None), ("c", Some(&b""[..]))];
+        let out = run(None, &headers);
+        let r = rejected(&out);
+        assert_eq!(r.kind, RejectKind::InvalidJson);
+        assert_eq!(r.value, None, "a null value stays null, never empty");
+        assert_eq!(r.headers, vec![("a".to_string(), Some(b"1".to_vec())), ("b".to_string(), None), ("c".to_string(), Some(Vec::new()))]);
+    }
+
+    #[test]
+    fn an_empty_value_is_rejected_with_an_empty_value() {
+        let out = run(Some(b""), &[]);
+        assert_eq!(rejected(&out).value, Some(Vec::new()));
+    }
+
+    #[test]
+    fn a_header_with_a_null_value_is_absent_to_the_decoder() {
+        let line = br#"{"id":"e1","time":"2026-01-01T00:00:00Z","credential":"key_a","capability":"chat","credits":"1","source":"gw"}"#;
+        let out = run(Some(line), &[("ce_specversion", None), ("trace", Some(b"t"))]);
+        assert!(out.iter().all(|o| !matches!(o, Output::Rejected(_))), "decoded as a native event: {out:?}");
     }
 }

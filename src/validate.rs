@@ -21,13 +21,14 @@ pub struct LineError {
     pub reason: String,
 }
 
-/// Checks every non-blank line of `text` (a trailing `\r` stripped); returns
+/// Checks every non-blank line of `text` (a trailing `\r` stripped; a line
+/// that is not UTF-8 is one more `invalid_json` record); returns
 /// how many records were checked and the refused ones in line order.
-pub fn validate_text(kind: Kind, text: &str, max_value_bytes: usize) -> (u64, Vec<LineError>) {
+pub fn validate_text(kind: Kind, text: &(impl AsRef<[u8]> + ?Sized), max_value_bytes: usize) -> (u64, Vec<LineError>) {
     let mut checked = 0u64;
     let mut errors = Vec::new();
-    for (i, line) in text.split('\n').enumerate() {
-        let line = line.strip_suffix('\r').unwrap_or(line).as_bytes();
+    for (i, line) in text.as_ref().split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
         if is_blank(line) {
             continue;
         }
@@ -57,6 +58,16 @@ mod tests {
         assert_eq!(errors.len(), 2);
         assert_eq!((errors[0].line, errors[0].kind.as_str()), (4, "invalid_field"));
         assert_eq!((errors[1].line, errors[1].kind.as_str()), (5, "invalid_json"));
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_one_error_among_others() {
+        let mut text = format!("{GOOD}\n").into_bytes();
+        text.extend_from_slice(b"{\"id\":\"\xff\"}\nnot json\n");
+        text.extend_from_slice(GOOD.as_bytes());
+        let (checked, errors) = validate_text(Kind::Usage, &text, 65536);
+        assert_eq!(checked, 4);
+        assert_eq!(errors.iter().map(|e| (e.line, e.kind.as_str())).collect::<Vec<_>>(), vec![(2, "invalid_json"), (3, "invalid_json")]);
     }
 
     #[test]

@@ -71,8 +71,8 @@ fn live_findings_equal_the_file_replay_and_the_topic_replay_and_bad_records_are_
     assert_same_groups(&by_key(&live), &expected_by_key, "live findings differ from the file replay");
     // Findings carry CloudEvents binary-mode headers.
     let h = &live[0].headers;
-    assert!(h.iter().any(|(k, v)| k == "ce_type" && v == b"io.bursar.finding.v1"));
-    assert!(h.iter().any(|(k, v)| k == "ce_specversion" && v == b"1.0"));
+    assert!(h.iter().any(|(k, v)| k == "ce_type" && v.as_deref() == Some(b"io.bursar.finding.v1")));
+    assert!(h.iter().any(|(k, v)| k == "ce_specversion" && v.as_deref() == Some(b"1.0")));
 
     // replay --topic over the same range, into a file.
     let file = s.dir.path().join("replayed.jsonl");
@@ -96,7 +96,7 @@ fn live_findings_equal_the_file_replay_and_the_topic_replay_and_bad_records_are_
     assert!(expected_rejected > 0);
     assert_eq!(rejected.len(), expected_rejected);
     for r in &rejected {
-        let header = |name: &str| r.headers.iter().find(|(k, _)| k == name).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+        let header = |name: &str| r.headers.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.as_deref()).map(|v| String::from_utf8_lossy(v).into_owned());
         let kind = header("bursar.error.kind").expect("kind header");
         assert!(["too_large", "invalid_json", "invalid_cloudevent", "missing_field", "invalid_field"].contains(&kind.as_str()));
         assert!(!header("bursar.error.reason").unwrap_or_default().is_empty());
@@ -182,4 +182,99 @@ fn exactly_once_survives_kill_9_mid_transaction_and_readers_see_each_finding_onc
     let balances = consume_all(&b, &s.config.topics.balances, true, READ_LIMIT);
     let one = |m: BTreeMap<Vec<u8>, Vec<u8>>| m.into_iter().map(|(k, v)| (k, vec![v])).collect::<BTreeMap<_, _>>();
     assert_same_groups(&one(last_per_key(&balances)), &one(last_balances(&reference)), "final balances");
+}
+
+/// Sends one record with the given value and headers (None: null) to partition 0.
+fn send_raw(bootstrap: &str, topic: &str, key: &str, value: Option<&[u8]>, headers: &[(&str, Option<&[u8]>)]) {
+    use rdkafka::message::{Header, OwnedHeaders};
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let p: BaseProducer = rdkafka::ClientConfig::new().set("bootstrap.servers", bootstrap).create().unwrap();
+    let h = headers.iter().fold(OwnedHeaders::new(), |h, (k, v)| h.insert(Header { key: k, value: *v }));
+    let mut r: BaseRecord<'_, str, [u8]> = BaseRecord::to(topic).key(key).partition(0).headers(h);
+    if let Some(v) = value {
+        r = r.payload(v);
+    }
+    p.send(r).map_err(|(e, _)| e).unwrap();
+    p.flush(Duration::from_secs(10)).unwrap();
+}
+
+/// The first three headers of a rejected record (its own), as sent.
+fn own_headers(r: &Record) -> Vec<(String, Option<Vec<u8>>)> {
+    r.headers.iter().take(3).cloned().collect()
+}
+
+#[test]
+fn a_null_value_and_null_headers_reach_the_rejected_topic_unchanged_live_and_in_a_topic_replay() {
+    let Some(b) = bootstrap() else { return };
+    let s = Setup::new(&b, "nulls", 1, "");
+    let headers: [(&str, Option<&[u8]>); 3] = [("a", Some(b"1")), ("b", None), ("c", Some(b""))];
+    send_raw(&b, &s.config.topics.usage, "key_a", None, &headers);
+    send_raw(&b, &s.config.topics.usage, "key_a", Some(b""), &[]);
+    let mut child = s.spawn("a");
+    assert!(s.wait_caught_up(CAUGHT_UP), "the processor did not catch up");
+    terminate(&mut child);
+    let replayed = format!("{}.replayed-rejected", s.name);
+    create_topic(&b, &replayed, 1, &[]);
+    let args = bursar::runtime::kafka::ReplayTopicArgs { rejected_topic: Some(replayed.clone()), ..replay_args(&s.config.topics.usage) };
+    bursar::runtime::kafka::replay_topic(&s.config, args).unwrap();
+    let want: Vec<(String, Option<Vec<u8>>)> = headers.iter().map(|(k, v)| (k.to_string(), v.map(<[u8]>::to_vec))).collect();
+    for topic in [&s.config.topics.rejected, &replayed] {
+        let rejected = consume_all(&b, topic, false, READ_LIMIT);
+        assert_eq!(rejected.len(), 2, "{topic}: both records are rejected");
+        assert_eq!(rejected[0].value, None, "{topic}: a null value stays null");
+        assert_eq!(own_headers(&rejected[0]), want, "{topic}: headers kept in order, null ones null");
+        assert_eq!(rejected[0].headers[3], ("bursar.error.kind".to_string(), Some(b"invalid_json".to_vec())));
+        assert_eq!(rejected[1].value, Some(Vec::new()), "{topic}: an empty value stays empty");
+    }
+}
+
+/// Runs the `bursar` binary; returns (success, stdout + stderr).
+fn bursar(args: &[&str], config: &std::path::Path) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bursar")).args(args).arg("--config").arg(config).env("RUST_LOG", "warn").output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn topics_create_reports_an_existing_topic_that_differs_and_run_refuses_a_changelog_not_co_partitioned() {
+    let Some(b) = bootstrap() else { return };
+    let s = Setup::write(&b, "differs", 3, "");
+    let changelog = &s.config.topics.changelog;
+    create_topic(&b, changelog, 1, &[("cleanup.policy", "delete")]);
+    let (ok, text) = bursar(&["topics", "create"], &s.path);
+    assert!(!ok, "topics create must fail on a topic that differs: {text}");
+    assert!(text.contains(&format!("created {}", s.config.topics.usage)), "{text}");
+    let line = text.lines().find(|l| l.contains(&format!("topic {changelog} exists"))).unwrap_or_else(|| panic!("no line names {changelog}: {text}"));
+    for want in ["1 partition(s)", "needs 3", "--partitions 3", "cleanup.policy=delete", "needs compact", "cleanup.policy=compact"] {
+        assert!(line.contains(want), "missing {want:?} in {line}");
+    }
+    let (ok, text) = bursar(&["run"], &s.path);
+    assert!(!ok, "run must stop: {text}");
+    for want in [changelog.as_str(), &s.config.topics.usage, "co-partitioned", "has 1 partition(s)", "has 3", "--partitions 3"] {
+        assert!(text.contains(want), "missing {want:?} in {text}");
+    }
+}
+
+#[test]
+fn replay_refuses_a_missing_output_topic_before_reading_and_words_undelivered_output_for_replay() {
+    use bursar::runtime::kafka::{replay_topic, KafkaError, ReplayTopicArgs};
+    let Some(b) = bootstrap() else { return };
+    let (ents, usage) = workload(300, 10, 23);
+    let s = Setup::new(&b, "replay-out", 1, "");
+    produce(&s.config, &ents, &usage);
+    let args = |findings: &str| ReplayTopicArgs { findings_topic: Some(findings.to_string()), ..replay_args(&s.config.topics.usage) };
+    let missing = format!("{}.nowhere", s.name);
+    let started = std::time::Instant::now();
+    let err = replay_topic(&s.config, args(&missing)).unwrap_err();
+    assert!(matches!(err, KafkaError::MissingOutputTopic(_)), "{err}");
+    let text = err.to_string();
+    assert!(text.contains(&missing) && text.contains("does not exist") && text.contains("--create --topic"), "{text}");
+    assert!(started.elapsed() < Duration::from_secs(20), "refused only after {:?}", started.elapsed());
+
+    // Every finding is too large for this topic: the broker refuses them.
+    let small = format!("{}.small", s.name);
+    create_topic(&b, &small, 1, &[("max.message.bytes", "200")]);
+    let err = replay_topic(&s.config, args(&small)).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, KafkaError::ReplayUndelivered { .. }), "{text}");
+    assert!(text.contains("replay") && !text.contains("offsets of their input"), "{text}");
 }

@@ -20,8 +20,6 @@ use bursar::runtime::kafka::{self, ReplayFrom, ReplayTopicArgs};
 use bursar::runtime::replay::FileSinks;
 use bursar::telemetry::Metrics;
 use common::*;
-use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, ResourceSpecifier};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
@@ -78,7 +76,7 @@ fn reference_from_topic(config: &Config) -> Vec<Output> {
     }
     let mut out = Vec::new();
     for r in consume_all(&config.bootstrap_servers().unwrap(), &config.topics.usage, true, READ_LIMIT) {
-        let headers: Vec<(&str, &[u8])> = r.headers.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+        let headers: Vec<(&str, Option<&[u8]>)> = r.headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
         let record = InputRecord { partition: r.partition, offset: r.offset, line: None, key: r.key.as_deref(), value: r.value.as_deref(), headers: &headers };
         process_record(&mut engine, &record, &mut out);
     }
@@ -158,14 +156,6 @@ fn usage_written_in_transactions_is_processed_to_its_end_without_the_aborted_rec
         replayed.entry(key).or_default().push(line.as_bytes().to_vec());
     }
     assert_same_groups(&replayed, &expected, "replay --topic differs from the engine over the committed records");
-}
-
-fn set_topic_config(bootstrap: &str, topic: &str, key: &str, value: &str) {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new().set("bootstrap.servers", bootstrap).create().unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let change = AlterConfig::new(ResourceSpecifier::Topic(topic)).set(key, value);
-    let results = rt.block_on(admin.alter_configs([&change], &AdminOptions::new().request_timeout(Some(Duration::from_secs(10))))).unwrap();
-    assert!(results.iter().all(Result::is_ok), "altering {topic}: {results:?}");
 }
 
 #[test]

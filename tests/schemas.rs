@@ -34,7 +34,7 @@ fn example(name: &str) -> Option<String> {
 /// The Kafka headers of a rejected record as the map rejected-headers.v1.json describes.
 fn header_map(r: &bursar::engine::output::RejectedRecord) -> Value {
     let map: serde_json::Map<String, Value> =
-        emit::rejected_headers(r, "ai.usage").into_iter().map(|(k, v)| (k, Value::String(String::from_utf8_lossy(&v).into_owned()))).collect();
+        emit::rejected_headers(r, "ai.usage").into_iter().map(|(k, v)| (k, v.map_or(Value::Null, |v| Value::String(String::from_utf8_lossy(&v).into_owned())))).collect();
     Value::Object(map)
 }
 
@@ -79,6 +79,9 @@ fn hand_built_windows_balances_and_rejections_validate() {
         assert_valid(&r, &parse(&emit::rejected_json(&rec)), "rejected");
         assert_valid(&h, &header_map(&rec), "rejected headers");
     }
+    // A Kafka record with a null value is rejected with a null value.
+    let null_value = bursar::engine::output::RejectedRecord { value: None, ..emit_fixtures::rejected(false) };
+    assert_valid(&r, &parse(&emit::rejected_json(&null_value)), "rejected with a null value");
 }
 
 #[test]

@@ -40,9 +40,9 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     sinks.flush()?;
 
-    let usage_lines = USAGE.lines().filter(|l| !l.trim().is_empty()).count();
-    println!("bursar demo: {} usage records, {} entitlement records (bundled sample data)\n", usage_lines, ENTITLEMENTS.lines().filter(|l| !l.trim().is_empty()).count());
-    println!("{:<22} {:>3} {:>8}  credentials", "rule", "sev", "findings");
+    let records = |text: &str| text.lines().filter(|l| !bursar::decode::is_blank(l.as_bytes())).count();
+    println!("bursar demo: {} usage records, {} entitlement records (bundled sample data)\n", records(USAGE), records(ENTITLEMENTS));
+    println!("{:<22} {:>5} {:>8}  credentials", "rule", "sev", "findings");
     println!("{}", "-".repeat(78));
     for rule in Rule::ALL {
         let of_rule: Vec<_> = outputs.findings.iter().filter(|f| f.rule == rule).collect();
@@ -50,14 +50,20 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
         for f in &of_rule {
             *creds.entry(f.credential.as_str()).or_default() += 1;
         }
-        let max_sev = of_rule.iter().map(|f| f.severity).max().unwrap_or(0);
+        // Severities seen: `5`, or a range such as `4-5`.
+        let (lo, hi) = (of_rule.iter().map(|f| f.severity).min(), of_rule.iter().map(|f| f.severity).max());
+        let sev = match (lo, hi) {
+            (Some(lo), Some(hi)) if lo < hi => format!("{lo}-{hi}"),
+            (_, Some(hi)) => hi.to_string(),
+            _ => "-".into(),
+        };
         let names: Vec<String> = creds.iter().map(|(c, n)| if *n > 1 { format!("{c} ({n})") } else { c.to_string() }).collect();
         let mut list = names.join(", ");
         if list.len() > 60 {
             list.truncate(57);
             list.push_str("...");
         }
-        println!("{:<22} {:>3} {:>8}  {}", rule.as_str(), if max_sev > 0 { max_sev.to_string() } else { "-".into() }, of_rule.len(), list);
+        println!("{:<22} {:>5} {:>8}  {}", rule.as_str(), sev, of_rule.len(), list);
     }
     println!("{}", "-".repeat(78));
     println!(

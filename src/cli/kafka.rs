@@ -81,11 +81,20 @@ pub fn topics(c: TopicsCommand) -> anyhow::Result<ExitCode> {
     let TopicsCommand::Create { config } = c;
     let config = Config::load(&config)?;
     let outcome = runtime()?.block_on(kafka::create_topics(&config))?;
+    let mut mismatched = Vec::new();
     for o in outcome {
         match o {
             kafka::TopicOutcome::Created(t) => println!("created {t}"),
             kafka::TopicOutcome::Existed(t) => println!("exists  {t}"),
+            kafka::TopicOutcome::Mismatch { topic, problem } => {
+                println!("differs {topic}");
+                eprintln!("bursar: topic {topic} exists but {problem}");
+                mismatched.push(topic);
+            }
         }
+    }
+    if !mismatched.is_empty() {
+        anyhow::bail!("{} existing topic(s) differ from what bursar needs: {} (fix each as shown above)", mismatched.len(), mismatched.join(", "));
     }
     Ok(ExitCode::SUCCESS)
 }

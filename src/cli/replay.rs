@@ -66,7 +66,7 @@ pub fn run(a: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     let mut engine = Engine::new(config.engine()?);
     if let Some(path) = &a.entitlements {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read entitlements {}", path.display()))?;
+        let text = std::fs::read(path).with_context(|| format!("cannot read entitlements {}", path.display()))?;
         for (line, reason) in load_entitlements(&mut engine, &text) {
             tracing_free_warn(&format!("{}:{line}: entitlement skipped: {reason}", path.display()));
         }

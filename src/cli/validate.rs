@@ -26,7 +26,7 @@ pub struct ValidateArgs {
 }
 
 pub fn run(a: ValidateArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
+    let text = std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
     let kind = match a.kind {
         KindArg::Usage => Kind::Usage,
         KindArg::Entitlement => Kind::Entitlement,

@@ -271,15 +271,15 @@ fn burst_rule(parent: &Obj<'_>, index: usize, raw: &RawValue) -> Result<BurstRul
 
 /// Decodes an entitlements file: records in line order, and the skipped lines
 /// as (line number from 1, reason). Blank lines are skipped; a trailing `\r`
-/// is stripped.
-pub fn read_entitlements(text: &str) -> (Vec<EntitlementRecord>, Vec<(u64, EntitlementError)>) {
+/// is stripped; a line that is not UTF-8 is skipped like any bad record.
+pub fn read_entitlements(text: &(impl AsRef<[u8]> + ?Sized)) -> (Vec<EntitlementRecord>, Vec<(u64, EntitlementError)>) {
     let (mut records, mut skipped) = (Vec::new(), Vec::new());
-    for (i, line) in text.split('\n').enumerate() {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if super::is_blank(line.as_bytes()) {
+    for (i, line) in text.as_ref().split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if super::is_blank(line) {
             continue;
         }
-        match decode_entitlement_line(line.as_bytes()) {
+        match decode_entitlement_line(line) {
             Ok(record) => records.push(record),
             Err(e) => skipped.push((i as u64 + 1, e)),
         }
@@ -416,5 +416,10 @@ mod tests {
         assert!(matches!(records[1], EntitlementRecord::Tombstone { .. }));
         assert_eq!(skipped.len(), 1);
         assert_eq!(skipped[0].0, 4);
+        // A line that is not UTF-8 is skipped like any bad record; the rest is read.
+        let mut bytes = text.as_bytes().to_vec();
+        bytes.extend_from_slice(b"\xff\xfe\n{\"credential\":\"b\",\"owner\":\"o\",\"updated_at\":\"2026-05-01T00:00:00Z\"}\n");
+        let (records, skipped) = read_entitlements(&bytes);
+        assert_eq!((records.len(), skipped.len(), skipped[1].0, skipped[1].1.kind()), (3, 2, 6, "invalid_json"));
     }
 }

@@ -118,8 +118,8 @@ pub(crate) fn reject(kind: RejectKind, reason: impl Into<String>) -> Rejection {
 }
 
 /// Decodes one usage record value with its Kafka headers (empty for a file
-/// line). Never panics; the returned event's credential is redacted when it
-/// was a raw secret.
+/// line). Never panics; every string field of the returned event that was a
+/// raw secret is redacted (`exposed` tells whether `credential` was).
 pub fn decode_usage(value: &[u8], headers: &[(&str, &[u8])], max_value_bytes: usize) -> Result<UsageEvent, Rejection> {
     if value.len() > max_value_bytes {
         let reason = format!("the value is {} bytes, over the limit of {max_value_bytes}", value.len());
@@ -172,7 +172,17 @@ fn invalid(name: &str, cloud: bool) -> impl Fn(String) -> Rejection + '_ {
 }
 
 fn optional_string(v: Option<Json<'_>>, name: &str, max: usize) -> Result<Option<Text>, Rejection> {
-    v.map(|v| read_string(v, 0, max, true).map(Text::from)).transpose().map_err(invalid(name, false))
+    v.map(|v| read_string(v, 0, max, true).map(scrub)).transpose().map_err(invalid(name, false))
+}
+
+/// A string field as kept: a raw secret (SPEC §7.3) is replaced by its
+/// redacted id, so none leaves bursar through any field of an event.
+fn scrub(s: Cow<'_, str>) -> Text {
+    if is_raw_secret(&s) {
+        Text::from(redacted_id(&s))
+    } else {
+        Text::from(s)
+    }
 }
 
 /// Checks the fields in SPEC §1.1 table order and builds the event.
@@ -189,13 +199,14 @@ fn check(f: UsageFields<'_>) -> Result<UsageEvent, Rejection> {
     let principal = optional_string(f.principal, "principal", usize::MAX)?;
     let source = optional_string(f.source, "source", usize::MAX)?;
     let src_ip = optional_string(f.src_ip, "src_ip", usize::MAX)?;
+    // Step 1 of SPEC §7.2: only a raw secret in `credential` is
+    // `credential.exposed`; one in any other field is redacted all the same.
     let exposed = is_raw_secret(&credential);
-    let credential = if exposed { Text::from(redacted_id(&credential)) } else { Text::from(credential) };
     Ok(UsageEvent {
-        id: Text::from(id),
+        id: scrub(id),
         time,
-        credential,
-        capability: Text::from(capability),
+        credential: scrub(credential),
+        capability: scrub(capability),
         model,
         credits,
         tokens_in,
@@ -367,6 +378,17 @@ mod tests {
         assert!(e.exposed);
         let r = decode(&with("credential", json!(format!("sk-{}", "x".repeat(300))))).unwrap_err();
         assert!(!r.reason.contains("sk-"));
+    }
+
+    #[test]
+    fn a_raw_secret_in_any_other_field_is_redacted_without_exposure() {
+        let secret = "ghp_0123456789abcdefABCDEF0123456789abcd";
+        for field in ["id", "capability", "model", "principal", "source", "src_ip"] {
+            let e = decode(&with(field, json!(secret))).unwrap();
+            let text = format!("{e:?}");
+            assert!(!text.contains(secret) && text.contains(&redacted_id(secret)), "{field}: {text}");
+            assert!(!e.exposed && e.credential == "key_7f3a", "{field}");
+        }
     }
 
     #[test]

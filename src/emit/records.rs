@@ -73,9 +73,10 @@ pub fn balance_json(b: &BalanceRecord) -> String {
 }
 
 /// The file form of a rejected record (SPEC §7.6):
-/// `{"partition","offset","line","kind","reason","key","value"}` with the original text.
+/// `{"partition","offset","line","kind","reason","key","value"}` with the
+/// original text; `value` is null only for a Kafka record with a null value.
 pub fn rejected_json(r: &RejectedRecord) -> String {
-    let mut out = String::with_capacity(128 + r.value.len());
+    let mut out = String::with_capacity(128 + r.value.as_ref().map_or(0, Vec::len));
     out.push('{');
     key(&mut out, true, "partition");
     out.push_str(itoa::Buffer::new().format(r.partition));
@@ -95,21 +96,25 @@ pub fn rejected_json(r: &RejectedRecord) -> String {
         None => out.push_str("null"),
     }
     key(&mut out, false, "value");
-    write_str(&mut out, &String::from_utf8_lossy(&r.value));
+    match &r.value {
+        Some(v) => write_str(&mut out, &String::from_utf8_lossy(v)),
+        None => out.push_str("null"),
+    }
     out.push('}');
     out
 }
 
-/// Kafka headers of a rejected record: its original (redacted) headers, then
-/// `bursar.error.kind`, `bursar.error.reason`, `bursar.source.topic`,
-/// `bursar.source.partition`, `bursar.source.offset`.
-pub fn rejected_headers(r: &RejectedRecord, source_topic: &str) -> Vec<(String, Vec<u8>)> {
+/// Kafka headers of a rejected record: its original (redacted) headers in
+/// their order, null values kept, then `bursar.error.kind`,
+/// `bursar.error.reason`, `bursar.source.topic`, `bursar.source.partition`,
+/// `bursar.source.offset`.
+pub fn rejected_headers(r: &RejectedRecord, source_topic: &str) -> Vec<(String, Option<Vec<u8>>)> {
     let mut h = r.headers.clone();
-    h.push(("bursar.error.kind".into(), r.kind.as_str().as_bytes().to_vec()));
-    h.push(("bursar.error.reason".into(), r.reason.as_bytes().to_vec()));
-    h.push(("bursar.source.topic".into(), source_topic.as_bytes().to_vec()));
-    h.push(("bursar.source.partition".into(), r.partition.to_string().into_bytes()));
-    h.push(("bursar.source.offset".into(), r.offset.to_string().into_bytes()));
+    h.push(("bursar.error.kind".into(), Some(r.kind.as_str().as_bytes().to_vec())));
+    h.push(("bursar.error.reason".into(), Some(r.reason.as_bytes().to_vec())));
+    h.push(("bursar.source.topic".into(), Some(source_topic.as_bytes().to_vec())));
+    h.push(("bursar.source.partition".into(), Some(r.partition.to_string().into_bytes())));
+    h.push(("bursar.source.offset".into(), Some(r.offset.to_string().into_bytes())));
     h
 }
 
@@ -182,16 +187,16 @@ mod tests {
             kind: RejectKind::MissingField,
             reason: "field `id` is required".into(),
             key: Some(b"k".to_vec()),
-            value: b"{\"x\":1}".to_vec(),
-            headers: vec![("trace".into(), b"t1".to_vec())],
+            value: Some(b"{\"x\":1}".to_vec()),
+            headers: vec![("trace".into(), Some(b"t1".to_vec()))],
         };
         let v: serde_json::Value = serde_json::from_str(&rejected_json(&r)).unwrap();
         assert_eq!(v["value"], "{\"x\":1}");
         assert_eq!(v["line"], serde_json::Value::Null);
         let h = rejected_headers(&r, "ai.usage");
         assert_eq!(h[0].0, "trace");
-        assert!(h.contains(&("bursar.error.kind".into(), b"missing_field".to_vec())));
-        assert!(h.contains(&("bursar.source.offset".into(), b"7".to_vec())));
+        assert!(h.contains(&("bursar.error.kind".into(), Some(b"missing_field".to_vec()))));
+        assert!(h.contains(&("bursar.source.offset".into(), Some(b"7".to_vec()))));
     }
 
     #[test]
@@ -228,7 +233,7 @@ mod tests {
             kind: RejectKind::InvalidJson,
             reason: "value is not UTF-8".into(),
             key: None,
-            value: vec![b'{', 0xff, b'}'],
+            value: Some(vec![b'{', 0xff, b'}']),
             headers: Vec::new(),
         };
         let want = "{\"partition\":0,\"offset\":3,\"line\":null,\"kind\":\"invalid_json\",\"reason\":\"value is not UTF-8\",\"key\":null,\"value\":\"{\u{fffd}}\"}";
@@ -244,13 +249,30 @@ mod tests {
             kind: RejectKind::TooLarge,
             reason: "value is 70000 bytes, over the limit of 65536".into(),
             key: Some(b"k".to_vec()),
-            value: Vec::new(),
-            headers: vec![("a".into(), b"1".to_vec()), ("b".into(), Vec::new())],
+            value: Some(Vec::new()),
+            headers: vec![("a".into(), Some(b"1".to_vec())), ("b".into(), Some(Vec::new())), ("c".into(), None)],
         };
         let h = rejected_headers(&r, "ai.usage");
         let names: Vec<&str> = h.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(names, ["a", "b", "bursar.error.kind", "bursar.error.reason", "bursar.source.topic", "bursar.source.partition", "bursar.source.offset"]);
-        let values: Vec<&[u8]> = h.iter().skip(2).map(|(_, v)| v.as_slice()).collect();
+        assert_eq!(names, ["a", "b", "c", "bursar.error.kind", "bursar.error.reason", "bursar.source.topic", "bursar.source.partition", "bursar.source.offset"]);
+        assert_eq!((&h[1].1, &h[2].1), (&Some(Vec::new()), &None), "an empty header stays empty and a null one null");
+        let values: Vec<&[u8]> = h.iter().skip(3).filter_map(|(_, v)| v.as_deref()).collect();
         assert_eq!(values, [&b"too_large"[..], r.reason.as_bytes(), b"ai.usage", b"5", b"99"]);
+    }
+
+    #[test]
+    fn a_rejected_record_with_a_null_value_is_written_with_a_null_value() {
+        let r = RejectedRecord {
+            partition: 1,
+            offset: 4,
+            line: None,
+            kind: RejectKind::InvalidJson,
+            reason: "the value is not JSON".into(),
+            key: Some(b"k".to_vec()),
+            value: None,
+            headers: Vec::new(),
+        };
+        let want = "{\"partition\":1,\"offset\":4,\"line\":null,\"kind\":\"invalid_json\",\"reason\":\"the value is not JSON\",\"key\":\"k\",\"value\":null}";
+        assert_eq!(rejected_json(&r), want);
     }
 }

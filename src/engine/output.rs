@@ -215,8 +215,10 @@ pub struct RejectedRecord {
     pub kind: RejectKind,
     pub reason: String,
     pub key: Option<Vec<u8>>,
-    pub value: Vec<u8>,
-    pub headers: Vec<(String, Vec<u8>)>,
+    /// None for a Kafka record with a null value: it is rejected with a null value.
+    pub value: Option<Vec<u8>>,
+    /// In their original order; a header with a null value keeps it.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
 /// Everything the engine emits, in order.

@@ -46,7 +46,7 @@ pub struct ReplaySummary {
 
 /// Loads an entitlements file's text into the engine, in line order; returns
 /// the skipped lines with their reasons.
-pub fn load_entitlements(engine: &mut Engine, text: &str) -> Vec<(u64, String)> {
+pub fn load_entitlements(engine: &mut Engine, text: &(impl AsRef<[u8]> + ?Sized)) -> Vec<(u64, String)> {
     let (records, errors) = read_entitlements(text);
     for record in records {
         engine.apply_entitlement(record);

@@ -13,6 +13,8 @@ use bursar::decode::{key_hint, partitioner::partition_for};
 use bursar::engine::output::Output;
 use bursar::engine::Engine;
 use bursar::pipeline::{process_record, InputRecord};
+use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Headers;
@@ -43,6 +45,14 @@ pub struct Setup {
 impl Setup {
     /// Writes a bursar.toml with topics `<name>.<kind>` and creates them.
     pub fn new(bootstrap: &str, test: &str, partitions: i32, extra: &str) -> Setup {
+        let s = Setup::write(bootstrap, test, partitions, extra);
+        let status = Command::new(env!("CARGO_BIN_EXE_bursar")).args(["topics", "create", "--config"]).arg(&s.path).stdout(Stdio::null()).status().unwrap();
+        assert!(status.success(), "bursar topics create failed");
+        s
+    }
+
+    /// Writes a bursar.toml with topics `<name>.<kind>`, creating none.
+    pub fn write(bootstrap: &str, test: &str, partitions: i32, extra: &str) -> Setup {
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() % 10_000_000;
         let name = format!("{test}-{}-{stamp}", std::process::id());
         let dir = tempfile::tempdir().unwrap();
@@ -56,8 +66,6 @@ impl Setup {
         );
         std::fs::write(&path, text).unwrap();
         let config = Config::load(&path).unwrap();
-        let status = Command::new(env!("CARGO_BIN_EXE_bursar")).args(["topics", "create", "--config"]).arg(&path).stdout(Stdio::null()).status().unwrap();
-        assert!(status.success(), "bursar topics create failed");
         Setup { name, bootstrap: bootstrap.to_string(), config, path, dir }
     }
 
@@ -108,6 +116,43 @@ impl Setup {
     }
 }
 
+/// `replay --topic` of all of `topic` into nothing yet: name the outputs with `..replay_args(topic)`.
+pub fn replay_args(topic: &str) -> bursar::runtime::kafka::ReplayTopicArgs {
+    bursar::runtime::kafka::ReplayTopicArgs {
+        topic: topic.to_string(),
+        from: bursar::runtime::kafka::ReplayFrom::Earliest,
+        until: None,
+        findings_topic: None,
+        windows_topic: None,
+        balances_topic: None,
+        rejected_topic: None,
+        files: Default::default(),
+        force_live: false,
+        progress: false,
+    }
+}
+
+fn admin(bootstrap: &str) -> (AdminClient<DefaultClientContext>, tokio::runtime::Runtime) {
+    let admin = ClientConfig::new().set("bootstrap.servers", bootstrap).create().unwrap();
+    (admin, tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap())
+}
+
+/// Creates `topic` with `partitions` and topic `configs` (such as `cleanup.policy`).
+pub fn create_topic(bootstrap: &str, topic: &str, partitions: i32, configs: &[(&str, &str)]) {
+    let (admin, rt) = admin(bootstrap);
+    let new = configs.iter().fold(NewTopic::new(topic, partitions, TopicReplication::Fixed(1)), |t, (k, v)| t.set(k, v));
+    let results = rt.block_on(admin.create_topics([&new], &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))))).unwrap();
+    assert!(results.iter().all(Result::is_ok), "creating {topic}: {results:?}");
+}
+
+/// Sets one topic config of `topic`.
+pub fn set_topic_config(bootstrap: &str, topic: &str, key: &str, value: &str) {
+    let (admin, rt) = admin(bootstrap);
+    let change = AlterConfig::new(ResourceSpecifier::Topic(topic)).set(key, value);
+    let results = rt.block_on(admin.alter_configs([&change], &AdminOptions::new().request_timeout(Some(Duration::from_secs(10))))).unwrap();
+    assert!(results.iter().all(Result::is_ok), "altering {topic}: {results:?}");
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -138,7 +183,8 @@ pub struct Record {
     pub offset: i64,
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
-    pub headers: Vec<(String, Vec<u8>)>,
+    /// In their order; None for a header with a null value.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
 /// Longest wait of [`consume_all`] for a topic's end.
@@ -184,7 +230,7 @@ pub fn consume_all(bootstrap: &str, topic: &str, read_committed: bool, limit: Du
     while Instant::now() < deadline {
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
-                let headers = m.headers().map(|h| h.iter().map(|x| (x.key.to_string(), x.value.unwrap_or_default().to_vec())).collect()).unwrap_or_default();
+                let headers = m.headers().map(|h| h.iter().map(|x| (x.key.to_string(), x.value.map(<[u8]>::to_vec))).collect()).unwrap_or_default();
                 out.push(Record { partition: m.partition(), offset: m.offset(), key: m.key().map(<[u8]>::to_vec), value: m.payload().map(<[u8]>::to_vec), headers });
             }
             _ => {

@@ -161,7 +161,7 @@ pub fn rejected(from_file: bool) -> RejectedRecord {
             kind: RejectKind::MissingField,
             reason: "field `id` is required".into(),
             key: Some(b"key_7f3a".to_vec()),
-            value: br#"{"time":"2026-05-04T10:00:00Z"}"#.to_vec(),
+            value: Some(br#"{"time":"2026-05-04T10:00:00Z"}"#.to_vec()),
             headers: Vec::new(),
         },
         false => RejectedRecord {
@@ -171,8 +171,8 @@ pub fn rejected(from_file: bool) -> RejectedRecord {
             kind: RejectKind::InvalidJson,
             reason: "value is not UTF-8".into(),
             key: None,
-            value: vec![0xff, 0xfe, b'{'],
-            headers: vec![("traceparent".into(), b"00-abc-def-01".to_vec())],
+            value: Some(vec![0xff, 0xfe, b'{']),
+            headers: vec![("traceparent".into(), Some(b"00-abc-def-01".to_vec())), ("empty".into(), None)],
         },
     }
 }

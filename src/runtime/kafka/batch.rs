@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::error::KafkaError as RdKafkaError;
-use rdkafka::message::{Headers, OwnedMessage};
+use rdkafka::message::OwnedMessage;
 use rdkafka::producer::Producer;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -29,7 +29,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use super::changelog;
 use super::output::{flush, send_output};
 use super::run::Processor;
-use super::{positions, KafkaError};
+use super::{headers_of, positions, KafkaError};
 use crate::pipeline::{process_record, InputRecord};
 
 /// Aborted transactions in a row before the processor gives up.
@@ -106,7 +106,7 @@ impl Processor {
     fn produce_outputs(&mut self, batch: &Batch) -> Result<(), KafkaError> {
         let mut outputs = Vec::new();
         for (m, _) in batch {
-            let headers: Vec<(&str, &[u8])> = m.headers().map(|h| h.iter().filter_map(|x| x.value.map(|v| (x.key, v))).collect()).unwrap_or_default();
+            let headers = headers_of(m);
             let record = InputRecord { partition: m.partition(), offset: m.offset(), line: None, key: m.key(), value: m.payload(), headers: &headers };
             process_record(&mut self.engine, &record, &mut outputs);
             for o in outputs.drain(..) {

@@ -4,9 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
+use super::entitlements::partitions_of;
 use super::output::{send, OutputProducer};
 use super::{list_offsets, positions, reader_config, KafkaError};
 use crate::config::Config;
@@ -80,6 +81,18 @@ impl ChangelogReader {
         self.consumer.unassign().map_err(KafkaError::client("releasing the changelog"))?;
         Ok(read)
     }
+}
+
+/// Checks that the usage and changelog topics exist and have as many
+/// partitions (SPEC §5: the changelog is co-partitioned with the input).
+pub(crate) fn check_co_partitioned<C: ConsumerContext>(consumer: &BaseConsumer<C>, config: &Config) -> Result<(), KafkaError> {
+    let (usage, changelog) = (&config.topics.usage, &config.topics.changelog);
+    let usage_partitions = partitions_of(consumer, usage)?.len();
+    let changelog_partitions = partitions_of(consumer, changelog)?.len();
+    if changelog_partitions != usage_partitions {
+        return Err(KafkaError::NotCoPartitioned { changelog: changelog.clone(), changelog_partitions, usage: usage.clone(), usage_partitions });
+    }
+    Ok(())
 }
 
 /// Sends the state changed since the last call for every partition in

@@ -21,9 +21,10 @@ use std::collections::BTreeMap;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError as RdKafkaError;
-use rdkafka::Offset;
+use rdkafka::message::Headers;
+use rdkafka::{Message, Offset};
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, OWNED_KAFKA_KEYS};
 
 /// Why the Kafka runtime stopped. `retryable` errors are transient (a restart
 /// resumes exactly from the changelog and committed offsets).
@@ -41,6 +42,12 @@ pub enum KafkaError {
     NoTransactions(String),
     #[error("topic {0} does not exist: create the topics first with `bursar topics create --config ...`")]
     MissingTopic(String),
+    #[error("the changelog topic {changelog} has {changelog_partitions} partition(s) but the usage topic {usage} has {usage_partitions}: they must be co-partitioned (partition p of the changelog holds the state of usage partition p). Give {changelog} {usage_partitions} partitions: `kafka-topics.sh --alter --topic {changelog} --partitions {usage_partitions}` when it has fewer; else delete it and run `bursar topics create` with `topics.partitions = {usage_partitions}`")]
+    NotCoPartitioned { changelog: String, changelog_partitions: usize, usage: String, usage_partitions: usize },
+    #[error("replay output topic {0} does not exist: create it first (e.g. `kafka-topics.sh --create --topic {0}`) or name another; replay never creates topics")]
+    MissingOutputTopic(String),
+    #[error("{count} replay output record(s) were not acknowledged by the broker ({reason}); the replay's output is incomplete: fix the cause and run the replay again (it starts from fresh state and commits no offsets)")]
+    ReplayUndelivered { count: usize, reason: String },
     #[error("refusing to write replay output into the live topic {0}: name another topic, or pass --force-live")]
     LiveTopic(String),
     #[error("invalid changelog state: {0}")]
@@ -59,12 +66,14 @@ impl KafkaError {
 
     /// True when restarting may succeed (broker unavailable, delivery timeout).
     pub fn retryable(&self) -> bool {
-        matches!(self, KafkaError::Client { .. } | KafkaError::Undelivered { .. })
+        matches!(self, KafkaError::Client { .. } | KafkaError::Undelivered { .. } | KafkaError::ReplayUndelivered { .. })
     }
 }
 
-/// librdkafka settings from `[kafka]`, with bursar's own settings on top of
-/// `defaults` where the user did not set them.
+/// bursar's `defaults`, then the settings of `[kafka]` (which may tune
+/// `linger.ms`, `compression.type` and the like). The keys bursar owns
+/// (`OWNED_KAFKA_KEYS`) are refused when the config is loaded and never
+/// taken from `[kafka]` here either, so bursar's values always hold.
 pub(crate) fn client_config(config: &Config, defaults: &[(&str, &str)]) -> Result<ClientConfig, KafkaError> {
     config.bootstrap_servers()?;
     let mut c = ClientConfig::new();
@@ -72,9 +81,17 @@ pub(crate) fn client_config(config: &Config, defaults: &[(&str, &str)]) -> Resul
         c.set(*k, *v);
     }
     for (k, v) in config.kafka_properties() {
-        c.set(k, v);
+        if !OWNED_KAFKA_KEYS.iter().any(|(owned, _)| *owned == k) {
+            c.set(k, v);
+        }
     }
     Ok(c)
+}
+
+/// A consumed record's headers in their order, null values kept (a rejected
+/// record goes out with the headers it came with).
+pub(crate) fn headers_of<M: Message>(m: &M) -> Vec<(&str, Option<&[u8]>)> {
+    m.headers().map(|h| h.iter().map(|x| (x.key, x.value)).collect()).unwrap_or_default()
 }
 
 /// The consumer's position (next offset to deliver) on each assigned

@@ -121,9 +121,9 @@ pub(crate) fn send_output(producer: &OutputProducer, topics: &OutputTopics, outp
             let Some(topic) = &topics.rejected else { return Ok(()) };
             let mut headers = OwnedHeaders::new();
             for (k, v) in emit::rejected_headers(r, &topics.source) {
-                headers = headers.insert(Header { key: &k, value: Some(&v) });
+                headers = headers.insert(Header { key: &k, value: v.as_deref() });
             }
-            send(producer, topic, None, r.key.as_deref(), Some(&r.value), Some(headers))
+            send(producer, topic, None, r.key.as_deref(), r.value.as_deref(), Some(headers))
         }
     }
 }

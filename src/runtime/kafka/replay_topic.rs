@@ -8,12 +8,11 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Headers;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::entitlements::{partitions_of, EntitlementFollower};
 use super::output::{flush, send_output, Delivery, OutputProducer, OutputTopics};
-use super::{client_config, list_offsets, positions, reader_config, KafkaError};
+use super::{client_config, headers_of, list_offsets, positions, reader_config, KafkaError};
 use crate::config::Config;
 use crate::engine::output::Output;
 use crate::engine::Engine;
@@ -64,19 +63,32 @@ fn offsets_at(consumer: &BaseConsumer, topic: &str, partitions: &[i32], at: i64)
     Ok(found.elements().iter().map(|e| (e.partition(), if let Offset::Offset(o) = e.offset() { Some(o) } else { None })).collect())
 }
 
-/// Replays `args.topic` into the named sinks; never into a live topic unless forced.
-pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<ReplaySummary, KafkaError> {
+/// Refuses a live output topic unless forced, and a missing one: checked
+/// before anything is read (a record sent to a missing topic would fail only
+/// after the whole range has been processed).
+fn check_output_topics(consumer: &BaseConsumer, config: &Config, args: &ReplayTopicArgs) -> Result<(), KafkaError> {
     let t = &config.topics;
     let live = [&t.usage, &t.entitlements, &t.findings, &t.windows, &t.balances, &t.rejected, &t.changelog];
-    for name in [&args.findings_topic, &args.windows_topic, &args.balances_topic, &args.rejected_topic].into_iter().flatten() {
+    let outputs = [&args.findings_topic, &args.windows_topic, &args.balances_topic, &args.rejected_topic];
+    for name in outputs.into_iter().flatten() {
         if live.contains(&name) && !args.force_live {
             return Err(KafkaError::LiveTopic(name.clone()));
         }
+        partitions_of(consumer, name).map_err(|e| match e {
+            KafkaError::MissingTopic(name) => KafkaError::MissingOutputTopic(name),
+            other => other,
+        })?;
     }
+    Ok(())
+}
+
+/// Replays `args.topic` into the named sinks; never into a live topic unless forced.
+pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<ReplaySummary, KafkaError> {
+    let consumer: BaseConsumer = reader_config(config, true)?.create().map_err(KafkaError::client("creating the replay consumer"))?;
+    check_output_topics(&consumer, config, &args)?;
+    let partitions = partitions_of(&consumer, &args.topic)?;
     let mut engine = Engine::new(config.engine()?);
     EntitlementFollower::new(config, true)?.catch_up(&mut engine)?;
-    let consumer: BaseConsumer = reader_config(config, true)?.create().map_err(KafkaError::client("creating the replay consumer"))?;
-    let partitions = partitions_of(&consumer, &args.topic)?;
     let mut ranges = BTreeMap::new();
     let starts = match args.from {
         ReplayFrom::Earliest => None,
@@ -147,7 +159,7 @@ pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<Replay
                 break;
             }
             next = m.offset() + 1;
-            let headers: Vec<(&str, &[u8])> = m.headers().map(|h| h.iter().filter_map(|x| x.value.map(|v| (x.key, v))).collect()).unwrap_or_default();
+            let headers = headers_of(&m);
             let record = InputRecord { partition: p, offset: m.offset(), line: None, key: m.key(), value: m.payload(), headers: &headers };
             process_record(&mut engine, &record, &mut out);
             emit(&mut out, &mut args.files, &mut summary)?;
@@ -159,7 +171,11 @@ pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<Replay
     }
     engine.finish(&mut out);
     emit(&mut out, &mut args.files, &mut summary)?;
-    flush(&producer, &delivery)?;
+    // Replay commits no offsets: its undelivered outputs are worded for it.
+    flush(&producer, &delivery).map_err(|e| match e {
+        KafkaError::Undelivered { count, reason } => KafkaError::ReplayUndelivered { count, reason },
+        other => other,
+    })?;
     args.files.flush()?;
     if let Some(b) = bar {
         b.finish_and_clear();

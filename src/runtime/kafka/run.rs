@@ -25,7 +25,7 @@ use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Message};
 
 use super::batch::Batch;
-use super::changelog::ChangelogReader;
+use super::changelog::{check_co_partitioned, ChangelogReader};
 use super::entitlements::EntitlementFollower;
 use super::output::{Delivery, OutputProducer, OutputTopics};
 use super::{client_config, KafkaError};
@@ -190,12 +190,13 @@ impl Processor {
             topic: config.topics.usage.clone(),
         })
         .map_err(KafkaError::client("creating the usage consumer"))?;
+        // Fail at once with a clear message when the usage topic is missing
+        // (subscribing would wait) or the changelog is not co-partitioned with it.
+        check_co_partitioned(&consumer, &config)?;
         let (producer, delivery) = output_producer(&config, exactly_once.then_some(member.as_str()))?;
         tracing::debug!("Reading the entitlements table.");
         let mut follower = EntitlementFollower::new(&config, true)?;
         follower.catch_up(&mut engine)?;
-        // Fail with a clear message when the usage topic is missing (subscribing would wait).
-        super::entitlements::partitions_of(&consumer, &config.topics.usage)?;
         consumer.subscribe(&[config.topics.usage.as_str()]).map_err(KafkaError::client("subscribing to the usage topic"))?;
         tracing::info!(guarantee = ?config.guarantee, group = %config.group_id, topic = %config.topics.usage, "Processing usage.");
         let topics = OutputTopics::live(&config.topics);

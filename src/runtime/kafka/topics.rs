@@ -1,8 +1,9 @@
-//! `bursar topics create`: every topic with its partitions and cleanup policy.
+//! `bursar topics create`: every topic with its partitions and cleanup policy;
+//! a topic that already exists is checked against what would be created.
 
 use std::time::Duration;
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::types::RDKafkaErrorCode;
 
@@ -13,15 +14,27 @@ use crate::config::Config;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TopicOutcome {
     Created(String),
+    /// Existed with the partitions and cleanup policy bursar would give it.
     Existed(String),
+    /// Existed with settings bursar cannot use: what it has, what it needs and the fix.
+    Mismatch { topic: String, problem: String },
+}
+
+/// A topic as `topics create` makes it.
+struct Spec<'a> {
+    name: &'a str,
+    partitions: i32,
+    policy: &'static str,
 }
 
 /// Creates usage, findings, windows, rejected (delete policy) and
-/// entitlements, balances, changelog (compacted). Existing topics are kept.
+/// entitlements, balances, changelog (compacted). An existing topic is kept
+/// and checked: its partition count and `cleanup.policy` must be those it
+/// would be created with (the changelog is co-partitioned with usage).
 pub async fn create_topics(config: &Config) -> Result<Vec<TopicOutcome>, KafkaError> {
     let admin: AdminClient<DefaultClientContext> = client_config(config, &[])?.create().map_err(KafkaError::client("creating the admin client"))?;
     let t = &config.topics;
-    let specs = [
+    let specs: Vec<Spec<'_>> = [
         (&t.usage, "delete"),
         (&t.findings, "delete"),
         (&t.windows, "delete"),
@@ -29,20 +42,57 @@ pub async fn create_topics(config: &Config) -> Result<Vec<TopicOutcome>, KafkaEr
         (&t.entitlements, "compact"),
         (&t.balances, "compact"),
         (&t.changelog, "compact"),
-    ];
-    let topics: Vec<NewTopic<'_>> = specs
-        .iter()
-        .map(|(name, policy)| NewTopic::new(name, t.partitions, TopicReplication::Fixed(t.replication_factor)).set("cleanup.policy", policy))
-        .collect();
+    ]
+    .into_iter()
+    .map(|(name, policy)| Spec { name, partitions: t.partitions, policy })
+    .collect();
+    let topics: Vec<NewTopic<'_>> =
+        specs.iter().map(|s| NewTopic::new(s.name, s.partitions, TopicReplication::Fixed(t.replication_factor)).set("cleanup.policy", s.policy)).collect();
     let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
     let results = admin.create_topics(topics.iter(), &opts).await.map_err(KafkaError::client("creating topics"))?;
     let mut out = Vec::new();
     for r in results {
         match r {
             Ok(name) => out.push(TopicOutcome::Created(name)),
-            Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => out.push(TopicOutcome::Existed(name)),
+            Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => {
+                let spec = specs.iter().find(|s| s.name == name).ok_or_else(|| KafkaError::Other(format!("the broker named an unknown topic {name}")))?;
+                out.push(check_existing(&admin, spec).await?);
+            }
             Err((name, code)) => return Err(KafkaError::Other(format!("creating topic {name}: {code}"))),
         }
     }
     Ok(out)
+}
+
+/// Compares an existing topic's partition count and cleanup policy with `spec`.
+async fn check_existing(admin: &AdminClient<DefaultClientContext>, spec: &Spec<'_>) -> Result<TopicOutcome, KafkaError> {
+    let name = spec.name;
+    let md = admin.inner().fetch_metadata(Some(name), Duration::from_secs(30)).map_err(KafkaError::client(format!("reading metadata of {name}")))?;
+    let partitions = md.topics().iter().find(|t| t.name() == name).map_or(0, |t| t.partitions().len() as i32);
+    let opts = AdminOptions::new().request_timeout(Some(Duration::from_secs(30)));
+    let described = admin.describe_configs([&ResourceSpecifier::Topic(name)], &opts).await.map_err(KafkaError::client(format!("reading the configuration of {name}")))?;
+    let policy = match described.into_iter().next() {
+        Some(Ok(resource)) => resource.get("cleanup.policy").and_then(|e| e.value.clone()).unwrap_or_default(),
+        Some(Err(code)) => return Err(KafkaError::Other(format!("reading the configuration of {name}: {code}"))),
+        None => String::new(),
+    };
+    let mut problems = Vec::new();
+    if partitions != spec.partitions {
+        problems.push(format!(
+            "it has {partitions} partition(s), bursar needs {} (`topics.partitions`; the changelog is co-partitioned with the usage topic): \
+             set `topics.partitions = {partitions}` if every topic has {partitions}, or give it {} partitions \
+             (`kafka-topics.sh --alter --topic {name} --partitions {}` adds partitions; fewer needs deleting and re-creating it)",
+            spec.partitions, spec.partitions, spec.partitions
+        ));
+    }
+    if policy != spec.policy {
+        problems.push(format!(
+            "it has cleanup.policy={policy}, bursar needs {}: `kafka-configs.sh --alter --entity-type topics --entity-name {name} --add-config cleanup.policy={}`",
+            spec.policy, spec.policy
+        ));
+    }
+    Ok(match problems.is_empty() {
+        true => TopicOutcome::Existed(name.to_string()),
+        false => TopicOutcome::Mismatch { topic: name.to_string(), problem: problems.join("; and ") },
+    })
 }
