@@ -19,8 +19,8 @@ pub struct GenArgs {
     /// Distinct credentials.
     #[arg(long, default_value_t = 1_000)]
     pub credentials: u64,
-    /// Days of event time the workload spans, from 2026-01-01.
-    #[arg(long, default_value_t = 120)]
+    /// Days of event time the workload spans, from 2026-01-01 (at least 1).
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..))]
     pub days: u32,
     /// No injected anomalies.
     #[arg(long)]
@@ -32,7 +32,7 @@ pub struct GenArgs {
     #[arg(long, default_value = "usage.jsonl", conflicts_with = "topic")]
     pub out: PathBuf,
     /// Entitlements JSON Lines output.
-    #[arg(long, default_value = "entitlements.jsonl")]
+    #[arg(long, default_value = "entitlements.jsonl", conflicts_with = "topic")]
     pub entitlements_out: PathBuf,
     /// Produce to this Kafka topic instead of files (entitlements go to `topics.entitlements`).
     #[arg(long)]

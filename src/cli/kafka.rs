@@ -23,8 +23,9 @@ pub struct RunArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum TopicsCommand {
-    /// Create every topic with its partitions and cleanup policy.
+    /// Create every topic with its partitions and cleanup policy; check those that exist.
     Create {
+        /// bursar.toml: topic names, `topics.partitions`, `topics.replication_factor`, `[kafka]`.
         #[arg(long)]
         config: PathBuf,
     },
@@ -108,6 +109,11 @@ pub fn replay_topic(a: super::replay::ReplayArgs, config: Config) -> anyhow::Res
     let topic = a.topic.clone().unwrap_or_default();
     let from = if a.from == "earliest" { ReplayFrom::Earliest } else { ReplayFrom::Time(time_arg("from", &a.from)?) };
     let until = a.until.as_deref().map(|u| time_arg("until", u)).transpose()?;
+    if let (ReplayFrom::Time(from), Some(until)) = (&from, until) {
+        if *from >= until {
+            anyhow::bail!("--from must be before --until (the range is [from, until)), got {} and {}", a.from, a.until.as_deref().unwrap_or_default());
+        }
+    }
     let open = |p: &Option<PathBuf>| p.as_ref().map(super::create_output).transpose();
     let files = FileSinks { findings: open(&a.findings)?, windows: open(&a.windows)?, balances: open(&a.balances)?, rejected: open(&a.rejected)? };
     let nothing = a.findings_topic.is_none() && a.windows_topic.is_none() && a.balances_topic.is_none() && a.rejected_topic.is_none()

@@ -24,10 +24,13 @@ pub struct ReplayArgs {
     /// Findings (OCSF JSON Lines); `-` for stdout. Default: stdout when no output is named.
     #[arg(long)]
     pub findings: Option<PathBuf>,
+    /// Window records (JSON Lines); `-` for stdout.
     #[arg(long)]
     pub windows: Option<PathBuf>,
+    /// Balance records (JSON Lines); `-` for stdout.
     #[arg(long)]
     pub balances: Option<PathBuf>,
+    /// Rejected records (JSON Lines with kind, reason and the original line); `-` for stdout.
     #[arg(long)]
     pub rejected: Option<PathBuf>,
     /// Rule settings (and, for --topic, Kafka settings) from a bursar.toml.
@@ -42,12 +45,16 @@ pub struct ReplayArgs {
     /// End of the topic range (exclusive), RFC 3339; default: the end at start.
     #[arg(long)]
     pub until: Option<String>,
+    /// With --topic: produce findings to this (existing) topic.
     #[arg(long)]
     pub findings_topic: Option<String>,
+    /// With --topic: produce window records to this (existing) topic.
     #[arg(long)]
     pub windows_topic: Option<String>,
+    /// With --topic: produce balance records to this (existing) topic.
     #[arg(long)]
     pub balances_topic: Option<String>,
+    /// With --topic: produce rejected records to this (existing) topic.
     #[arg(long)]
     pub rejected_topic: Option<String>,
     /// Allow writing into the live output topics.
@@ -68,10 +75,10 @@ pub fn run(a: ReplayArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &a.entitlements {
         let text = std::fs::read(path).with_context(|| format!("cannot read entitlements {}", path.display()))?;
         for (line, reason) in load_entitlements(&mut engine, &text) {
-            tracing_free_warn(&format!("{}:{line}: entitlement skipped: {reason}", path.display()));
+            warn(&format!("{}:{line}: entitlement skipped: {reason}", path.display()));
         }
     }
-    let mut sinks = sinks(&a)?;
+    // Inputs are opened before outputs, so a missing input truncates no output file.
     let (reader, total): (Box<dyn BufRead>, Option<u64>) = if input.as_os_str() == "-" {
         (Box::new(BufReader::new(std::io::stdin().lock())), None)
     } else {
@@ -79,6 +86,7 @@ pub fn run(a: ReplayArgs) -> anyhow::Result<ExitCode> {
         let len = file.metadata().ok().map(|m| m.len());
         (Box::new(BufReader::with_capacity(1 << 16, file)), len)
     };
+    let mut sinks = sinks(&a)?;
     let bar = progress_bar(total);
     let summary = replay_reader(&mut engine, a.partitions, reader, |o| sinks.write(&o), |bytes| {
         if let Some(b) = &bar {
@@ -118,6 +126,7 @@ fn progress_bar(total: Option<u64>) -> Option<ProgressBar> {
     Some(bar)
 }
 
-fn tracing_free_warn(msg: &str) {
+/// A warning on stderr (the file modes log nothing else).
+fn warn(msg: &str) {
     eprintln!("bursar: warning: {msg}");
 }

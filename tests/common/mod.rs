@@ -84,14 +84,53 @@ impl Setup {
             .unwrap()
     }
 
-    /// Waits until the group has committed offsets at the end of every usage partition.
-    pub fn wait_caught_up(&self, timeout: Duration) -> bool {
-        let consumer: BaseConsumer = ClientConfig::new()
+    /// The group's committed offsets summed over the usage partitions (asked
+    /// again while the coordinator is busy, e.g. after a member was killed).
+    pub fn committed(&self) -> i64 {
+        let consumer = self.group_reader();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let mut tpl = TopicPartitionList::new();
+            for p in 0..self.config.topics.partitions {
+                tpl.add_partition(&self.config.topics.usage, p);
+            }
+            match consumer.committed_offsets(tpl, Duration::from_secs(5)) {
+                Ok(c) => return c.elements().iter().map(|e| if let Offset::Offset(o) = e.offset() { o } else { 0 }).sum(),
+                Err(e) if Instant::now() >= deadline => panic!("reading the group's committed offsets: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            }
+        }
+    }
+
+    /// Waits until the group has committed past `offsets` (the sum of [`Setup::committed`]).
+    pub fn wait_committed_past(&self, offsets: i64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.committed() <= offsets {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
+    /// A client of the processor's group that only reads its committed offsets.
+    /// read_uncommitted: a read_committed client asks for stable offsets, which
+    /// a killed exactly_once instance's open transaction holds back until it
+    /// is aborted; committed offsets are what these tests want.
+    fn group_reader(&self) -> BaseConsumer {
+        ClientConfig::new()
             .set("bootstrap.servers", &self.bootstrap)
             .set("group.id", &self.config.group_id)
             .set("enable.auto.commit", "false")
+            .set("isolation.level", "read_uncommitted")
             .create()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Waits until the group has committed offsets at the end of every usage partition.
+    pub fn wait_caught_up(&self, timeout: Duration) -> bool {
+        let consumer = self.group_reader();
         let topic = &self.config.topics.usage;
         let deadline = Instant::now() + timeout;
         loop {
@@ -239,6 +278,14 @@ pub fn consume_all(bootstrap: &str, topic: &str, read_committed: bool, limit: Du
                 }
             }
         }
+    }
+    if !at_end() {
+        let positions = consumer.position().unwrap();
+        let state: Vec<String> = partitions
+            .iter()
+            .map(|&p| format!("{p}: at {:?} of {:?}", positions.find_partition(topic, p).map(|e| e.offset()), marks.fetch_watermarks(topic, p, Duration::from_secs(10)).ok()))
+            .collect();
+        eprintln!("consume_all: {topic} not read to its end in {limit:?} ({})", state.join(", "));
     }
     out.sort_by_key(|r| (r.partition, r.offset));
     out

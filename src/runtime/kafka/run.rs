@@ -198,7 +198,7 @@ impl Processor {
         let mut follower = EntitlementFollower::new(&config, true)?;
         follower.catch_up(&mut engine)?;
         consumer.subscribe(&[config.topics.usage.as_str()]).map_err(KafkaError::client("subscribing to the usage topic"))?;
-        tracing::info!(guarantee = ?config.guarantee, group = %config.group_id, topic = %config.topics.usage, "Processing usage.");
+        tracing::info!(guarantee = config.guarantee.as_str(), group = %config.group_id, topic = %config.topics.usage, "Processing usage.");
         let topics = OutputTopics::live(&config.topics);
         let changelog = ChangelogReader::new(&config)?;
         Ok(Processor { config, engine, consumer, producer, delivery, follower, changelog, topics, restored: BTreeSet::new(), committed: BTreeMap::new(), metrics, exactly_once, aborts: 0 })

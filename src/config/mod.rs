@@ -7,7 +7,12 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::model::time::parse_duration;
-use crate::model::BurstRule;
+
+mod engine;
+#[cfg(test)]
+mod tests;
+
+pub use engine::{EngineConfig, Factor, MAX_THRESHOLDS};
 
 /// Why a configuration was refused. Each message names the key and the fix.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +53,16 @@ pub enum Guarantee {
     AtLeastOnce,
     /// Kafka transactions: outputs, changelog and input offsets commit together.
     ExactlyOnce,
+}
+
+impl Guarantee {
+    /// The name used in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Guarantee::AtLeastOnce => "at_least_once",
+            Guarantee::ExactlyOnce => "exactly_once",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -183,59 +198,11 @@ impl Default for Config {
     }
 }
 
-/// A factor such as 0.8 held as an integer number of millionths, so that
-/// comparisons with credits are exact integer arithmetic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Factor {
-    pub micros: i64,
-}
-
-impl Factor {
-    pub fn from_f64(v: f64) -> Factor {
-        Factor { micros: (v * 1_000_000.0).round() as i64 }
-    }
-    /// `amount >= factor * base`, exactly.
-    pub fn reached(self, amount: i64, base: i64) -> bool {
-        (amount as i128) * 1_000_000 >= (self.micros as i128) * (base as i128)
-    }
-    /// The factor in per-mille, as used in dedupe keys (0.8 → 800).
-    pub fn per_mille(self) -> i64 {
-        (self.micros + 500).div_euclid(1_000)
-    }
-}
-
-/// The settings the engine needs, validated and in engine units.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EngineConfig {
-    pub lateness_ms: i64,
-    pub dedupe_window_ms: i64,
-    /// Tumbling window sizes in configuration order.
-    pub windows_ms: Vec<i64>,
-    pub dormancy_ms: i64,
-    pub learning_ms: i64,
-    pub thresholds: Vec<Factor>,
-    pub drawdown: Factor,
-    pub accumulation: Factor,
-    pub default_burst: Vec<BurstRule>,
-    pub max_value_bytes: usize,
-    /// Source topic named in findings (`unmapped.bursar.source.topic`).
-    pub usage_topic: String,
-}
-
-impl Default for EngineConfig {
-    fn default() -> Self {
-        Config::default().engine().expect("the default configuration is valid")
-    }
-}
-
-/// Most `thresholds` a ledger tracks (one bit each per month).
-pub const MAX_THRESHOLDS: usize = 64;
-
-fn invalid(key: &str, value: impl std::fmt::Debug, fix: &str) -> ConfigError {
+pub(crate) fn invalid(key: &str, value: impl std::fmt::Debug, fix: &str) -> ConfigError {
     ConfigError::Invalid { key: key.to_string(), value: format!("{value:?}"), fix: fix.to_string() }
 }
 
-fn duration(key: &str, value: &str) -> Result<i64, ConfigError> {
+pub(crate) fn duration(key: &str, value: &str) -> Result<i64, ConfigError> {
     parse_duration(value).map_err(|_| invalid(key, value, "write <integer><unit> with unit ms, s, m, h or d, e.g. \"30s\" or \"90d\""))
 }
 
@@ -305,85 +272,6 @@ impl Config {
         Ok(())
     }
 
-    /// The engine settings, validated.
-    pub fn engine(&self) -> Result<EngineConfig, ConfigError> {
-        let lateness_ms = duration("lateness", &self.lateness)?;
-        let dedupe_window_ms = duration("dedupe_window", &self.dedupe_window)?;
-        let dormancy_ms = duration("dormancy", &self.dormancy)?;
-        let learning_ms = duration("learning_period", &self.learning_period)?;
-        if self.windows.is_empty() {
-            return Err(invalid("windows", &self.windows, "list at least one window size, e.g. [\"1m\", \"1h\"]"));
-        }
-        let mut windows_ms = Vec::new();
-        for w in &self.windows {
-            let ms = duration("windows", w)?;
-            if ms <= 0 {
-                return Err(invalid("windows", w, "window sizes must be positive"));
-            }
-            if windows_ms.contains(&ms) {
-                return Err(invalid("windows", w, "list each window size once"));
-            }
-            windows_ms.push(ms);
-        }
-        let fraction = |key: &str, v: f64| -> Result<Factor, ConfigError> {
-            if !v.is_finite() || !(0.0..=1_000_000.0).contains(&v) {
-                return Err(invalid(key, v, "use a finite, non-negative number such as 0.8"));
-            }
-            Ok(Factor::from_f64(v))
-        };
-        if self.thresholds.len() > MAX_THRESHOLDS {
-            return Err(invalid("thresholds", self.thresholds.len(), "list at most 64 thresholds"));
-        }
-        let mut thresholds = Vec::new();
-        for &f in &self.thresholds {
-            let factor = fraction("thresholds", f)?;
-            if factor.micros == 0 {
-                return Err(invalid("thresholds", f, "thresholds must be greater than 0, e.g. [0.8, 1.0]"));
-            }
-            if thresholds.iter().any(|t: &Factor| t.per_mille() == factor.per_mille()) {
-                return Err(invalid("thresholds", f, "list each threshold once (they are told apart in per-mille)"));
-            }
-            thresholds.push(factor);
-        }
-        let drawdown = fraction("drawdown", self.drawdown)?;
-        let accumulation = fraction("accumulation", self.accumulation)?;
-        if self.max_value_bytes == 0 {
-            return Err(invalid("max_value_bytes", self.max_value_bytes, "use a positive size in bytes, e.g. 65536"));
-        }
-        let mut default_burst = Vec::new();
-        for (i, r) in self.burst.iter().enumerate() {
-            let key = format!("burst[{i}]");
-            let window_ms = duration(&format!("{key}.window"), &r.window)?;
-            if window_ms <= 0 || window_ms % 60 != 0 {
-                return Err(invalid(&format!("{key}.window"), &r.window, "the window must split into 60 slices of whole milliseconds (a multiple of 60ms)"));
-            }
-            let credits = match &r.credits {
-                Some(c) => Some(crate::model::credits::parse_decimal_string(c).map_err(|_| invalid(&format!("{key}.credits"), c, "write credits as a decimal string, e.g. \"50\""))?),
-                None => None,
-            };
-            if credits.is_none() && r.calls.is_none() && r.tokens.is_none() {
-                return Err(invalid(&key, &r.window, "set at least one of credits, calls, tokens"));
-            }
-            if r.calls.is_some_and(|c| c < 0) || r.tokens.is_some_and(|t| t < 0) {
-                return Err(invalid(&key, &r.window, "limits must be non-negative"));
-            }
-            default_burst.push(BurstRule { window_ms, credits, calls: r.calls, tokens: r.tokens });
-        }
-        Ok(EngineConfig {
-            lateness_ms,
-            dedupe_window_ms,
-            windows_ms,
-            dormancy_ms,
-            learning_ms,
-            thresholds,
-            drawdown,
-            accumulation,
-            default_burst,
-            max_value_bytes: self.max_value_bytes,
-            usage_topic: self.topics.usage.clone(),
-        })
-    }
-
     /// `kafka."bootstrap.servers"`, required by every command that talks to Kafka.
     pub fn bootstrap_servers(&self) -> Result<String, ConfigError> {
         match self.kafka.get("bootstrap.servers") {
@@ -419,81 +307,5 @@ impl Config {
                 (k.clone(), s)
             })
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_empty_file_gives_the_documented_defaults() {
-        let c = Config::parse("").unwrap();
-        assert_eq!(c, Config::default());
-        let e = c.engine().unwrap();
-        assert_eq!(e.lateness_ms, 30_000);
-        assert_eq!(e.windows_ms, vec![60_000, 3_600_000]);
-        assert_eq!(e.thresholds.iter().map(|t| t.per_mille()).collect::<Vec<_>>(), vec![800, 1000]);
-    }
-
-    #[test]
-    fn unknown_keys_are_rejected_with_their_name() {
-        let err = Config::parse("latenes = \"1s\"").unwrap_err().to_string();
-        assert!(err.contains("latenes"), "{err}");
-    }
-
-    #[test]
-    fn a_bad_value_names_the_key_and_the_fix() {
-        let err = Config::parse("lateness = \"30 seconds\"").unwrap_err().to_string();
-        assert!(err.contains("`lateness`") && err.contains("<integer><unit>"), "{err}");
-        let err = Config::parse("[topics]\npartitions = 0").unwrap_err().to_string();
-        assert!(err.contains("topics.partitions"), "{err}");
-        let many: Vec<String> = (1..=65).map(|i| format!("0.{i:02}")).collect();
-        let err = Config::parse(&format!("thresholds = [{}]", many.join(","))).and_then(|c| c.engine().map(|_| c)).unwrap_err().to_string();
-        assert!(err.contains("`thresholds`") && err.contains("at most 64"), "{err}");
-    }
-
-    #[test]
-    fn bootstrap_servers_is_required_for_kafka() {
-        let c = Config::parse("").unwrap();
-        assert!(c.bootstrap_servers().unwrap_err().to_string().contains("bootstrap.servers"));
-        let c = Config::parse("[kafka]\n\"bootstrap.servers\" = \"h:1\"\n\"linger.ms\" = 5").unwrap();
-        assert_eq!(c.bootstrap_servers().unwrap(), "h:1");
-        assert!(c.kafka_properties().contains(&("linger.ms".into(), "5".into())));
-    }
-
-    #[test]
-    fn kafka_settings_bursar_owns_are_refused_with_the_key_and_the_fix() {
-        for (key, fix) in OWNED_KAFKA_KEYS {
-            let text = format!("[kafka]\n\"bootstrap.servers\" = \"h:1\"\n\"{key}\" = \"x\"");
-            let err = Config::parse(&text).unwrap_err().to_string();
-            assert!(err.contains(&format!("`kafka.\"{key}\"`")) && err.contains(fix), "{err}");
-        }
-        let err = Config::parse("[kafka]\n\"group.id\" = \"mine\"").unwrap_err().to_string();
-        assert!(err.contains("`group_id`"), "{err}");
-        // Tuning and security settings still pass through.
-        Config::parse("[kafka]\n\"linger.ms\" = 10\n\"security.protocol\" = \"SASL_SSL\"\n\"auto.offset.reset\" = \"earliest\"").unwrap();
-    }
-
-    #[test]
-    fn factors_compare_exactly() {
-        let f = Factor::from_f64(0.8);
-        assert!(f.reached(800, 1000));
-        assert!(!f.reached(799, 1000));
-        assert!(f.reached(1, -5));
-    }
-}
-
-#[cfg(test)]
-mod example_tests {
-    use super::*;
-
-    #[test]
-    fn the_documented_example_config_parses_to_the_defaults() {
-        let text = include_str!("../examples/bursar.toml");
-        let mut c = Config::parse(text).expect("examples/bursar.toml is valid");
-        assert_eq!(c.bootstrap_servers().unwrap(), "localhost:9092");
-        c.kafka.clear();
-        assert_eq!(c, Config::default());
     }
 }
