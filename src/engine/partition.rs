@@ -120,7 +120,9 @@ impl PartitionState {
             trigger: Some((&event, offset)),
         };
         lifecycle::evaluate(&mut cred.lifecycle, version.map(|v| &**v), &event, &ctx, out);
-        let learning = cred.activity.first_seen.is_none_or(|first| event.time < first.saturating_add(cfg.learning_ms));
+        // Learning is [first event, + learning_period); this event is the first when none was seen.
+        let first = cred.activity.first_seen.unwrap_or(event.time);
+        let learning = event.time < first.saturating_add(cfg.learning_ms);
         scope::evaluate(&mut cred.scope, version.map(|v| &v.scope), &event, learning, &ctx, out);
         let dormancy_ms = version.and_then(|v| v.dormancy_ms).unwrap_or(cfg.dormancy_ms);
         dormancy::reactivated(&mut cred.activity, version.and_then(|v| v.valid_from), dormancy_ms, &event, &ctx, out);

@@ -14,7 +14,7 @@ use crate::model::{Entitlement, Status, UsageEvent};
 pub struct Lifecycle {
     pub exposed_fired: bool,
     /// (day, reason) reported by `credential.revoked` / `credential.unmanaged`
-    /// (reason "unmanaged"), for the newest two days.
+    /// (reason "unmanaged"), for the newest two days of each reason.
     pub reported: Vec<(Day, Text)>,
 }
 
@@ -53,13 +53,14 @@ pub fn evaluate(state: &mut Lifecycle, version: Option<&Entitlement>, event: &Us
 }
 
 impl Lifecycle {
-    /// True the first time `reason` is seen on `day` (as far as memory reaches).
+    /// True the first time `reason` is seen on `day` (as far as memory
+    /// reaches: each reason remembers its own newest two days).
     fn once_per_day(&mut self, day: Day, reason: &str) -> bool {
         if self.reported.iter().any(|(d, r)| *d == day && r == reason) {
             return false;
         }
-        let newest = self.reported.iter().map(|(d, _)| *d).max().unwrap_or(day).max(day);
-        super::keep_recent_days(&mut self.reported, newest);
+        let newest = self.reported.iter().filter(|(_, r)| r == reason).map(|(d, _)| *d).max().map_or(day, |n| n.max(day));
+        self.reported.retain(|(d, r)| r != reason || *d >= newest - 1);
         if day >= newest - 1 {
             crate::engine::reserve_lean(&mut self.reported);
             self.reported.push((day, Text::from(reason)));

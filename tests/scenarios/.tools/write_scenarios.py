@@ -247,3 +247,29 @@ not fire at end of input.""",
  f("credential.unmanaged","2026-01-01T00:00:00.000Z","2026-01-01",3),
  f("dormant.idle","2026-04-01T00:00:00.000Z","1767225600000",1, due="2026-04-01T00:00:00.000Z", dormancy="90d"),
  {"ignore":["windows","balances"]}])
+
+scenario("once_a_day_is_remembered_per_reason",
+"""k1 has no entitlement until it is revoked on January 3. Its January 1 use
+is credential.unmanaged (day 2026-01-01); its January 6 use is
+credential.revoked (reason revoked, day 2026-01-06). A late use on January 1
+is unmanaged again on a day already reported: no finding. Each reason
+remembers its own newest two days (§7.7: once per reason per day), so the
+revoked day does not push the unmanaged day out.""",
+[ev("e1","2026-01-01T00:00:00Z"), ev("e2","2026-01-06T00:00:00Z"), ev("e3","2026-01-01T01:00:00Z")],
+[ent(updated_at="2026-01-03T00:00:00Z", status="revoked")],
+[f("credential.unmanaged","2026-01-01T00:00:00.000Z","2026-01-01",3),
+ f("credential.revoked","2026-01-06T00:00:00.000Z","revoked|2026-01-06",5, reason="revoked"),
+ {"ignore":["windows","balances"]}])
+
+scenario("a_zero_learning_period_learns_nothing",
+"""learning_period = "0ms": learning is [first event, first event + 0), empty,
+so the credential's very first event already fires scope.drift for its
+capability, and the next event at the same instant for its new one
+(§7.3). No entitlement: unmanaged, everything in scope.""",
+[ev("a","2026-01-01T00:00:00Z"), ev("b","2026-01-01T00:00:00Z",cap="embeddings")],
+[],
+[f("credential.unmanaged","2026-01-01T00:00:00.000Z","2026-01-01",3),
+ f("scope.drift","2026-01-01T00:00:00.000Z","capability|chat",2, dimension="capability", value="chat"),
+ f("scope.drift","2026-01-01T00:00:00.000Z","capability|embeddings",2, dimension="capability", value="embeddings"),
+ {"ignore":["windows","balances"]}],
+config='learning_period = "0ms"')
