@@ -2,7 +2,7 @@
 //! line, with the same decoders the pipeline uses, and lists what is wrong
 //! with line numbers. Reasons never quote a raw secret.
 
-use crate::decode::{decode_usage, entitlement::decode_entitlement_line, is_blank};
+use crate::decode::{decode_usage, entitlement::decode_entitlement_line, records};
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,18 +27,14 @@ pub struct LineError {
 pub fn validate_text(kind: Kind, text: &(impl AsRef<[u8]> + ?Sized), max_value_bytes: usize) -> (u64, Vec<LineError>) {
     let mut checked = 0u64;
     let mut errors = Vec::new();
-    for (i, line) in text.as_ref().split(|&b| b == b'\n').enumerate() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if is_blank(line) {
-            continue;
-        }
+    for (line_no, line) in records(text.as_ref()) {
         checked += 1;
         let failure = match kind {
             Kind::Usage => decode_usage(line, &[], max_value_bytes).err().map(|r| (r.kind.as_str().to_string(), r.reason)),
             Kind::Entitlement => decode_entitlement_line(line).err().map(|e| (e.kind().to_string(), e.to_string())),
         };
         if let Some((kind, reason)) = failure {
-            errors.push(LineError { line: i as u64 + 1, kind, reason });
+            errors.push(LineError { line: line_no, kind, reason });
         }
     }
     (checked, errors)

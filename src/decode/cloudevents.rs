@@ -189,7 +189,6 @@ mod tests {
         assert_eq!(decode_usage(native.as_bytes(), &[], 65536).unwrap_err().kind, RejectKind::InvalidJson);
     }
 
-
     #[test]
     fn the_content_type_header_selects_structured_mode() {
         let mut v = envelope();

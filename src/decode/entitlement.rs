@@ -274,14 +274,10 @@ fn burst_rule(parent: &Obj<'_>, index: usize, raw: &RawValue) -> Result<BurstRul
 /// is stripped; a line that is not UTF-8 is skipped like any bad record.
 pub fn read_entitlements(text: &(impl AsRef<[u8]> + ?Sized)) -> (Vec<EntitlementRecord>, Vec<(u64, EntitlementError)>) {
     let (mut records, mut skipped) = (Vec::new(), Vec::new());
-    for (i, line) in text.as_ref().split(|&b| b == b'\n').enumerate() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if super::is_blank(line) {
-            continue;
-        }
+    for (line_no, line) in super::records(text.as_ref()) {
         match decode_entitlement_line(line) {
             Ok(record) => records.push(record),
-            Err(e) => skipped.push((i as u64 + 1, e)),
+            Err(e) => skipped.push((line_no, e)),
         }
     }
     (records, skipped)

@@ -35,6 +35,12 @@ pub fn is_blank(line: &[u8]) -> bool {
     line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
+/// The records of a JSON Lines text held in memory: each non-blank line with
+/// its physical line number (from 1), a trailing `\r` stripped (SPEC §7.7).
+pub fn records(text: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+    text.split(|&b| b == b'\n').enumerate().map(|(i, line)| (i as u64 + 1, line.strip_suffix(b"\r").unwrap_or(line))).filter(|(_, line)| !is_blank(line))
+}
+
 /// True when arrays and objects in the (syntactically valid) JSON `text`
 /// nest deeper than [`MAX_DEPTH`]. serde_json skips ignored and raw values
 /// without a depth limit, so the limit is enforced here.

@@ -9,7 +9,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::entitlements::partitions_of;
 use super::output::{send, OutputProducer};
-use super::{list_offsets, positions, reader_config, KafkaError};
+use super::{positions, reader_config, watermarks, KafkaError};
 use crate::config::Config;
 use crate::engine::{Engine, PARTITION_META_KEY};
 
@@ -35,15 +35,12 @@ impl ChangelogReader {
     /// (every record up to the end each partition has now). Returns the records read.
     pub fn restore(&self, engine: &mut Engine, partitions: &[i32]) -> Result<u64, KafkaError> {
         let topic = &self.topic;
-        let lows = list_offsets(&self.consumer, topic, partitions, Offset::Beginning)?;
-        let highs = list_offsets(&self.consumer, topic, partitions, Offset::End)?;
         let mut ends = std::collections::BTreeMap::new();
         let mut tpl = TopicPartitionList::new();
-        for &p in partitions {
+        for (p, (low, high)) in watermarks(&self.consumer, topic, partitions)? {
             engine.drop_partition(p);
-            let (low, high) = (lows.get(&p).copied().unwrap_or(0), highs.get(&p).copied().unwrap_or(0));
             if high > low {
-                ends.insert(p, (low, high));
+                ends.insert(p, high);
                 tpl.add_partition_offset(topic, p, Offset::Beginning).map_err(KafkaError::client("assigning the changelog"))?;
             }
         }
@@ -59,7 +56,7 @@ impl ChangelogReader {
                 // transaction of a crashed instance holds reading back until the
                 // broker aborts it (transaction.timeout.ms).
                 let at = positions(&self.consumer);
-                ends.retain(|p, (_, high)| at.get(p).is_none_or(|pos| pos < high));
+                ends.retain(|p, high| at.get(p).is_none_or(|pos| pos < high));
                 if progress.elapsed() > RESTORE_STALL {
                     return Err(KafkaError::Other(format!("timed out restoring partitions {:?} from {topic}", ends.keys().collect::<Vec<_>>())));
                 }
@@ -74,7 +71,7 @@ impl ChangelogReader {
                     read += 1;
                 }
             }
-            if ends.get(&p).is_some_and(|(_, high)| m.offset() + 1 >= *high) {
+            if ends.get(&p).is_some_and(|high| m.offset() + 1 >= *high) {
                 ends.remove(&p);
             }
         }

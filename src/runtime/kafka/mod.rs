@@ -130,6 +130,14 @@ pub(crate) fn list_offsets<C: ConsumerContext>(consumer: &BaseConsumer<C>, topic
     Ok(out)
 }
 
+/// The first and end offsets (`list_offsets`) of each of `partitions`; 0 for
+/// a partition the broker did not answer for.
+pub(crate) fn watermarks<C: ConsumerContext>(consumer: &BaseConsumer<C>, topic: &str, partitions: &[i32]) -> Result<BTreeMap<i32, (i64, i64)>, KafkaError> {
+    let lows = list_offsets(consumer, topic, partitions, Offset::Beginning)?;
+    let highs = list_offsets(consumer, topic, partitions, Offset::End)?;
+    Ok(partitions.iter().map(|p| (*p, (lows.get(p).copied().unwrap_or(0), highs.get(p).copied().unwrap_or(0)))).collect())
+}
+
 /// Settings of a consumer that reads partitions it assigns itself.
 pub(crate) fn reader_config(config: &Config, read_committed: bool) -> Result<ClientConfig, KafkaError> {
     let isolation = if read_committed { "read_committed" } else { "read_uncommitted" };

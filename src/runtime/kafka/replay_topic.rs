@@ -12,7 +12,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::entitlements::{partitions_of, EntitlementFollower};
 use super::output::{flush, send_output, Delivery, OutputProducer, OutputTopics};
-use super::{client_config, headers_of, list_offsets, positions, reader_config, KafkaError};
+use super::{client_config, headers_of, positions, reader_config, watermarks, KafkaError};
 use crate::config::Config;
 use crate::engine::output::Output;
 use crate::engine::Engine;
@@ -95,10 +95,7 @@ pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<Replay
         ReplayFrom::Time(ms) => Some(offsets_at(&consumer, &args.topic, &partitions, ms)?),
     };
     let ends = args.until.map(|ms| offsets_at(&consumer, &args.topic, &partitions, ms)).transpose()?;
-    let lows = list_offsets(&consumer, &args.topic, &partitions, Offset::Beginning)?;
-    let highs = list_offsets(&consumer, &args.topic, &partitions, Offset::End)?;
-    for &p in &partitions {
-        let (low, high) = (lows.get(&p).copied().unwrap_or(0), highs.get(&p).copied().unwrap_or(0));
+    for (p, (low, high)) in watermarks(&consumer, &args.topic, &partitions)? {
         let start = starts.as_ref().map_or(low, |s| s.get(&p).copied().flatten().unwrap_or(high));
         let end = ends.as_ref().map_or(high, |e| e.get(&p).copied().flatten().unwrap_or(high));
         ranges.insert(p, (start.max(low), end.min(high)));
