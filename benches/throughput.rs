@@ -307,18 +307,13 @@ fn big_run(events: u64, credentials: u64, days: u32) -> StateSize {
     }
 }
 
-/// Bytes of one (key, value) slot of a hash map.
-fn entry_size<K, V, S>(_: &std::collections::HashMap<K, V, S>) -> usize {
-    std::mem::size_of::<(K, V)>()
-}
-
 /// Where the state goes: averages over the credentials of partition 0.
 fn print_breakdown(engine: &Engine) {
     let Some(part) = engine.partition_state(0) else { return };
-    let n = part.creds.len().max(1) as f64;
-    let entry = entry_size(&part.creds);
+    let n = part.len().max(1) as f64;
+    let entry = std::mem::size_of::<bursar::engine::partition::Cred>();
     let (mut ids, mut windows, mut models, mut grants, mut ledgers) = (0usize, 0usize, 0usize, 0usize, 0usize);
-    for c in part.creds.values() {
+    for (_, c) in part.credentials() {
         ids += c.dedupe.len();
         windows += c.windows.len();
         models += c.windows.iter().map(|w| w.models.len() + w.capabilities.len()).sum::<usize>();
@@ -328,9 +323,9 @@ fn print_breakdown(engine: &Engine) {
         }
     }
     println!(
-        "     state breakdown: credential table {} slots x {entry} B = {:.0} B/cred; per cred: {:.1} remembered ids, {:.2} open windows ({:.2} capability/model strings), {:.2} ledgers with {:.2} grants",
-        part.creds.capacity(),
-        (part.creds.capacity() * (entry + 1)) as f64 / n,
+        "     state breakdown: credential slab {} x {entry} B = {:.0} B/cred; per cred: {:.1} remembered ids, {:.2} open windows ({:.2} capability/model strings), {:.2} ledgers with {:.2} grants",
+        part.len(),
+        (part.len() * entry) as f64 / n,
         ids as f64 / n,
         windows as f64 / n,
         models as f64 / n,
@@ -341,7 +336,7 @@ fn print_breakdown(engine: &Engine) {
     // map's bucket count but trims Vec/VecDeque capacity: a lower bound).
     let heap = |f: &dyn Fn(&bursar::engine::credential::CredState) -> Box<dyn std::any::Any>| {
         let before = live();
-        let copies: Vec<Box<dyn std::any::Any>> = part.creds.values().map(|c| f(c)).collect();
+        let copies: Vec<Box<dyn std::any::Any>> = part.credentials().map(|(_, c)| f(c)).collect();
         let bytes = live().saturating_sub(before) - copies.capacity() * std::mem::size_of::<Box<dyn std::any::Any>>();
         drop(copies);
         bytes as f64 / n

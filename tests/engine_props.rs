@@ -4,7 +4,7 @@
 
 use bursar::config::{Config, EngineConfig};
 use bursar::engine::output::Output;
-use bursar::engine::{Engine, PARTITION_META_KEY};
+use bursar::engine::Engine;
 use bursar::model::{BurstRule, CreditPlan, Entitlement, EntitlementRecord, Scope, Status, UsageEvent};
 use proptest::prelude::*;
 
@@ -106,18 +106,122 @@ fn uninterrupted(evs: &[(i32, UsageEvent)]) -> (Engine, Vec<(usize, Output)>) {
 
 fn state_of(engine: &Engine, p: i32) -> Vec<(String, String)> {
     let Some(part) = engine.partition_state(p) else { return Vec::new() };
+    if part.is_empty() && part.meta.offset < 0 {
+        return Vec::new();
+    }
+    let window = config().dedupe_window_ms;
+    let wm = part.meta.watermark;
     let mut v: Vec<(String, String)> = part
-        .creds
-        .iter()
+        .credentials()
         .map(|(k, c)| {
-            let mut c = c.clone();
-            c.offset = 0;
-            c.recent.clear();
-            (k.to_string(), format!("{:?} {:?} {:?} {:?}", c.ledger, c.windows, c.activity, c.burst))
+            let ids = c.dedupe.remembered(wm, window);
+            (k.to_string(), format!("{:?} {:?} {:?} {:?} {:?} {:?} {:?}", c.ledger, c.windows, c.activity, c.burst, c.scope, c.lifecycle, ids))
         })
         .collect();
+    v.push(("partition".into(), format!("{:?} {:?} {:?} {:?}", part.meta.max_time, part.meta.watermark, part.meta.month, part.meta.offset)));
     v.sort();
     v
+}
+
+/// A changelog topic: (partition, key, value) in log order.
+type Log = Vec<(i32, Vec<u8>, Option<Vec<u8>>)>;
+
+fn restored(log: &Log) -> Engine {
+    let mut engine = new_engine(true);
+    for p in [0, 1] {
+        let records: Vec<_> = log.iter().filter(|(q, _, _)| *q == p).map(|(_, k, v)| (k.clone(), v.clone())).collect();
+        engine.restore_partition(p, records).expect("restore");
+    }
+    engine
+}
+
+fn snapshot(engine: &mut Engine) -> Log {
+    let mut records = Vec::new();
+    for p in [0, 1] {
+        records.extend(engine.changelog_snapshot(p).into_iter().map(|r| (p, r.key, r.value)));
+    }
+    records
+}
+
+/// Runs `evs` with crashes as `runs` says (batch size, crash point, share of
+/// the crashing batch's changelog written) and checks the outputs and the
+/// final state against an uninterrupted run.
+fn check_crashes(evs: &[(i32, UsageEvent)], runs: &[(usize, usize, usize)]) -> Result<(), TestCaseError> {
+        let (reference, expected) = uninterrupted(evs);
+        let offsets_of = |upto: usize| -> Vec<i64> {
+            let mut o = vec![0i64; 2];
+            for (p, _) in &evs[..upto] { o[*p as usize] += 1; }
+            o
+        };
+        // Each run but the last processes batches of its size; after each batch
+        // the changelog gets that batch's records and the position is committed.
+        // The batch holding the run's crash point has delivered its outputs and
+        // written only a prefix of its changelog records when the process dies.
+        // Each run starts from the changelog the runs before it left.
+        let mut log: Log = Vec::new();
+        let mut delivered: Vec<(usize, Output)> = Vec::new();
+        let mut committed = 0usize;
+        let mut out = Vec::new();
+        let last = runs.len() - 1;
+        for (r, (batch, crash_at, fraction)) in runs.iter().copied().enumerate() {
+            let mut engine = restored(&log);
+            let crash_at = if r == last { usize::MAX } else { committed + crash_at % (evs.len() - committed).max(1) };
+            let mut i = committed;
+            let mut offsets = offsets_of(committed);
+            let mut crashed = false;
+            while i < evs.len() {
+                let end = (i + batch).min(evs.len());
+                for (j, (p, e)) in evs[i..end].iter().enumerate() {
+                    let off = offsets[*p as usize];
+                    offsets[*p as usize] += 1;
+                    if engine.partition_includes(*p, off) {
+                        continue;
+                    }
+                    engine.process(*p, off, e.clone(), &mut out);
+                    delivered.extend(out.drain(..).map(|o| (i + j, o)));
+                }
+                let records = snapshot(&mut engine);
+                if (i..end).contains(&crash_at) {
+                    let keep = records.len() * fraction / 4;
+                    log.extend(records.into_iter().take(keep));
+                    crashed = true;
+                    break;
+                }
+                log.extend(records);
+                committed = end;
+                i = end;
+            }
+            if !crashed {
+                for p in [0, 1] {
+                    prop_assert_eq!(state_of(&engine, p), state_of(&reference, p));
+                }
+                // The changelog alone restores the same state once more.
+                let again = restored(&log);
+                for p in [0, 1] {
+                    prop_assert_eq!(state_of(&again, p), state_of(&reference, p));
+                }
+                break;
+            }
+        }
+        // Nothing invented: every output is one of the reference outputs, identical.
+        for d in &delivered {
+            prop_assert!(expected.contains(d), "output not in the uninterrupted run: {:?}", d);
+        }
+        // Nothing lost.
+        for x in &expected {
+            prop_assert!(delivered.contains(x), "output lost: {:?}", x);
+        }
+    Ok(())
+}
+
+/// A few credentials calling every few seconds: hundreds of ids within the
+/// dedupe window, so most of them live in dedupe segments.
+fn busy_events() -> impl Strategy<Value = Vec<Ev>> {
+    prop::collection::vec(
+        (0usize..2, 0i64..40_000, 0i64..20_000, 0i64..300_000, 0usize..3, prop::bool::weighted(0.05))
+            .prop_map(|(cred, dt, back, credits, cap, dup)| Ev { cred, dt, back, credits, cap, dup }),
+        40..400,
+    )
 }
 
 proptest! {
@@ -134,7 +238,7 @@ proptest! {
             offsets[*p as usize] += 1;
             for part in [0, 1] {
                 if let Some(state) = engine.partition_state(part) {
-                    for (k, c) in &state.creds {
+                    for (k, c) in state.credentials() {
                         if let Some(l) = &c.ledger {
                             prop_assert!(l.conserved(), "ledger of {} not conserved: {:?}", k, l);
                         }
@@ -150,87 +254,19 @@ proptest! {
     }
 
     #[test]
-    fn a_crash_and_restore_from_the_changelog_loses_and_invents_nothing(
+    fn crashes_and_restores_from_the_changelog_lose_and_invent_nothing(
         evs in events(),
-        batch in 1usize..9,
-        crash_at in 0usize..120,
-        written_fraction in 0usize..4,
+        runs in prop::collection::vec((1usize..9, 0usize..120, 0usize..5), 1..4),
     ) {
-        let evs = materialize(&evs);
-        let crash_at = crash_at % evs.len();
-        let (reference, expected) = uninterrupted(&evs);
+        check_crashes(&materialize(&evs), &runs)?;
+    }
 
-        // First run: batches of `batch` records; after each batch the changelog
-        // gets every dirty credential then the partition record, and the
-        // consumer position is committed. The batch holding `crash_at` crashes
-        // after its outputs were delivered, with only a prefix of its changelog written.
-        let mut engine = new_engine(true);
-        let mut changelog: Vec<(i32, Vec<u8>, Vec<u8>)> = Vec::new();
-        let mut delivered: Vec<(usize, Output)> = Vec::new();
-        let mut committed = 0usize;
-        let mut out = Vec::new();
-        let offsets_of = |upto: usize| -> Vec<i64> {
-            let mut o = vec![0i64; 2];
-            for (p, _) in &evs[..upto] { o[*p as usize] += 1; }
-            o
-        };
-        let mut i = 0;
-        'run: while i < evs.len() {
-            let end = (i + batch).min(evs.len());
-            let mut offsets = offsets_of(i);
-            for (j, (p, e)) in evs[i..end].iter().enumerate() {
-                engine.process(*p, offsets[*p as usize], e.clone(), &mut out);
-                offsets[*p as usize] += 1;
-                delivered.extend(out.drain(..).map(|o| (i + j, o)));
-            }
-            let mut records = Vec::new();
-            for p in [0, 1] {
-                for cred in engine.take_dirty(p) {
-                    let v = engine.snapshot_credential(p, &cred).expect("dirty credential has state");
-                    records.push((p, cred.into_bytes(), v));
-                }
-                if let Some(meta) = engine.snapshot_partition(p) {
-                    records.push((p, PARTITION_META_KEY.to_vec(), meta));
-                }
-            }
-            if (i..end).contains(&crash_at) {
-                let keep = records.len() * written_fraction / 4;
-                changelog.extend(records.into_iter().take(keep));
-                break 'run;
-            }
-            changelog.extend(records);
-            committed = end;
-            i = end;
-        }
-
-        // Restart: restore from the changelog, resume from the committed position.
-        let mut engine = new_engine(true);
-        for (p, k, v) in &changelog {
-            engine.restore(*p, k, v).expect("restore");
-        }
-        let mut offsets = offsets_of(committed);
-        let mut replayed = Vec::new();
-        for (j, (p, e)) in evs[committed..].iter().enumerate() {
-            let off = offsets[*p as usize];
-            offsets[*p as usize] += 1;
-            if engine.partition_includes(*p, off) {
-                continue;
-            }
-            engine.process(*p, off, e.clone(), &mut out);
-            replayed.extend(out.drain(..).map(|o| (committed + j, o)));
-        }
-
-        // Nothing invented: every re-sent output is one of the reference outputs, identical.
-        for r in &replayed {
-            prop_assert!(expected.contains(r), "re-sent output not in the uninterrupted run: {:?}", r);
-        }
-        // Nothing lost: every reference output was delivered before or after the crash.
-        for x in &expected {
-            prop_assert!(delivered.contains(x) || replayed.contains(x), "output lost: {:?}", x);
-        }
-        for p in [0, 1] {
-            prop_assert_eq!(state_of(&engine, p), state_of(&reference, p));
-        }
+    #[test]
+    fn busy_keys_crash_and_restore_exactly_with_their_ids_in_segments(
+        evs in busy_events(),
+        runs in prop::collection::vec((1usize..80, 0usize..400, 0usize..5), 1..4),
+    ) {
+        check_crashes(&materialize(&evs), &runs)?;
     }
 
     #[test]
@@ -246,32 +282,64 @@ proptest! {
         bounds.sort();
         bounds.dedup();
         // Each chunk runs in a new engine restored from the previous chunk's changelog.
-        let mut changelog: Vec<(i32, Vec<u8>, Vec<u8>)> = Vec::new();
+        let mut changelog: Log = Vec::new();
         let mut got = Vec::new();
         let mut out = Vec::new();
         let mut start = 0usize;
         let mut offsets = [0i64; 2];
         for end in bounds {
-            let mut engine = new_engine(true);
-            for (p, k, v) in &changelog {
-                engine.restore(*p, k, v).expect("restore");
-            }
+            let mut engine = restored(&changelog);
             for (p, e) in &evs[start..end] {
                 engine.process(*p, offsets[*p as usize], e.clone(), &mut out);
                 offsets[*p as usize] += 1;
                 got.append(&mut out);
             }
-            for p in [0, 1] {
-                for cred in engine.take_dirty(p) {
-                    let v = engine.snapshot_credential(p, &cred).expect("state");
-                    changelog.push((p, cred.into_bytes(), v));
-                }
-                if let Some(meta) = engine.snapshot_partition(p) {
-                    changelog.push((p, PARTITION_META_KEY.to_vec(), meta));
-                }
-            }
+            changelog.extend(snapshot(&mut engine));
             start = end;
         }
         prop_assert_eq!(got, expected);
     }
+}
+
+#[test]
+fn a_busy_key_keeps_every_changelog_record_under_64_kib_and_restores_its_ids() {
+    // One credential calling every 100 ms for two hours: 72,000 ids, 36,000 within the dedupe window.
+    let mut engine = new_engine(true);
+    let mut out = Vec::new();
+    let mut log: Log = Vec::new();
+    let mut largest = 0usize;
+    let mut segments = 0usize;
+    for i in 0..72_000i64 {
+        let e = UsageEvent {
+            id: format!("busy-{i}").into(),
+            time: T0 + i * 100,
+            credential: "k0".into(),
+            capability: "chat".into(),
+            model: Some("m1".into()),
+            credits: 1,
+            tokens_in: 1,
+            tokens_out: 1,
+            principal: None,
+            source: None,
+            src_ip: None,
+            exposed: false,
+        };
+        engine.process(0, i, e, &mut out);
+        out.clear();
+        if i % 5_000 == 4_999 || i == 71_999 {
+            for r in engine.changelog_snapshot(0) {
+                largest = largest.max(r.value.as_ref().map_or(0, Vec::len));
+                segments += usize::from(r.key.first() == Some(&0xF7) && r.value.is_some());
+                log.push((0, r.key, r.value));
+            }
+        }
+    }
+    assert!(largest <= 64 * 1024, "largest changelog record {largest} B");
+    assert!(segments > 10, "ids beyond the inline ones live in segments ({segments})");
+    let restored = restored(&log);
+    let window = config().dedupe_window_ms;
+    let (a, b) = (engine.partition_state(0).unwrap(), restored.partition_state(0).unwrap());
+    let ids = |p: &bursar::engine::partition::PartitionState| p.credentials().map(|(_, c)| c.dedupe.remembered(p.meta.watermark, window)).collect::<Vec<_>>();
+    assert_eq!(ids(a), ids(b));
+    assert!(ids(a)[0].len() > 30_000);
 }

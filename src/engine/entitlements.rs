@@ -8,9 +8,43 @@ use rustc_hash::FxHashMap;
 
 use crate::model::{CreditPlan, Entitlement, EntitlementRecord};
 
+/// Every version of one credential, ordered by `updated_at`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Versions(Vec<Arc<Entitlement>>);
+
+impl Versions {
+    /// The version with the greatest `updated_at <= t`.
+    pub fn in_force(&self, t: i64) -> Option<&Arc<Entitlement>> {
+        let n = self.0.partition_point(|v| v.updated_at <= t);
+        n.checked_sub(1).and_then(|i| self.0.get(i))
+    }
+
+    /// The version in force at `t`, or else the earliest version (docs/semantics.md, "Ledger").
+    pub fn in_force_or_earliest(&self, t: i64) -> Option<&Arc<Entitlement>> {
+        self.in_force(t).or_else(|| self.0.first())
+    }
+
+    /// The credit plan governing instant `t` of a ledger: from the version in force
+    /// (or the earliest); `None` when that version has no `credits`.
+    pub fn plan_at(&self, t: i64) -> Option<CreditPlan> {
+        self.in_force_or_earliest(t).and_then(|v| v.credits)
+    }
+
+    /// Every version, oldest first.
+    pub fn all(&self) -> &[Arc<Entitlement>] {
+        &self.0
+    }
+}
+
+/// The versions of a credential as seen through [`EntitlementStore::versions`]:
+/// `None` when it has none (unmanaged).
+pub type VersionsRef<'a> = Option<&'a Versions>;
+
 #[derive(Debug, Default, Clone)]
 pub struct EntitlementStore {
-    versions: FxHashMap<String, Vec<Arc<Entitlement>>>,
+    versions: FxHashMap<String, Arc<Versions>>,
+    /// Bumped by every change, so per-credential caches know when to look again.
+    generation: u64,
 }
 
 impl EntitlementStore {
@@ -18,12 +52,13 @@ impl EntitlementStore {
     /// `updated_at` order (the later read wins on equal `updated_at`); a
     /// tombstone removes every version of the credential.
     pub fn apply(&mut self, record: EntitlementRecord) {
+        self.generation += 1;
         match record {
             EntitlementRecord::Tombstone { credential } => {
                 self.versions.remove(&credential);
             }
             EntitlementRecord::Version(e) => {
-                let list = self.versions.entry(e.credential.clone()).or_default();
+                let list = &mut Arc::make_mut(self.versions.entry(e.credential.clone()).or_default()).0;
                 match list.binary_search_by_key(&e.updated_at, |v| v.updated_at) {
                     Ok(i) => list[i] = Arc::new(e),
                     Err(i) => list.insert(i, Arc::new(e)),
@@ -32,26 +67,29 @@ impl EntitlementStore {
         }
     }
 
+    /// Every version of `credential`, shared (cheap to keep in a cache).
+    pub fn versions(&self, credential: &str) -> Option<&Arc<Versions>> {
+        self.versions.get(credential)
+    }
+
+    /// Changes with every record applied.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// The version with the greatest `updated_at <= t`.
     pub fn in_force(&self, credential: &str, t: i64) -> Option<&Arc<Entitlement>> {
-        let list = self.versions.get(credential)?;
-        let n = list.partition_point(|v| v.updated_at <= t);
-        if n == 0 {
-            None
-        } else {
-            list.get(n - 1)
-        }
+        self.versions.get(credential)?.in_force(t)
     }
 
-    /// The version in force at `t`, or else the earliest version (SPEC §7.3 ledger months).
+    /// The version in force at `t`, or else the earliest version.
     pub fn in_force_or_earliest(&self, credential: &str, t: i64) -> Option<&Arc<Entitlement>> {
-        self.in_force(credential, t).or_else(|| self.versions.get(credential).and_then(|l| l.first()))
+        self.versions.get(credential)?.in_force_or_earliest(t)
     }
 
-    /// The credit plan governing instant `t` of a ledger: from the version in force
-    /// (or the earliest); `None` when that version has no `credits`.
+    /// The credit plan governing instant `t` of a ledger.
     pub fn plan_at(&self, credential: &str, t: i64) -> Option<CreditPlan> {
-        self.in_force_or_earliest(credential, t).and_then(|v| v.credits)
+        self.versions.get(credential)?.plan_at(t)
     }
 
     pub fn credentials(&self) -> usize {

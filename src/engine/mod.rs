@@ -5,7 +5,9 @@
 //! within it (windows, ledger, burst sums, activity, scope memory). The
 //! entitlements table is global and versioned by `updated_at`.
 
+pub mod changelog;
 pub mod credential;
+pub mod dedupe;
 pub mod entitlements;
 pub mod finding;
 pub mod output;
@@ -18,18 +20,9 @@ use crate::config::EngineConfig;
 use crate::model::{EntitlementRecord, UsageEvent};
 use entitlements::EntitlementStore;
 use output::{Output, RejectKind, Rule};
-use partition::{PartitionMeta, PartitionState, Shared};
+use partition::{PartitionState, Shared};
 
-/// Key of the partition-level record in the changelog: not UTF-8, so never a
-/// credential id (those are UTF-8 text).
-pub const PARTITION_META_KEY: &[u8] = b"\xffpartition";
-
-/// Why restoring state failed.
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    #[error("changelog record for partition {partition} key {key:?} is not valid state: {source}")]
-    Restore { partition: i32, key: String, source: serde_json::Error },
-}
+pub use changelog::{ChangelogError, ChangelogRecord};
 
 /// Counters for metrics; pure values, exported by `telemetry`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -121,46 +114,20 @@ impl Engine {
         count_findings(&mut self.stats, &out[start..]);
     }
 
-    /// Credentials whose state changed since the last call, sorted; starts a new changelog batch.
-    pub fn take_dirty(&mut self, partition: i32) -> Vec<String> {
-        let Some(part) = self.partitions.get_mut(&partition) else { return Vec::new() };
-        part.batch += 1;
-        let offset = part.meta.offset;
-        let dirty = part.dirty.as_mut().map(std::mem::take).unwrap_or_default();
-        for key in &dirty {
-            if let Some(c) = part.creds.get_mut(key) {
-                c.offset = offset;
-            }
-        }
-        dirty.iter().map(|k| k.to_string()).collect()
+    /// The changelog records of one batch of `partition` (live mode): what
+    /// changed since the last call, the partition record last.
+    pub fn changelog_snapshot(&mut self, partition: i32) -> Vec<ChangelogRecord> {
+        let changelog = self.changelog;
+        self.partitions.entry(partition).or_insert_with(|| PartitionState::new(partition, changelog)).snapshot()
     }
 
-    /// Serialized state of one credential, stamped with the input offset it includes.
-    pub fn snapshot_credential(&self, partition: i32, credential: &str) -> Option<Vec<u8>> {
-        let part = self.partitions.get(&partition)?;
-        let state = part.creds.get(credential)?;
-        serde_json::to_vec(state).ok()
-    }
-
-    /// Serialized partition-level state (watermark, month, offset stamp).
-    pub fn snapshot_partition(&self, partition: i32) -> Option<Vec<u8>> {
-        let part = self.partitions.get(&partition)?;
-        serde_json::to_vec(&part.meta).ok()
-    }
-
-    /// Restores one changelog record (`key` = credential, or `PARTITION_META_KEY`).
-    /// Call for every record of the partition's changelog in order, then process.
-    pub fn restore(&mut self, partition: i32, key: &[u8], value: &[u8]) -> Result<(), EngineError> {
-        let err = |source| EngineError::Restore { partition, key: String::from_utf8_lossy(key).into_owned(), source };
-        let part = self.partition(partition);
-        if key == PARTITION_META_KEY {
-            part.meta = serde_json::from_slice::<PartitionMeta>(value).map_err(err)?;
-        } else {
-            let state = serde_json::from_slice(value).map_err(err)?;
-            part.restore_credential(&String::from_utf8_lossy(key), state);
-        }
-        part.reindex();
-        Ok(())
+    /// Replaces the state of `partition` with the one its changelog records
+    /// (in log order) describe. Returns the credentials restored.
+    pub fn restore_partition(&mut self, partition: i32, records: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>) -> Result<usize, ChangelogError> {
+        let part = PartitionState::restore(partition, self.changelog, records)?;
+        let n = part.len();
+        self.partitions.insert(partition, part);
+        Ok(n)
     }
 
     /// Forgets a partition (revoked from this instance).
@@ -170,7 +137,7 @@ impl Engine {
 
     /// Number of credentials held in state over all partitions.
     pub fn credentials_in_state(&self) -> usize {
-        self.partitions.values().map(|p| p.creds.len()).sum()
+        self.partitions.values().map(|p| p.len()).sum()
     }
 
     /// Read access to a partition's state (tests, inspection).

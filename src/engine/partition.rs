@@ -1,5 +1,10 @@
 //! One input partition: its credentials, watermark and timer indexes, and
-//! the per-record procedure of SPEC §7.2 (steps 2–4).
+//! the per-record procedure of docs/semantics.md ("Order of outputs", steps 2–4).
+//!
+//! Credentials are interned once per partition: a dense [`CredId`] indexes a
+//! slab of states, and the window and idle-timer indexes hold integers. Each
+//! credential caches its entitlement versions (refreshed when the table
+//! changes), so the common path hashes the credential id once per event.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -8,16 +13,21 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::credential::CredState;
-use super::entitlements::EntitlementStore;
+use super::dedupe::Dedupe;
+use super::entitlements::{EntitlementStore, Versions};
 use super::finding::Ctx;
 use super::output::Output;
 use super::windows;
 use super::Stats;
 use crate::config::EngineConfig;
 use crate::model::time::{month_of, month_start, Month};
+use crate::model::usage::Text;
 use crate::model::UsageEvent;
 use crate::rules::ledger::{Ledger, MonthPlan};
 use crate::rules::{burst, dormancy, lifecycle, scope};
+
+/// Dense index of a credential within its partition.
+pub type CredId = u32;
 
 /// Partition-level state that is not derived from the credentials.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +39,8 @@ pub struct PartitionMeta {
     pub month: Option<Month>,
     /// Last input offset processed (-1: none).
     pub offset: i64,
+    /// Changelog batches written (live mode): the stamp of the last durable one.
+    pub batch: u64,
 }
 
 /// Read-only inputs of the engine shared by every partition.
@@ -37,135 +49,178 @@ pub struct Shared<'a> {
     pub store: &'a EntitlementStore,
 }
 
+/// One credential of the partition: its name, state and bookkeeping.
+#[derive(Debug, Clone)]
+pub struct Cred {
+    /// The credential id (shared with outputs).
+    pub name: Arc<str>,
+    pub state: CredState,
+    /// Entitlement versions as of `generation` of the store.
+    versions: Option<Arc<Versions>>,
+    generation: u64,
+    /// Instant of this credential's entry in the idle-timer index, if any.
+    idle_armed: Option<i64>,
+    /// Changed since the last changelog snapshot (live mode).
+    pub(super) dirty: bool,
+    /// Changelog slot holding the latest durable version (live mode).
+    pub(super) slot: u8,
+}
+
+impl Cred {
+    fn new(name: Arc<str>, persist: bool) -> Cred {
+        let state = CredState { dedupe: if persist { Dedupe::persistent() } else { Dedupe::default() }, ..CredState::default() };
+        Cred { name, state, versions: None, generation: u64::MAX, idle_armed: None, dirty: false, slot: 1 }
+    }
+
+    /// Refreshes the cached entitlement versions when the table changed.
+    fn refresh(&mut self, store: &EntitlementStore) {
+        if self.generation != store.generation() {
+            self.versions = store.versions(&self.name).cloned();
+            self.generation = store.generation();
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct PartitionState {
     pub id: i32,
     pub meta: PartitionMeta,
-    /// Boxed: the map's slots stay small, and spare slots cost no state.
-    pub creds: FxHashMap<Arc<str>, Box<CredState>>,
+    index: FxHashMap<Text, CredId>,
+    pub(super) creds: Vec<Cred>,
     /// Window end -> credentials with an open window ending then (unsorted, may repeat).
-    window_index: BTreeMap<i64, Vec<Arc<str>>>,
+    window_index: BTreeMap<i64, Vec<CredId>>,
     /// (armed instant, credential): one entry per credential with an idle timer,
     /// at or before its due instant; re-armed lazily when it pops early.
-    idle_index: BTreeSet<(i64, Arc<str>)>,
-    /// Credentials changed since the last changelog snapshot (live mode only).
-    pub dirty: Option<BTreeSet<Arc<str>>>,
-    pub batch: u64,
+    idle_index: BTreeSet<(i64, CredId)>,
+    /// Live mode: changed credentials are listed for the changelog.
+    pub(super) persist: bool,
+    pub(super) dirty: Vec<CredId>,
+    /// Changelog keys to delete in the next snapshot (garbage found at restore,
+    /// segments dropped in the last batch once that batch is durable).
+    pub(super) pending_deletes: Vec<Vec<u8>>,
 }
 
 impl PartitionState {
-    pub fn new(id: i32, track_dirty: bool) -> PartitionState {
-        PartitionState { id, meta: PartitionMeta { offset: -1, ..Default::default() }, dirty: track_dirty.then(BTreeSet::new), ..Default::default() }
+    pub fn new(id: i32, persist: bool) -> PartitionState {
+        PartitionState { id, meta: PartitionMeta { offset: -1, ..Default::default() }, persist, ..Default::default() }
     }
 
-    fn ensure(&mut self, credential: &str) {
-        if !self.creds.contains_key(credential) {
-            let k: Arc<str> = Arc::from(credential);
-            self.creds.insert(k.clone(), Box::new(CredState { offset: -1, name: k, ..Default::default() }));
+    /// The credential's id, interning it on first sight.
+    fn intern(&mut self, credential: &str) -> CredId {
+        if let Some(&id) = self.index.get(credential) {
+            return id;
+        }
+        self.insert(Cred::new(Arc::from(credential), self.persist))
+    }
+
+    /// Adds a credential (new or restored) and returns its id.
+    pub(super) fn insert(&mut self, cred: Cred) -> CredId {
+        let id = self.creds.len() as CredId;
+        self.index.insert(Text::from(&*cred.name), id);
+        self.creds.push(cred);
+        id
+    }
+
+    /// A restored credential with its state and changelog slot.
+    pub(super) fn restored(&self, name: &str, state: CredState, slot: u8) -> Cred {
+        Cred { state, slot, ..Cred::new(Arc::from(name), self.persist) }
+    }
+
+    fn touch(&mut self, id: CredId) {
+        let c = &mut self.creds[id as usize];
+        if self.persist && !c.dirty {
+            c.dirty = true;
+            self.dirty.push(id);
         }
     }
 
-    fn touch(&mut self, key: &Arc<str>) {
-        if let Some(d) = self.dirty.as_mut() {
-            d.insert(key.clone());
-        }
+    /// Credentials in byte order of their ids.
+    fn sort_by_name(&self, ids: &mut Vec<CredId>) {
+        ids.sort_unstable_by(|a, b| self.creds[*a as usize].name.cmp(&self.creds[*b as usize].name));
+        ids.dedup();
     }
 
-    /// Steps 2–4 of SPEC §7.2 for one accepted (decoded, redacted) event.
+    /// The states of the partition's credentials, by id.
+    pub fn credentials(&self) -> impl Iterator<Item = (&str, &CredState)> {
+        self.creds.iter().map(|c| (&*c.name, &c.state))
+    }
+
+    pub fn len(&self) -> usize {
+        self.creds.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.creds.is_empty()
+    }
+
+    /// Steps 2–4 of docs/semantics.md for one accepted (decoded, redacted) event.
     pub fn process(&mut self, sh: &Shared<'_>, offset: i64, event: UsageEvent, stats: &mut Stats, out: &mut Vec<Output>) {
         let cfg = sh.config;
         let wm_before = self.meta.watermark;
-        let tracking = self.dirty.is_some();
-        let batch = self.batch;
-        let cred = match self.creds.get_mut(event.credential.as_str()) {
-            Some(c) => c,
-            None => {
-                self.ensure(&event.credential);
-                let Some(c) = self.creds.get_mut(event.credential.as_str()) else { return };
-                c
-            }
-        };
-        let key = cred.name.clone();
-        if cred.offset >= offset {
-            // Restored state already includes this record; it moved the watermark
-            // only if it was accepted (it is then in `recent`).
-            if let Some(&(_, t)) = cred.recent.iter().find(|(o, _)| *o == offset) {
-                self.meta.max_time = Some(self.meta.max_time.map_or(t, |m| m.max(t)));
-            }
-            self.meta.offset = offset;
-            self.advance(sh, out);
-            return;
-        }
+        let id = self.intern(&event.credential);
+        let month_now = self.meta.month;
+        let cred = &mut self.creds[id as usize];
         // Step 2: duplicates change nothing and do not move the watermark.
-        if cred.dedupe.is_duplicate(&event.id, event.time, wm_before, cfg.dedupe_window_ms) {
+        if cred.state.dedupe.is_duplicate(&event.id, event.time, wm_before, cfg.dedupe_window_ms) {
             stats.duplicates += 1;
             self.meta.offset = offset;
             return;
         }
         stats.events += 1;
-        if tracking {
-            if cred.recent_batch != batch {
-                cred.recent.clear();
-                cred.recent_batch = batch;
-            }
-            cred.recent.push((offset, event.time));
-        }
+        let key = cred.name.clone();
+        cred.refresh(sh.store);
+        let versions = cred.versions.as_deref();
+        let st = &mut cred.state;
         // Step 3: every rule, in emission order, then state.
-        let version = sh.store.in_force(&event.credential, event.time);
-        let ctx = Ctx {
-            credential: &key,
-            owner: version.map(|v| v.owner.as_str()),
-            topic: &cfg.usage_topic,
-            partition: self.id,
-            trigger: Some((&event, offset)),
-        };
-        lifecycle::evaluate(&mut cred.lifecycle, version.map(|v| &**v), &event, &ctx, out);
+        let version = versions.and_then(|v| v.in_force(event.time));
+        let ctx = Ctx { credential: &key, owner: version.map(|v| v.owner.as_str()), topic: &cfg.usage_topic, partition: self.id, trigger: Some((&event, offset)) };
+        lifecycle::evaluate(&mut st.lifecycle, version.map(|v| &**v), &event, &ctx, out);
         // Learning is [first event, + learning_period); this event is the first when none was seen.
-        let first = cred.activity.first_seen.unwrap_or(event.time);
+        let first = st.activity.first_seen.unwrap_or(event.time);
         let learning = event.time < first.saturating_add(cfg.learning_ms);
-        scope::evaluate(&mut cred.scope, version.map(|v| &v.scope), &event, learning, &ctx, out);
+        scope::evaluate(&mut st.scope, version.map(|v| &v.scope), &event, learning, &ctx, out);
         let dormancy_ms = version.and_then(|v| v.dormancy_ms).unwrap_or(cfg.dormancy_ms);
-        dormancy::reactivated(&mut cred.activity, version.and_then(|v| v.valid_from), dormancy_ms, &event, &ctx, out);
+        dormancy::reactivated(&mut st.activity, version.and_then(|v| v.valid_from), dormancy_ms, &event, &ctx, out);
         let rules = version.and_then(|v| v.burst.as_deref()).unwrap_or(&cfg.default_burst);
-        burst::evaluate(&mut cred.burst, rules, &event, &ctx, out);
+        burst::evaluate(&mut st.burst, rules, &event, &ctx, out);
         if version.is_some_and(|v| v.credits.is_some()) {
             let month = month_of(event.time);
-            let ledger = cred.ledger.get_or_insert_with(|| {
+            let ledger = st.ledger.get_or_insert_with(|| {
                 let start = version.and_then(|v| v.valid_from).map_or(month, |vf| month.min(month_of(vf)));
-                Ledger::open(start, MonthPlan::from(sh.store.plan_at(&event.credential, month_start(start))))
+                Ledger::open(start, MonthPlan::from(versions.and_then(|v| v.plan_at(month_start(start)))))
             });
-            roll_to(ledger, month, sh, &ctx, out);
+            roll_to(ledger, month, versions, cfg, &ctx, out);
             ledger.book(event.credits, event.time, cfg, &ctx, out);
         }
         let window_index = &mut self.window_index;
-        let late = windows::add(&mut cred.windows, &cfg.windows_ms, wm_before, &event, |end| {
-            window_index.entry(end).or_default().push(key.clone());
+        let late = windows::add(&mut st.windows, &cfg.windows_ms, wm_before, &event, |end| {
+            window_index.entry(end).or_default().push(id);
         });
         if late {
             stats.late_events += 1;
         }
-        if let Some((due, _, _)) = dormancy::record(&mut cred.activity, event.time, dormancy_ms) {
+        if let Some((due, _, _)) = dormancy::record(&mut st.activity, event.time, dormancy_ms) {
             // Lazy re-arming: an entry armed earlier than `due` re-arms when it pops.
             match cred.idle_armed {
                 Some(armed) if armed <= due => {}
                 armed => {
                     if let Some(armed) = armed {
-                        self.idle_index.remove(&(armed, key.clone()));
+                        self.idle_index.remove(&(armed, id));
                     }
-                    self.idle_index.insert((due, key.clone()));
+                    self.idle_index.insert((due, id));
                     cred.idle_armed = Some(due);
                 }
             }
         }
         // Step 4: a ledger created by a late event catches up with the partition month.
-        if let (Some(pm), Some(ledger)) = (self.meta.month, cred.ledger.as_mut()) {
+        if let (Some(pm), Some(ledger)) = (month_now, cred.state.ledger.as_mut()) {
             if ledger.month < pm {
-                let version = sh.store.in_force(&key, month_start(pm));
+                let version = versions.and_then(|v| v.in_force(month_start(pm)));
                 let ctx = Ctx { credential: &key, owner: version.map(|v| v.owner.as_str()), topic: &cfg.usage_topic, partition: self.id, trigger: None };
-                roll_to(ledger, pm, sh, &ctx, out);
+                roll_to(ledger, pm, versions, cfg, &ctx, out);
             }
         }
-        self.touch(&key);
+        self.touch(id);
         self.meta.max_time = Some(self.meta.max_time.map_or(event.time, |m| m.max(event.time)));
         self.meta.offset = offset;
         self.advance(sh, out);
@@ -205,79 +260,87 @@ impl PartitionState {
 
     fn close_windows(&mut self, sh: &Shared<'_>, end: i64, out: &mut Vec<Output>) {
         let smallest = smallest_window(&sh.config.windows_ms);
-        let mut keys = self.window_index.remove(&end).unwrap_or_default();
-        keys.sort_unstable();
-        keys.dedup();
-        for key in keys {
-            let Some(cred) = self.creds.get_mut(&key) else { continue };
-            let closed = windows::take_ending(&mut cred.windows, end);
+        let mut ids = self.window_index.remove(&end).unwrap_or_default();
+        self.sort_by_name(&mut ids);
+        for id in ids {
+            let cred = &mut self.creds[id as usize];
+            let closed = windows::take_ending(&mut cred.state.windows, end);
             let balance = closed.iter().any(|w| w.size as usize == smallest);
             for w in closed {
                 let size = sh.config.windows_ms[w.size as usize];
-                out.push(Output::Window(w.record(&key, size)));
+                out.push(Output::Window(w.record(&cred.name, size)));
             }
             if balance {
-                if let Some(ledger) = &cred.ledger {
-                    out.push(Output::Balance(ledger.balance(&key, end)));
+                if let Some(ledger) = &cred.state.ledger {
+                    out.push(Output::Balance(ledger.balance(&cred.name, end)));
                 }
             }
-            self.touch(&key);
+            self.touch(id);
         }
     }
 
     fn roll_month(&mut self, sh: &Shared<'_>, out: &mut Vec<Output>) {
         let Some(month) = self.meta.month.map(|m| m + 1) else { return };
         self.meta.month = Some(month);
-        let mut keys: Vec<Arc<str>> = self.creds.iter().filter(|(_, c)| c.ledger.as_ref().is_some_and(|l| l.month < month)).map(|(k, _)| k.clone()).collect();
-        keys.sort();
-        for key in keys {
-            let Some(ledger) = self.creds.get_mut(&key).and_then(|c| c.ledger.as_mut()) else { continue };
-            let version = sh.store.in_force(&key, month_start(month));
-            let ctx = Ctx { credential: &key, owner: version.map(|v| v.owner.as_str()), topic: &sh.config.usage_topic, partition: self.id, trigger: None };
-            roll_to(ledger, month, sh, &ctx, out);
-            self.touch(&key);
+        let mut ids: Vec<CredId> = (0..self.creds.len() as CredId).filter(|id| self.creds[*id as usize].state.ledger.as_ref().is_some_and(|l| l.month < month)).collect();
+        self.sort_by_name(&mut ids);
+        for id in ids {
+            let cred = &mut self.creds[id as usize];
+            cred.refresh(sh.store);
+            let versions = cred.versions.as_deref();
+            let Some(ledger) = cred.state.ledger.as_mut() else { continue };
+            let version = versions.and_then(|v| v.in_force(month_start(month)));
+            let ctx = Ctx { credential: &cred.name, owner: version.map(|v| v.owner.as_str()), topic: &sh.config.usage_topic, partition: self.id, trigger: None };
+            roll_to(ledger, month, versions, sh.config, &ctx, out);
+            self.touch(id);
         }
     }
 
     fn fire_idle(&mut self, sh: &Shared<'_>, due: i64, out: &mut Vec<Output>) {
-        while let Some((t, key)) = self.idle_index.first().cloned() {
+        let mut ids = Vec::new();
+        while let Some(&(t, id)) = self.idle_index.first() {
             if t != due {
                 break;
             }
             self.idle_index.pop_first();
-            let Some(cred) = self.creds.get_mut(&key) else { continue };
+            ids.push(id);
+        }
+        self.sort_by_name(&mut ids);
+        for id in ids {
+            let cred = &mut self.creds[id as usize];
             cred.idle_armed = None;
-            match cred.activity.idle_due {
+            match cred.state.activity.idle_due {
                 Some((actual, _, _)) if actual > due => {
-                    self.idle_index.insert((actual, key.clone()));
+                    self.idle_index.insert((actual, id));
                     cred.idle_armed = Some(actual);
                     continue;
                 }
                 Some(_) => {}
                 None => continue,
             }
-            let version = sh.store.in_force(&key, due);
-            let ctx = Ctx { credential: &key, owner: version.map(|v| v.owner.as_str()), topic: &sh.config.usage_topic, partition: self.id, trigger: None };
-            dormancy::idle(&mut cred.activity, &ctx, out);
-            self.touch(&key);
+            cred.refresh(sh.store);
+            let version = cred.versions.as_deref().and_then(|v| v.in_force(due));
+            let ctx = Ctx { credential: &cred.name, owner: version.map(|v| v.owner.as_str()), topic: &sh.config.usage_topic, partition: self.id, trigger: None };
+            dormancy::idle(&mut cred.state.activity, &ctx, out);
+            self.touch(id);
         }
     }
 
     /// End of replay input: every open window closes, then each credential's final balance.
     pub fn finish(&mut self, sh: &Shared<'_>, out: &mut Vec<Output>) {
-        let mut keys: Vec<Arc<str>> = self.creds.keys().cloned().collect();
-        keys.sort();
+        let mut ids: Vec<CredId> = (0..self.creds.len() as CredId).collect();
+        self.sort_by_name(&mut ids);
         let as_of = self.meta.max_time.unwrap_or(0);
-        for key in keys {
-            let Some(cred) = self.creds.get_mut(&key) else { continue };
-            let mut open = std::mem::take(&mut cred.windows);
+        for id in ids {
+            let cred = &mut self.creds[id as usize];
+            let mut open = std::mem::take(&mut cred.state.windows);
             open.sort_by_key(|w| (w.end, w.size));
             for w in open {
                 let size = sh.config.windows_ms[w.size as usize];
-                out.push(Output::Window(w.record(&key, size)));
+                out.push(Output::Window(w.record(&cred.name, size)));
             }
-            if let Some(ledger) = &cred.ledger {
-                out.push(Output::Balance(ledger.balance(&key, as_of)));
+            if let Some(ledger) = &cred.state.ledger {
+                out.push(Output::Balance(ledger.balance(&cred.name, as_of)));
             }
         }
         self.window_index.clear();
@@ -287,22 +350,16 @@ impl PartitionState {
     pub fn reindex(&mut self) {
         self.window_index.clear();
         self.idle_index.clear();
-        for (key, cred) in self.creds.iter_mut() {
-            for w in &cred.windows {
-                self.window_index.entry(w.end).or_default().push(key.clone());
+        for (id, cred) in self.creds.iter_mut().enumerate() {
+            let id = id as CredId;
+            for w in &cred.state.windows {
+                self.window_index.entry(w.end).or_default().push(id);
             }
-            cred.idle_armed = cred.activity.idle_due.map(|(due, _, _)| due);
+            cred.idle_armed = cred.state.activity.idle_due.map(|(due, _, _)| due);
             if let Some(due) = cred.idle_armed {
-                self.idle_index.insert((due, key.clone()));
+                self.idle_index.insert((due, id));
             }
         }
-    }
-
-    /// Inserts a restored credential state.
-    pub fn restore_credential(&mut self, credential: &str, mut state: CredState) {
-        let key: Arc<str> = Arc::from(credential);
-        state.name = key.clone();
-        self.creds.insert(key, Box::new(state));
     }
 }
 
@@ -311,9 +368,9 @@ fn smallest_window(sizes: &[i64]) -> usize {
 }
 
 /// Rolls `ledger` forward month by month up to `month`.
-fn roll_to(ledger: &mut Ledger, month: Month, sh: &Shared<'_>, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
+fn roll_to(ledger: &mut Ledger, month: Month, versions: Option<&Versions>, config: &EngineConfig, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
     while ledger.month < month {
-        let plan = MonthPlan::from(sh.store.plan_at(ctx.credential, month_start(ledger.month + 1)));
-        ledger.roll_one(plan, sh.config.accumulation, ctx, out);
+        let plan = MonthPlan::from(versions.and_then(|v| v.plan_at(month_start(ledger.month + 1))));
+        ledger.roll_one(plan, config.accumulation, ctx, out);
     }
 }

@@ -11,7 +11,7 @@ use super::entitlements::partitions_of;
 use super::output::{send, OutputProducer};
 use super::{positions, reader_config, watermarks, KafkaError};
 use crate::config::Config;
-use crate::engine::{Engine, PARTITION_META_KEY};
+use crate::engine::Engine;
 
 /// Longest wait for a restore to make progress.
 const RESTORE_STALL: Duration = Duration::from_secs(600);
@@ -36,46 +36,49 @@ impl ChangelogReader {
     pub fn restore(&self, engine: &mut Engine, partitions: &[i32]) -> Result<u64, KafkaError> {
         let topic = &self.topic;
         let mut ends = std::collections::BTreeMap::new();
+        let mut records: std::collections::BTreeMap<i32, Vec<(Vec<u8>, Option<Vec<u8>>)>> = std::collections::BTreeMap::new();
         let mut tpl = TopicPartitionList::new();
         for (p, (low, high)) in watermarks(&self.consumer, topic, partitions)? {
-            engine.drop_partition(p);
+            records.insert(p, Vec::new());
             if high > low {
                 ends.insert(p, high);
                 tpl.add_partition_offset(topic, p, Offset::Beginning).map_err(KafkaError::client("assigning the changelog"))?;
             }
         }
-        if ends.is_empty() {
-            return Ok(0);
-        }
-        self.consumer.assign(&tpl).map_err(KafkaError::client("assigning the changelog"))?;
         let mut read = 0u64;
-        let mut progress = Instant::now();
-        while !ends.is_empty() {
-            let Some(m) = self.consumer.poll(Duration::from_millis(100)) else {
-                // The end may be a transaction marker, never delivered; an open
-                // transaction of a crashed instance holds reading back until the
-                // broker aborts it (transaction.timeout.ms).
-                let at = positions(&self.consumer);
-                ends.retain(|p, high| at.get(p).is_none_or(|pos| pos < high));
-                if progress.elapsed() > RESTORE_STALL {
-                    return Err(KafkaError::Other(format!("timed out restoring partitions {:?} from {topic}", ends.keys().collect::<Vec<_>>())));
+        if !ends.is_empty() {
+            self.consumer.assign(&tpl).map_err(KafkaError::client("assigning the changelog"))?;
+            let mut progress = Instant::now();
+            while !ends.is_empty() {
+                let Some(m) = self.consumer.poll(Duration::from_millis(100)) else {
+                    // The end may be a transaction marker, never delivered; an open
+                    // transaction of a crashed instance holds reading back until the
+                    // broker aborts it (transaction.timeout.ms).
+                    let at = positions(&self.consumer);
+                    ends.retain(|p, high| at.get(p).is_none_or(|pos| pos < high));
+                    if progress.elapsed() > RESTORE_STALL {
+                        return Err(KafkaError::Other(format!("timed out restoring partitions {:?} from {topic}", ends.keys().collect::<Vec<_>>())));
+                    }
+                    continue;
+                };
+                progress = Instant::now();
+                let m = m.map_err(KafkaError::client("reading the changelog"))?;
+                let p = m.partition();
+                if let (Some(k), Some(list)) = (m.key(), records.get_mut(&p)) {
+                    if ends.contains_key(&p) {
+                        list.push((k.to_vec(), m.payload().map(<[u8]>::to_vec)));
+                        read += 1;
+                    }
                 }
-                continue;
-            };
-            progress = Instant::now();
-            let m = m.map_err(KafkaError::client("reading the changelog"))?;
-            let p = m.partition();
-            if let (Some(k), Some(v)) = (m.key(), m.payload()) {
-                if ends.contains_key(&p) {
-                    engine.restore(p, k, v)?;
-                    read += 1;
+                if ends.get(&p).is_some_and(|high| m.offset() + 1 >= *high) {
+                    ends.remove(&p);
                 }
             }
-            if ends.get(&p).is_some_and(|high| m.offset() + 1 >= *high) {
-                ends.remove(&p);
-            }
+            self.consumer.unassign().map_err(KafkaError::client("releasing the changelog"))?;
         }
-        self.consumer.unassign().map_err(KafkaError::client("releasing the changelog"))?;
+        for (p, list) in records {
+            engine.restore_partition(p, list)?;
+        }
         Ok(read)
     }
 }
@@ -92,19 +95,13 @@ pub(crate) fn check_co_partitioned<C: ConsumerContext>(consumer: &BaseConsumer<C
     Ok(())
 }
 
-/// Sends the state changed since the last call for every partition in
-/// `partitions`: each dirty credential, then the partition record last.
+/// Sends one changelog batch for every partition in `partitions`: deletions,
+/// new dedupe segments and changed credentials, then the partition record.
 pub(crate) fn write(producer: &OutputProducer, topic: &str, engine: &mut Engine, partitions: &[i32]) -> Result<usize, KafkaError> {
     let mut sent = 0;
     for &p in partitions {
-        for cred in engine.take_dirty(p) {
-            if let Some(v) = engine.snapshot_credential(p, &cred) {
-                send(producer, topic, Some(p), Some(cred.as_bytes()), Some(&v), None)?;
-                sent += 1;
-            }
-        }
-        if let Some(meta) = engine.snapshot_partition(p) {
-            send(producer, topic, Some(p), Some(PARTITION_META_KEY), Some(&meta), None)?;
+        for r in engine.changelog_snapshot(p) {
+            send(producer, topic, Some(p), Some(&r.key), r.value.as_deref(), None)?;
             sent += 1;
         }
     }

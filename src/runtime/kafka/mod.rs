@@ -51,7 +51,7 @@ pub enum KafkaError {
     #[error("refusing to write replay output into the live topic {0}: name another topic, or pass --force-live")]
     LiveTopic(String),
     #[error("invalid changelog state: {0}")]
-    State(#[from] crate::engine::EngineError),
+    State(#[from] crate::engine::ChangelogError),
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
