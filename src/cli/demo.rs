@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use bursar::config::EngineConfig;
 use bursar::engine::output::{Output, Rule};
-use bursar::runtime::replay::{replay_text, FileSinks};
+use bursar::runtime::replay::replay_text;
 use clap::Args;
 
 /// The bundled sample data (examples/).
@@ -25,12 +25,8 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
     let outputs = replay_text(&EngineConfig::default(), 1, ENTITLEMENTS, USAGE);
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     let path = |name: &str| a.out.join(name);
-    let mut sinks = FileSinks {
-        findings: Some(super::create_output(&path("findings.jsonl"))?),
-        windows: Some(super::create_output(&path("windows.jsonl"))?),
-        balances: Some(super::create_output(&path("balances.jsonl"))?),
-        rejected: Some(super::create_output(&path("rejected.jsonl"))?),
-    };
+    let files = ["findings.jsonl", "windows.jsonl", "balances.jsonl", "rejected.jsonl"].map(|n| Some(path(n)));
+    let mut sinks = super::file_sinks([&files[0], &files[1], &files[2], &files[3]])?;
     let all = outputs.findings.iter().cloned().map(|f| Output::Finding(Box::new(f)))
         .chain(outputs.windows.iter().cloned().map(Output::Window))
         .chain(outputs.balances.iter().cloned().map(Output::Balance))

@@ -10,7 +10,6 @@ use bursar::config::Config;
 use bursar::gen::{entitlements_iter, usage, GenSpec};
 use bursar::model::time::parse_rfc3339_any;
 use bursar::runtime::kafka::{self, ReplayFrom, ReplayTopicArgs};
-use bursar::runtime::replay::FileSinks;
 use bursar::telemetry::{init_logging, serve, Metrics};
 use clap::{Args, Subcommand};
 
@@ -114,10 +113,8 @@ pub fn replay_topic(a: super::replay::ReplayArgs, config: Config) -> anyhow::Res
             anyhow::bail!("--from must be before --until (the range is [from, until)), got {} and {}", a.from, a.until.as_deref().unwrap_or_default());
         }
     }
-    let open = |p: &Option<PathBuf>| p.as_ref().map(super::create_output).transpose();
-    let files = FileSinks { findings: open(&a.findings)?, windows: open(&a.windows)?, balances: open(&a.balances)?, rejected: open(&a.rejected)? };
-    let nothing = a.findings_topic.is_none() && a.windows_topic.is_none() && a.balances_topic.is_none() && a.rejected_topic.is_none()
-        && files.findings.is_none() && files.windows.is_none() && files.balances.is_none() && files.rejected.is_none();
+    let files = super::file_sinks([&a.findings, &a.windows, &a.balances, &a.rejected])?;
+    let nothing = a.findings_topic.is_none() && a.windows_topic.is_none() && a.balances_topic.is_none() && a.rejected_topic.is_none() && files.is_empty();
     if nothing {
         anyhow::bail!("replay --topic needs an output: --findings-topic T (or --windows-topic, ...) or --findings FILE (or --windows FILE, ...)");
     }

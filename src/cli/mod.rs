@@ -60,10 +60,22 @@ pub fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
 }
 
 /// Opens a JSON Lines output file (`-` is stdout).
-pub fn create_output(path: &PathBuf) -> anyhow::Result<Box<dyn std::io::Write>> {
+pub fn create_output(path: &PathBuf) -> anyhow::Result<Box<dyn std::io::Write + Send>> {
     if path.as_os_str() == "-" {
         return Ok(Box::new(std::io::BufWriter::new(std::io::stdout())));
     }
     let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     Ok(Box::new(std::io::BufWriter::with_capacity(1 << 16, file)))
+}
+
+/// The JSON Lines sinks of the four output flags (`-` is stdout).
+pub fn file_sinks(paths: [&Option<PathBuf>; 4]) -> anyhow::Result<bursar::sink::Sinks> {
+    let mut sinks = bursar::sink::Sinks::new();
+    for (stream, path) in bursar::sink::Stream::ALL.into_iter().zip(paths) {
+        if let Some(p) = path {
+            let what = if p.as_os_str() == "-" { "stdout".to_string() } else { p.display().to_string() };
+            sinks.set(stream, Box::new(bursar::sink::JsonLines::new(what, create_output(p)?)));
+        }
+    }
+    Ok(sinks)
 }

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use bursar::engine::Engine;
-use bursar::runtime::replay::{load_entitlements, replay_reader, FileSinks};
+use bursar::pipeline::{replay_file, FileReplay};
+use bursar::runtime::replay::load_entitlements;
+use bursar::sink::Stream;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -21,6 +23,10 @@ pub struct ReplayArgs {
     /// Partitions to split the input into with Kafka's default partitioner.
     #[arg(long, default_value_t = 1)]
     pub partitions: i32,
+    /// Threads of the replay pipeline (reader, engine shards, writer); default:
+    /// the machine's cores. The outputs are the same whatever the count.
+    #[arg(long)]
+    pub threads: Option<usize>,
     /// Findings (OCSF JSON Lines); `-` for stdout. Default: stdout when no output is named.
     #[arg(long)]
     pub findings: Option<PathBuf>,
@@ -79,8 +85,8 @@ pub fn run(a: ReplayArgs) -> anyhow::Result<ExitCode> {
         }
     }
     // Inputs are opened before outputs, so a missing input truncates no output file.
-    let (reader, total): (Box<dyn BufRead>, Option<u64>) = if input.as_os_str() == "-" {
-        (Box::new(BufReader::new(std::io::stdin().lock())), None)
+    let (reader, total): (Box<dyn BufRead + Send>, Option<u64>) = if input.as_os_str() == "-" {
+        (Box::new(BufReader::with_capacity(1 << 16, std::io::stdin())), None)
     } else {
         let file = std::fs::File::open(input).with_context(|| format!("cannot read input {}", input.display()))?;
         let len = file.metadata().ok().map(|m| m.len());
@@ -88,31 +94,40 @@ pub fn run(a: ReplayArgs) -> anyhow::Result<ExitCode> {
     };
     let mut sinks = sinks(&a)?;
     let bar = progress_bar(total);
-    let summary = replay_reader(&mut engine, a.partitions, reader, |o| sinks.write(&o), |bytes| {
+    let threads = match a.threads {
+        Some(0) => bail!("--threads must be at least 1"),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()).max(2),
+    };
+    let how = FileReplay { partitions: a.partitions, threads };
+    let summary = replay_file(engine, how, reader, &mut sinks, |bytes| {
         if let Some(b) = &bar {
             b.set_position(bytes);
         }
     })?;
-    sinks.flush()?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let stats = engine.stats();
+    let stats = &summary.stats;
     eprintln!(
         "bursar: {} records: {} findings, {} windows, {} balances, {} rejected, {} duplicates, {} late",
-        summary.records, summary.findings, summary.windows, summary.balances, summary.rejected, stats.duplicates, stats.late_events
+        summary.records,
+        summary.count(Stream::Findings),
+        summary.count(Stream::Windows),
+        summary.count(Stream::Balances),
+        summary.count(Stream::Rejected),
+        stats.duplicates,
+        stats.late_events
     );
     Ok(ExitCode::SUCCESS)
 }
 
-fn sinks(a: &ReplayArgs) -> anyhow::Result<FileSinks> {
+/// The four output flags as sinks; findings to stdout when none is named.
+fn sinks(a: &ReplayArgs) -> anyhow::Result<bursar::sink::Sinks> {
     let none_named = a.findings.is_none() && a.windows.is_none() && a.balances.is_none() && a.rejected.is_none();
-    let open = |p: &Option<PathBuf>| p.as_ref().map(super::create_output).transpose();
-    let mut s = FileSinks { findings: open(&a.findings)?, windows: open(&a.windows)?, balances: open(&a.balances)?, rejected: open(&a.rejected)? };
-    if none_named {
-        s.findings = Some(super::create_output(&PathBuf::from("-"))?);
-    }
-    Ok(s)
+    let stdout = none_named.then(|| PathBuf::from("-"));
+    let findings = if none_named { &stdout } else { &a.findings };
+    super::file_sinks([findings, &a.windows, &a.balances, &a.rejected])
 }
 
 /// A byte-based progress bar with ETA on stderr, for large files on a terminal.

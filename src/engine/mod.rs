@@ -38,6 +38,22 @@ pub struct Stats {
     pub entitlements_applied: u64,
 }
 
+impl Stats {
+    /// Adds another engine's counters (shards of one replay).
+    pub fn add(&mut self, o: &Stats) {
+        self.events += o.events;
+        self.duplicates += o.duplicates;
+        self.late_events += o.late_events;
+        for (a, b) in self.rejected.iter_mut().zip(o.rejected) {
+            *a += b;
+        }
+        for (a, b) in self.findings.iter_mut().zip(o.findings) {
+            *a += b;
+        }
+        self.entitlements_applied += o.entitlements_applied;
+    }
+}
+
 pub struct Engine {
     config: EngineConfig,
     store: EntitlementStore,
@@ -52,7 +68,13 @@ impl Engine {
         Engine { config, store: EntitlementStore::default(), partitions: BTreeMap::new(), stats: Stats::default(), changelog: false }
     }
 
-    /// Live mode: remember which credentials changed, for `take_dirty`.
+    /// An engine with the same settings and entitlements and no partition
+    /// state (a shard of a parallel replay).
+    pub fn fresh_copy(&self) -> Engine {
+        Engine { config: self.config.clone(), store: self.store.clone(), partitions: BTreeMap::new(), stats: Stats::default(), changelog: self.changelog }
+    }
+
+    /// Live mode: remember which credentials changed, for the changelog.
     pub fn with_changelog(mut self) -> Engine {
         self.changelog = true;
         self
@@ -109,6 +131,16 @@ impl Engine {
         let start = out.len();
         let shared = Shared { config: &self.config, store: &self.store };
         for part in self.partitions.values_mut() {
+            part.finish(&shared, out);
+        }
+        count_findings(&mut self.stats, &out[start..]);
+    }
+
+    /// End of replay input for one partition (see `finish`).
+    pub fn finish_partition(&mut self, partition: i32, out: &mut Vec<Output>) {
+        let start = out.len();
+        let shared = Shared { config: &self.config, store: &self.store };
+        if let Some(part) = self.partitions.get_mut(&partition) {
             part.finish(&shared, out);
         }
         count_findings(&mut self.stats, &out[start..]);

@@ -1,15 +1,14 @@
-//! Embedded mode: the engine over JSON Lines (SPEC §6 `bursar replay --input`,
-//! §7.2 partitions, §7.7 lines). The same pipeline as the live processor.
+//! Embedded mode: the engine over JSON Lines (`bursar replay --input`, see
+//! docs/semantics.md for partitions and lines). The same pipeline as the live processor.
 
-use std::io::{BufRead, Write};
+use std::sync::{Arc, Mutex};
 
 use crate::config::EngineConfig;
 use crate::decode::entitlement::read_entitlements;
-use crate::decode::{is_blank, key_hint, partitioner::partition_for};
-use crate::emit;
 use crate::engine::output::{BalanceRecord, Finding, Output, RejectedRecord, WindowRecord};
 use crate::engine::Engine;
-use crate::pipeline::{process_record, InputRecord};
+use crate::pipeline::{replay_file, FileReplay};
+use crate::sink::{Collected, Sinks, Stream};
 
 /// Everything one replay produced, per output stream, in emission order.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -33,17 +32,6 @@ impl ReplayOutputs {
     }
 }
 
-/// Counts of one replay.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct ReplaySummary {
-    pub records: u64,
-    pub bytes: u64,
-    pub findings: u64,
-    pub windows: u64,
-    pub balances: u64,
-    pub rejected: u64,
-}
-
 /// Loads an entitlements file's text into the engine, in line order; returns
 /// the skipped lines with their reasons.
 pub fn load_entitlements(engine: &mut Engine, text: &(impl AsRef<[u8]> + ?Sized)) -> Vec<(u64, String)> {
@@ -54,117 +42,29 @@ pub fn load_entitlements(engine: &mut Engine, text: &(impl AsRef<[u8]> + ?Sized)
     errors.into_iter().map(|(line, e)| (line, e.to_string())).collect()
 }
 
-/// Feeds JSON Lines usage records to `engine`, split into `partitions` with
-/// Kafka's default partitioner, in file order; then ends the input
-/// (`Engine::finish`). Every output goes to `sink` in emission order.
-pub fn replay_reader<R: BufRead>(
-    engine: &mut Engine,
-    partitions: i32,
-    mut reader: R,
-    mut sink: impl FnMut(Output) -> std::io::Result<()>,
-    mut progress: impl FnMut(u64),
-) -> std::io::Result<ReplaySummary> {
-    let partitions = partitions.max(1);
-    let mut offsets = vec![0i64; partitions as usize];
-    let mut summary = ReplaySummary::default();
-    let mut buf = Vec::with_capacity(1024);
-    let mut out = Vec::with_capacity(16);
-    let mut line_no = 0u64;
-    loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        summary.bytes += n as u64;
-        let mut line: &[u8] = &buf;
-        if let Some(rest) = line.strip_suffix(b"\n") {
-            line = rest;
-        }
-        if let Some(rest) = line.strip_suffix(b"\r") {
-            line = rest;
-        }
-        if is_blank(line) {
-            continue;
-        }
-        let key = key_hint(line);
-        let partition = if partitions == 1 { 0 } else { partition_for(key.as_deref().map(str::as_bytes), partitions) };
-        let offset = offsets[partition as usize];
-        offsets[partition as usize] += 1;
-        let record = InputRecord { partition, offset, line: Some(line_no), key: key.as_deref().map(str::as_bytes), value: Some(line), headers: &[] };
-        process_record(engine, &record, &mut out);
-        summary.records += 1;
-        for o in out.drain(..) {
-            count(&mut summary, &o);
-            sink(o)?;
-        }
-        if line_no % 4096 == 0 {
-            progress(summary.bytes);
-        }
-    }
-    engine.finish(&mut out);
-    for o in out.drain(..) {
-        count(&mut summary, &o);
-        sink(o)?;
-    }
-    progress(summary.bytes);
-    Ok(summary)
-}
-
-fn count(summary: &mut ReplaySummary, o: &Output) {
-    match o {
-        Output::Finding(_) => summary.findings += 1,
-        Output::Window(_) => summary.windows += 1,
-        Output::Balance(_) => summary.balances += 1,
-        Output::Rejected(_) => summary.rejected += 1,
-    }
-}
-
 /// Replays JSON Lines text: entitlements first (in line order), then usage
-/// records split into `partitions` with Kafka's default partitioner.
+/// records split into `partitions` with Kafka's default partitioner, on one thread.
 pub fn replay_text(config: &EngineConfig, partitions: i32, entitlements: &str, usage: &str) -> ReplayOutputs {
+    replay_text_threads(config, partitions, 1, entitlements, usage)
+}
+
+/// [`replay_text`] on `threads` threads (the outputs are the same whatever the count).
+pub fn replay_text_threads(config: &EngineConfig, partitions: i32, threads: usize, entitlements: &str, usage: &str) -> ReplayOutputs {
     let mut engine = Engine::new(config.clone());
     let mut outputs = ReplayOutputs { entitlement_errors: load_entitlements(&mut engine, entitlements), ..Default::default() };
-    let result = replay_reader(&mut engine, partitions, usage.as_bytes(), |o| {
-        outputs.push(o);
-        Ok(())
-    }, |_| {});
+    let collected = Arc::new(Mutex::new(Collected::default()));
+    let mut sinks = Sinks::new();
+    for stream in Stream::ALL {
+        sinks.set(stream, Box::new(collected.clone()));
+    }
+    let result = replay_file(engine, FileReplay { partitions, threads }, usage.as_bytes(), &mut sinks, |_| {});
     debug_assert!(result.is_ok(), "reading from memory cannot fail");
+    drop(sinks);
+    let collected = std::mem::take(&mut *collected.lock().unwrap_or_else(|e| e.into_inner()));
+    for o in collected.outputs {
+        outputs.push(o);
+    }
     outputs
-}
-
-/// JSON Lines writers for the four output streams; a stream without a writer is dropped.
-#[derive(Default)]
-pub struct FileSinks {
-    pub findings: Option<Box<dyn Write>>,
-    pub windows: Option<Box<dyn Write>>,
-    pub balances: Option<Box<dyn Write>>,
-    pub rejected: Option<Box<dyn Write>>,
-}
-
-impl FileSinks {
-    /// Writes one output as a JSON line to its stream.
-    pub fn write(&mut self, output: &Output) -> std::io::Result<()> {
-        let (writer, line) = match output {
-            Output::Finding(f) => (&mut self.findings, emit::finding_json(f)),
-            Output::Window(w) => (&mut self.windows, emit::window_json(w)),
-            Output::Balance(b) => (&mut self.balances, emit::balance_json(b)),
-            Output::Rejected(r) => (&mut self.rejected, emit::rejected_json(r)),
-        };
-        if let Some(w) = writer.as_mut() {
-            w.write_all(line.as_bytes())?;
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    }
-
-    pub fn flush(&mut self) -> std::io::Result<()> {
-        for w in [&mut self.findings, &mut self.windows, &mut self.balances, &mut self.rejected].into_iter().flatten() {
-            w.flush()?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ pub enum KafkaError {
     State(#[from] crate::engine::ChangelogError),
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Sink(#[from] crate::sink::SinkError),
     #[error("{0}")]
     Other(String),
 }

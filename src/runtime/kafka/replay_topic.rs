@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::engine::output::Output;
 use crate::engine::Engine;
 use crate::pipeline::{process_record, InputRecord};
-use crate::runtime::replay::FileSinks;
+use crate::sink::Sinks;
 
 /// Longest wait for the next record of a partition before the replay fails
 /// (an open transaction holds a read_committed reader back until it ends).
@@ -41,8 +41,8 @@ pub struct ReplayTopicArgs {
     pub windows_topic: Option<String>,
     pub balances_topic: Option<String>,
     pub rejected_topic: Option<String>,
-    /// Output files.
-    pub files: FileSinks,
+    /// Output files (or other sinks), beside the topics.
+    pub files: Sinks,
     /// Allow writing into the live output topics.
     pub force_live: bool,
     pub progress: bool,
@@ -121,7 +121,7 @@ pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<Replay
         .map_err(KafkaError::client("creating the producer"))?;
     let mut summary = ReplaySummary::default();
     let mut out = Vec::new();
-    let emit = |out: &mut Vec<Output>, files: &mut FileSinks, summary: &mut ReplaySummary| -> Result<(), KafkaError> {
+    let emit = |out: &mut Vec<Output>, files: &mut Sinks, summary: &mut ReplaySummary| -> Result<(), KafkaError> {
         for o in out.drain(..) {
             send_output(&producer, &topics, &o)?;
             files.write(&o)?;

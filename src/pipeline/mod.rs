@@ -1,10 +1,15 @@
 //! One input record through the engine: decode, then process or reject.
 //! Shared by file replay, topic replay and the live processor, so all three
-//! are the same code.
+//! are the same code. `file` runs it as a pipeline of threads over a file.
+
+mod file;
+
+pub use file::{replay_file, FileReplay, ReplaySummary};
 
 use crate::decode::{self, secrets};
 use crate::engine::output::{Output, RejectedRecord};
 use crate::engine::Engine;
+use crate::model::UsageEvent;
 
 /// A raw input record as read from a file line or a Kafka message.
 #[derive(Debug, Clone, Copy)]
@@ -20,31 +25,65 @@ pub struct InputRecord<'a> {
     pub headers: &'a [(&'a str, Option<&'a [u8]>)],
 }
 
+/// A record after decoding: an accepted event, or the record as it goes to
+/// the rejected stream. Decoding needs no state, so it can run on any thread.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decoded {
+    Event(UsageEvent),
+    /// `partition` and `offset` are filled in when the record is applied.
+    Rejected(RejectedRecord),
+}
+
+/// Decodes one input record (redacting every raw secret).
+pub fn decode_record(record: &InputRecord<'_>, max_value_bytes: usize) -> Decoded {
+    // A null value decodes as an empty one (invalid_json); a null header as an absent one.
+    let present: Vec<(&str, &[u8])> = record.headers.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
+    match decode::decode_usage(record.value.unwrap_or(b""), &present, max_value_bytes) {
+        Ok(event) => Decoded::Event(event),
+        Err(rejection) => Decoded::Rejected(rejected(record, rejection)),
+    }
+}
+
+/// The rejected-stream form of a record: the original key, value and headers
+/// with every raw secret redacted, and the reason.
+pub fn rejected(record: &InputRecord<'_>, rejection: crate::engine::output::Rejection) -> RejectedRecord {
+    RejectedRecord {
+        partition: record.partition,
+        offset: record.offset,
+        line: record.line,
+        kind: rejection.kind,
+        reason: rejection.reason,
+        key: record.key.map(secrets::redact_key),
+        value: record.value.map(|v| secrets::redact_value(v, record.key)),
+        headers: record.headers.iter().map(|(k, v)| (k.to_string(), v.map(|v| secrets::redact_value(v, record.key)))).collect(),
+    }
+}
+
+/// Feeds one decoded record of `partition` at `offset` to the engine.
+/// Records at or below the partition's restored offset stamp are skipped.
+pub fn apply_record(engine: &mut Engine, partition: i32, offset: i64, decoded: Decoded, out: &mut Vec<Output>) {
+    if engine.partition_includes(partition, offset) {
+        return;
+    }
+    match decoded {
+        Decoded::Event(event) => engine.process(partition, offset, event, out),
+        Decoded::Rejected(mut r) => {
+            engine.note_rejected(partition, offset, r.kind);
+            r.partition = partition;
+            r.offset = offset;
+            out.push(Output::Rejected(r));
+        }
+    }
+}
+
 /// Decodes `record` and feeds it to the engine, or emits it as rejected.
 /// Records at or below the partition's restored offset stamp are skipped.
 pub fn process_record(engine: &mut Engine, record: &InputRecord<'_>, out: &mut Vec<Output>) {
     if engine.partition_includes(record.partition, record.offset) {
         return;
     }
-    let max = engine.config().max_value_bytes;
-    // A null value decodes as an empty one (invalid_json); a null header as an absent one.
-    let present: Vec<(&str, &[u8])> = record.headers.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
-    match decode::decode_usage(record.value.unwrap_or(b""), &present, max) {
-        Ok(event) => engine.process(record.partition, record.offset, event, out),
-        Err(rejection) => {
-            engine.note_rejected(record.partition, record.offset, rejection.kind);
-            out.push(Output::Rejected(RejectedRecord {
-                partition: record.partition,
-                offset: record.offset,
-                line: record.line,
-                kind: rejection.kind,
-                reason: rejection.reason,
-                key: record.key.map(secrets::redact_key),
-                value: record.value.map(|v| secrets::redact_value(v, record.key)),
-                headers: record.headers.iter().map(|(k, v)| (k.to_string(), v.map(|v| secrets::redact_value(v, record.key)))).collect(),
-            }));
-        }
-    }
+    let decoded = decode_record(record, engine.config().max_value_bytes);
+    apply_record(engine, record.partition, record.offset, decoded, out);
 }
 
 #[cfg(test)]

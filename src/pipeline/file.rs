@@ -1,0 +1,305 @@
+//! File replay as a pipeline of threads with bounded queues (docs/architecture.md,
+//! "The path of one record"):
+//!
+//! ```text
+//! reader: read lines, decode, route ──▶ engine shard 0 (partitions p % S == 0) ──▶ merge in file
+//!                                   ──▶ engine shard 1 ...                     ──▶ order, encode,
+//!                                   ──▶ ...                                    ──▶ write (caller)
+//! ```
+//!
+//! Input is cut into blocks of lines. Every block reaches every shard (each
+//! takes the records of its partitions) and each shard answers every block,
+//! so the merge puts the outputs of a block back in file order by record
+//! index: the streams are byte-identical to a single thread whatever the
+//! number of threads. At the end each shard closes its partitions; their
+//! outputs are written in partition order, as a single engine writes them.
+
+use std::io::BufRead;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+use super::{apply_record, decode_record, Decoded, InputRecord};
+use crate::decode::{is_blank, key_hint, partitioner::partition_for};
+use crate::engine::output::Output;
+use crate::engine::{Engine, Stats};
+use crate::sink::{SinkError, Sinks, Stream};
+
+/// Lines per block handed between threads.
+const BLOCK_LINES: usize = 2048;
+/// Blocks in flight per queue.
+const QUEUE: usize = 4;
+
+/// Counts of one replay.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReplaySummary {
+    /// Input records (non-blank lines).
+    pub records: u64,
+    pub bytes: u64,
+    /// Outputs per stream, indexed like `Stream::ALL`.
+    pub outputs: [u64; 4],
+    /// The engine's counters, summed over its shards.
+    pub stats: Stats,
+}
+
+impl ReplaySummary {
+    pub fn count(&self, stream: Stream) -> u64 {
+        self.outputs[stream as usize]
+    }
+}
+
+/// Why a file replay stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("reading the input: {0}")]
+    Read(#[from] std::io::Error),
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+}
+
+/// How to run a file replay.
+#[derive(Debug, Clone, Copy)]
+pub struct FileReplay {
+    /// Partitions the input is split into (Kafka's default partitioner).
+    pub partitions: i32,
+    /// Threads: 1 runs everything on the calling thread; more run a reader,
+    /// up to `threads - 1` engine shards (never more than partitions) and the
+    /// caller's thread for encoding and writing.
+    pub threads: usize,
+}
+
+/// One decoded record of a block: its index in the block, partition, line.
+struct Item {
+    index: u32,
+    partition: i32,
+    decoded: Decoded,
+}
+
+/// The outputs of one block from one shard, each with its record's index.
+type OutBlock = Vec<(u32, Output)>;
+
+/// Replays JSON Lines from `reader` through `engine` (entitlements loaded),
+/// writing every output to `sinks` in emission order; then ends the input.
+pub fn replay_file<R: BufRead + Send>(engine: Engine, how: FileReplay, reader: R, sinks: &mut Sinks, progress: impl FnMut(u64)) -> Result<ReplaySummary, ReplayError> {
+    let partitions = how.partitions.max(1);
+    let shards = (how.threads.max(1) - 1).min(partitions as usize);
+    if shards == 0 {
+        return sequential(engine, partitions, reader, sinks, progress);
+    }
+    parallel(engine, partitions, shards, reader, sinks, progress)
+}
+
+/// Reads the next record line into `buf`: Ok(None) at the end; blank lines are skipped.
+/// Returns the physical line number and the bytes read (for progress).
+struct Lines<R> {
+    reader: R,
+    line_no: u64,
+    bytes: u64,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn next(&mut self, buf: &mut Vec<u8>) -> std::io::Result<Option<(u64, std::ops::Range<usize>)>> {
+        loop {
+            let start = buf.len();
+            let n = self.reader.read_until(b'\n', buf)?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.line_no += 1;
+            self.bytes += n as u64;
+            let mut end = buf.len();
+            if buf[start..end].ends_with(b"\n") {
+                end -= 1;
+            }
+            if buf[start..end].ends_with(b"\r") {
+                end -= 1;
+            }
+            if is_blank(&buf[start..end]) {
+                buf.truncate(start);
+                continue;
+            }
+            return Ok(Some((self.line_no, start..end)));
+        }
+    }
+}
+
+/// Decodes one line: its partition and the decoded record (offset 0: set by the engine).
+fn decode_line(line: &[u8], line_no: u64, partitions: i32, max: usize) -> (i32, Decoded) {
+    let key = key_hint(line);
+    let partition = if partitions == 1 { 0 } else { partition_for(key.as_deref().map(str::as_bytes), partitions) };
+    let record = InputRecord { partition, offset: 0, line: Some(line_no), key: key.as_deref().map(str::as_bytes), value: Some(line), headers: &[] };
+    (partition, decode_record(&record, max))
+}
+
+fn count(summary: &mut ReplaySummary, o: &Output) {
+    summary.outputs[Stream::of(o) as usize] += 1;
+}
+
+fn sequential<R: BufRead>(mut engine: Engine, partitions: i32, reader: R, sinks: &mut Sinks, mut progress: impl FnMut(u64)) -> Result<ReplaySummary, ReplayError> {
+    let max = engine.config().max_value_bytes;
+    let mut lines = Lines { reader, line_no: 0, bytes: 0 };
+    let mut offsets = vec![0i64; partitions as usize];
+    let mut summary = ReplaySummary::default();
+    let mut buf = Vec::with_capacity(1024);
+    let mut out = Vec::with_capacity(16);
+    loop {
+        buf.clear();
+        let Some((line_no, range)) = lines.next(&mut buf)? else { break };
+        let (partition, decoded) = decode_line(&buf[range], line_no, partitions, max);
+        let offset = offsets[partition as usize];
+        offsets[partition as usize] += 1;
+        apply_record(&mut engine, partition, offset, decoded, &mut out);
+        summary.records += 1;
+        for o in out.drain(..) {
+            count(&mut summary, &o);
+            sinks.write(&o)?;
+        }
+        if summary.records % 4096 == 0 {
+            progress(lines.bytes);
+        }
+    }
+    engine.finish(&mut out);
+    for o in out.drain(..) {
+        count(&mut summary, &o);
+        sinks.write(&o)?;
+    }
+    sinks.flush()?;
+    summary.bytes = lines.bytes;
+    summary.stats = engine.stats().clone();
+    progress(lines.bytes);
+    Ok(summary)
+}
+
+/// The reader thread: blocks of decoded records, split by shard.
+fn read_blocks<R: BufRead>(reader: R, partitions: i32, max: usize, to_shards: Vec<Sender<Vec<Item>>>, bytes: &AtomicU64, records: &AtomicU64) -> std::io::Result<()> {
+    let shards = to_shards.len();
+    let mut lines = Lines { reader, line_no: 0, bytes: 0 };
+    let mut buf = Vec::with_capacity(1024);
+    loop {
+        let mut parts: Vec<Vec<Item>> = (0..shards).map(|_| Vec::with_capacity(BLOCK_LINES / shards + 16)).collect();
+        let mut n = 0u32;
+        let mut done = false;
+        while (n as usize) < BLOCK_LINES {
+            buf.clear();
+            let Some((line_no, range)) = lines.next(&mut buf)? else {
+                done = true;
+                break;
+            };
+            let (partition, decoded) = decode_line(&buf[range], line_no, partitions, max);
+            parts[partition as usize % shards].push(Item { index: n, partition, decoded });
+            n += 1;
+        }
+        records.fetch_add(u64::from(n), Ordering::Relaxed);
+        bytes.store(lines.bytes, Ordering::Relaxed);
+        if n > 0 {
+            for (tx, part) in to_shards.iter().zip(parts) {
+                if tx.send(part).is_err() {
+                    return Ok(()); // the writer stopped; its error is reported
+                }
+            }
+        }
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+/// One engine shard: its partitions' records of every block, then their end.
+fn run_shard(mut engine: Engine, partitions: i32, shard: usize, shards: usize, input: Receiver<Vec<Item>>, output: Sender<OutBlock>) -> (Stats, Vec<(i32, Vec<Output>)>) {
+    let mut offsets = vec![0i64; partitions as usize];
+    let mut out = Vec::with_capacity(16);
+    for block in input {
+        let mut answer: OutBlock = Vec::with_capacity(block.len() * 3);
+        for item in block {
+            let offset = offsets[item.partition as usize];
+            offsets[item.partition as usize] += 1;
+            apply_record(&mut engine, item.partition, offset, item.decoded, &mut out);
+            answer.extend(out.drain(..).map(|o| (item.index, o)));
+        }
+        if output.send(answer).is_err() {
+            break;
+        }
+    }
+    let mut ends = Vec::new();
+    for p in (0..partitions).filter(|p| *p as usize % shards == shard) {
+        engine.finish_partition(p, &mut out);
+        ends.push((p, std::mem::take(&mut out)));
+    }
+    (engine.stats().clone(), ends)
+}
+
+fn parallel<R: BufRead + Send>(engine: Engine, partitions: i32, shards: usize, reader: R, sinks: &mut Sinks, mut progress: impl FnMut(u64)) -> Result<ReplaySummary, ReplayError> {
+    let max = engine.config().max_value_bytes;
+    let bytes = AtomicU64::new(0);
+    let records = AtomicU64::new(0);
+    let mut summary = ReplaySummary::default();
+    std::thread::scope(|scope| -> Result<(), ReplayError> {
+        let (mut to_shards, mut from_shards, mut handles) = (Vec::new(), Vec::new(), Vec::new());
+        for shard in 0..shards {
+            let (tx_in, rx_in) = bounded::<Vec<Item>>(QUEUE);
+            let (tx_out, rx_out) = bounded::<OutBlock>(QUEUE);
+            let shard_engine = engine.fresh_copy();
+            handles.push(scope.spawn(move || run_shard(shard_engine, partitions, shard, shards, rx_in, tx_out)));
+            to_shards.push(tx_in);
+            from_shards.push(rx_out);
+        }
+        let (bytes, records) = (&bytes, &records);
+        let reader = scope.spawn(move || read_blocks(reader, partitions, max, to_shards, bytes, records));
+        let mut written = Ok(());
+        'blocks: loop {
+            let mut blocks = Vec::with_capacity(shards);
+            for rx in &from_shards {
+                match rx.recv() {
+                    Ok(b) => blocks.push(b),
+                    Err(_) => break 'blocks, // input ended
+                }
+            }
+            for (_, o) in merge(blocks) {
+                count(&mut summary, &o);
+                if let Err(e) = sinks.write(&o) {
+                    written = Err(e);
+                    break 'blocks;
+                }
+            }
+            progress(bytes.load(Ordering::Relaxed));
+        }
+        drop(from_shards);
+        let read = reader.join().unwrap_or_else(|_| Err(std::io::Error::other("the reader thread panicked")));
+        let mut ends: Vec<(i32, Vec<Output>)> = Vec::new();
+        for h in handles {
+            let (stats, end) = h.join().unwrap_or_default();
+            summary.stats.add(&stats);
+            ends.extend(end);
+        }
+        written?;
+        read?;
+        ends.sort_by_key(|(p, _)| *p);
+        for o in ends.into_iter().flat_map(|(_, outs)| outs) {
+            count(&mut summary, &o);
+            sinks.write(&o)?;
+        }
+        sinks.flush()?;
+        Ok(())
+    })?;
+    summary.records = records.load(Ordering::Relaxed);
+    summary.bytes = bytes.load(Ordering::Relaxed);
+    progress(summary.bytes);
+    Ok(summary)
+}
+
+/// Merges the shards' answers to one block back into record order (a
+/// record's outputs all come from one shard, in emission order).
+fn merge(mut blocks: Vec<OutBlock>) -> Box<dyn Iterator<Item = (u32, Output)>> {
+    if blocks.len() == 1 {
+        return Box::new(blocks.pop().unwrap_or_default().into_iter());
+    }
+    let mut all: Vec<(u32, usize, Output)> = Vec::with_capacity(blocks.iter().map(Vec::len).sum());
+    for block in blocks {
+        for (seq, (index, o)) in block.into_iter().enumerate() {
+            all.push((index, seq, o));
+        }
+    }
+    // Stable by (record index, position within the shard's answer).
+    all.sort_by_key(|(index, seq, _)| (*index, *seq));
+    Box::new(all.into_iter().map(|(i, _, o)| (i, o)))
+}
