@@ -1,57 +1,179 @@
-//! JSON Lines: each output encoded once, straight into a buffer that is
-//! written out in large blocks (by a writer thread when one is given).
+//! JSON Lines: each output encoded once, straight into a buffer; full
+//! buffers are written by a thread of their own, so the kernel's copy of the
+//! bytes overlaps with encoding the next ones.
 
 use std::io::Write;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{bounded, Receiver, Sender};
 
 use super::{Sink, SinkError};
 use crate::emit;
 use crate::engine::output::Output;
 
-/// Bytes gathered before a write.
+/// Bytes gathered before a buffer is handed to the writer.
 const BLOCK: usize = 1 << 20;
+/// Buffers in flight to the writer.
+const IN_FLIGHT: usize = 4;
+
+enum Job {
+    Write(Vec<u8>),
+    Flush(Sender<std::io::Result<()>>),
+}
 
 /// A JSON Lines sink over any writer (a file, stdout, a pipe).
 pub struct JsonLines {
     what: String,
     buf: Vec<u8>,
-    out: Box<dyn Write + Send>,
+    jobs: Option<Sender<Job>>,
+    /// Emptied buffers coming back from the writer, to be filled again.
+    spare: Receiver<Vec<u8>>,
+    writer: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl JsonLines {
     /// `what` names the destination in errors (a path, "stdout").
     pub fn new(what: impl Into<String>, out: Box<dyn Write + Send>) -> JsonLines {
-        JsonLines { what: what.into(), buf: Vec::with_capacity(BLOCK + 64 * 1024), out }
+        let (jobs, rx) = bounded::<Job>(IN_FLIGHT);
+        let (give_back, spare) = bounded::<Vec<u8>>(IN_FLIGHT + 1);
+        let writer = std::thread::Builder::new().name("bursar-writer".into()).spawn(move || write_loop(out, rx, give_back)).ok();
+        JsonLines { what: what.into(), buf: Vec::with_capacity(BLOCK + 64 * 1024), jobs: Some(jobs), spare, writer }
     }
 
-    fn io(&self) -> impl Fn(std::io::Error) -> SinkError + '_ {
-        move |source| SinkError::Io { what: self.what.clone(), source }
+    fn failed(&mut self) -> SinkError {
+        // The writer stopped: its own error says why.
+        self.jobs = None;
+        let source = match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(Err(e))) => e,
+            _ => std::io::Error::other("the writer thread stopped"),
+        };
+        SinkError::Io { what: self.what.clone(), source }
     }
 
-    /// Appends one encoded line to the buffer.
-    pub fn push(&mut self, output: &Output) {
-        self.buf.extend_from_slice(emit::encode(output).as_bytes());
-        self.buf.push(b'\n');
+    fn hand_over(&mut self) -> Result<(), SinkError> {
+        let next = self.spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(BLOCK + 64 * 1024));
+        let full = std::mem::replace(&mut self.buf, next);
+        match &self.jobs {
+            Some(jobs) if jobs.send(Job::Write(full)).is_ok() => Ok(()),
+            _ => Err(self.failed()),
+        }
     }
+}
 
-    /// The bytes buffered so far, taken (for a writer thread).
-    pub fn take_block(&mut self) -> Vec<u8> {
-        std::mem::replace(&mut self.buf, Vec::with_capacity(BLOCK + 64 * 1024))
+fn write_loop(mut out: Box<dyn Write + Send>, jobs: Receiver<Job>, give_back: Sender<Vec<u8>>) -> std::io::Result<()> {
+    for job in jobs {
+        match job {
+            Job::Write(mut block) => {
+                out.write_all(&block)?;
+                block.clear();
+                let _ = give_back.try_send(block);
+            }
+            Job::Flush(done) => {
+                let r = out.flush();
+                let failed = r.as_ref().err().map(|e| std::io::Error::new(e.kind(), e.to_string()));
+                let _ = done.send(r);
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+            }
+        }
     }
+    out.flush()
 }
 
 impl Sink for JsonLines {
     fn write(&mut self, output: &Output) -> Result<(), SinkError> {
-        self.push(output);
+        self.buf.extend_from_slice(emit::encode(output).as_bytes());
+        self.buf.push(b'\n');
         if self.buf.len() >= BLOCK {
-            self.out.write_all(&self.buf).map_err(|e| SinkError::Io { what: self.what.clone(), source: e })?;
-            self.buf.clear();
+            self.hand_over()?;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), SinkError> {
-        let r = self.out.write_all(&self.buf).and_then(|_| self.out.flush());
-        self.buf.clear();
-        r.map_err(self.io())
+        if !self.buf.is_empty() {
+            self.hand_over()?;
+        }
+        let (done, wait) = bounded(1);
+        let sent = self.jobs.as_ref().is_some_and(|j| j.send(Job::Flush(done)).is_ok());
+        match (sent, wait.recv()) {
+            (true, Ok(Ok(()))) => Ok(()),
+            (true, Ok(Err(source))) => Err(SinkError::Io { what: self.what.clone(), source }),
+            _ => Err(self.failed()),
+        }
+    }
+}
+
+impl Drop for JsonLines {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    struct Broken;
+
+    impl Write for Broken {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk full"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn rejected(i: i64) -> Output {
+        Output::Rejected(crate::engine::output::RejectedRecord {
+            partition: 0,
+            offset: i,
+            line: Some(i as u64 + 1),
+            kind: crate::engine::output::RejectKind::InvalidJson,
+            reason: "x".repeat(200),
+            key: None,
+            value: Some(b"{".to_vec()),
+            headers: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn every_line_is_written_in_order_once_flushed() {
+        let out = Shared::default();
+        let mut s = JsonLines::new("test", Box::new(out.clone()));
+        for i in 0..20_000 {
+            s.write(&rejected(i)).unwrap();
+        }
+        s.flush().unwrap();
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let offsets: Vec<i64> = text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["offset"].as_i64().unwrap()).collect();
+        assert_eq!(offsets, (0..20_000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_write_error_is_reported_with_the_destination() {
+        let mut s = JsonLines::new("out.jsonl", Box::new(Broken));
+        s.write(&rejected(0)).unwrap();
+        let e = s.flush().unwrap_err().to_string();
+        assert!(e.contains("out.jsonl") && e.contains("disk full"), "{e}");
     }
 }
