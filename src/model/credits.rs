@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use super::time::two_digits;
+
 /// Micro-credits per credit.
 pub const MICROS_PER_CREDIT: i64 = 1_000_000;
 
@@ -142,32 +144,53 @@ fn scaled(mantissa: &str, exponent: i64) -> Option<i64> {
 /// Formats micro-credits as a decimal string: no exponent, no trailing zeros,
 /// no trailing dot (`"12.5"`, `"0"`, `"-3.25"`).
 pub fn format(micros: i64) -> String {
-    let mut out = String::with_capacity(24);
-    write_to(&mut out, micros);
-    out
+    let (b, len) = decimal(micros);
+    std::str::from_utf8(&b[..len]).unwrap_or_default().to_string()
 }
 
 /// Appends the decimal form of `micros` to `out`.
 pub fn write_to(out: &mut String, micros: i64) {
+    let (b, len) = decimal(micros);
+    out.push_str(std::str::from_utf8(&b[..len]).unwrap_or_default());
+}
+
+/// Appends the decimal form of `micros` to a byte buffer, as [`write_to`].
+pub fn push(out: &mut Vec<u8>, micros: i64) {
+    let (b, len) = decimal(micros);
+    out.extend_from_slice(&b[..len]);
+}
+
+/// The longest decimal form: `-9223372036854.775808`.
+const DECIMAL_MAX: usize = 21;
+
+/// The decimal form of `micros` in a fixed buffer, and its length.
+fn decimal(micros: i64) -> ([u8; DECIMAL_MAX], usize) {
+    let mut b = [0u8; DECIMAL_MAX];
     let abs = micros.unsigned_abs();
-    let int = abs / MICROS_PER_CREDIT as u64;
-    let mut frac = abs % MICROS_PER_CREDIT as u64;
+    let mut len = 0;
     if micros < 0 {
-        out.push('-');
+        b[0] = b'-';
+        len = 1;
     }
-    out.push_str(itoa::Buffer::new().format(int));
+    let mut itoa = itoa::Buffer::new();
+    let int = itoa.format(abs / MICROS_PER_CREDIT as u64).as_bytes();
+    b[len..len + int.len()].copy_from_slice(int);
+    len += int.len();
+    let frac = (abs % MICROS_PER_CREDIT as u64) as u32;
     if frac != 0 {
-        let mut digits = *b".000000";
-        for i in (1..7).rev() {
-            digits[i] = b'0' + (frac % 10) as u8;
-            frac /= 10;
+        b[len] = b'.';
+        b[len + 1..len + 3].copy_from_slice(&two_digits(frac / 10_000));
+        b[len + 3..len + 5].copy_from_slice(&two_digits(frac / 100));
+        b[len + 5..len + 7].copy_from_slice(&two_digits(frac));
+        let mut digits = 6;
+        let mut rest = frac;
+        while rest % 10 == 0 {
+            rest /= 10;
+            digits -= 1;
         }
-        let mut len = 7;
-        while digits[len - 1] == b'0' {
-            len -= 1;
-        }
-        out.push_str(std::str::from_utf8(&digits[..len]).unwrap_or_default());
+        len += 1 + digits;
     }
+    (b, len)
 }
 
 /// A credit amount in micro-credits that displays as its decimal string.
