@@ -156,8 +156,32 @@ pub fn write_to(out: &mut String, micros: i64) {
 
 /// Appends the decimal form of `micros` to a byte buffer, as [`write_to`].
 pub fn push(out: &mut Vec<u8>, micros: i64) {
-    let (b, len) = decimal(micros);
-    out.extend_from_slice(&b[..len]);
+    let abs = micros.unsigned_abs();
+    if micros < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(itoa::Buffer::new().format(abs / MICROS_PER_CREDIT as u64).as_bytes());
+    let frac = (abs % MICROS_PER_CREDIT as u64) as u32;
+    if frac != 0 {
+        let (digits, len) = fraction(frac);
+        out.extend_from_slice(&digits[..len]);
+    }
+}
+
+/// `.dddddd` of a non-zero fraction in micro-credits without its trailing
+/// zeros, and its length.
+#[inline]
+fn fraction(frac: u32) -> ([u8; 7], usize) {
+    let [a, b] = two_digits(frac / 10_000);
+    let [c, d] = two_digits(frac / 100);
+    let [e, f] = two_digits(frac);
+    let mut zeros = 0;
+    let mut rest = frac;
+    while rest % 10 == 0 && zeros < 6 {
+        rest /= 10;
+        zeros += 1;
+    }
+    ([b'.', a, b, c, d, e, f], 7 - zeros)
 }
 
 /// The longest decimal form: `-9223372036854.775808`.
@@ -178,17 +202,9 @@ fn decimal(micros: i64) -> ([u8; DECIMAL_MAX], usize) {
     len += int.len();
     let frac = (abs % MICROS_PER_CREDIT as u64) as u32;
     if frac != 0 {
-        b[len] = b'.';
-        b[len + 1..len + 3].copy_from_slice(&two_digits(frac / 10_000));
-        b[len + 3..len + 5].copy_from_slice(&two_digits(frac / 100));
-        b[len + 5..len + 7].copy_from_slice(&two_digits(frac));
-        let mut digits = 6;
-        let mut rest = frac;
-        while rest % 10 == 0 {
-            rest /= 10;
-            digits -= 1;
-        }
-        len += 1 + digits;
+        let (digits, n) = fraction(frac);
+        b[len..len + n].copy_from_slice(&digits[..n]);
+        len += n;
     }
     (b, len)
 }
