@@ -1,68 +1,142 @@
-//! Hand-written JSON: string escaping and fields, for the hot output paths.
-
-use std::fmt::Write;
+//! Hand-written JSON into a byte buffer: string escaping and fields, for the
+//! hot output paths. Everything appended is valid UTF-8 (str slices, ASCII).
 
 use crate::model::credits;
-use crate::model::time::write_rfc3339;
+use crate::model::time::push_rfc3339;
 
-/// Appends `s` as a JSON string literal.
-pub(crate) fn write_str(out: &mut String, s: &str) {
-    out.push('"');
+/// How a byte is escaped in a JSON string: 0 not at all, `u` as `\u00XX`,
+/// else as a backslash and this byte. Control characters other than `\n`,
+/// `\r` and `\t` take the `\u00XX` form (lowercase hex, as serde_json).
+static ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Whether any of the eight bytes of `x` is a control character, `"` or `\`
+/// (exact on existence: the word is then scanned byte by byte).
+#[inline]
+fn word_needs_escape(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS != 0;
+    below_space || has_zero(x ^ (ONES * b'"' as u64)) || has_zero(x ^ (ONES * b'\\' as u64))
+}
+
+/// The index of the first byte at or after `from` that needs an escape.
+#[inline]
+fn next_escape(bytes: &[u8], mut from: usize) -> Option<usize> {
+    while let Some(word) = bytes.get(from..from + 8) {
+        let x = u64::from_le_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
+        if word_needs_escape(x) {
+            break;
+        }
+        from += 8;
+    }
+    bytes[from..].iter().position(|&b| ESCAPE[b as usize] != 0).map(|i| from + i)
+}
+
+/// Appends the JSON-escaped text of `s` (no quotes): runs that need no
+/// escape are copied whole.
+pub(crate) fn put_escaped(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: Option<&str> = match b {
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            0..=0x1f => None,
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        match esc {
-            Some(e) => out.push_str(e),
-            None => {
-                let _ = write!(out, "\\u{:04x}", b);
-            }
+    while let Some(i) = next_escape(bytes, start) {
+        out.extend_from_slice(&bytes[start..i]);
+        let b = bytes[i];
+        match ESCAPE[b as usize] {
+            b'u' => out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]]),
+            c => out.extend_from_slice(&[b'\\', c]),
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
-    out.push('"');
+    out.extend_from_slice(&bytes[start..]);
 }
 
-pub(crate) fn key(out: &mut String, first: bool, name: &str) {
-    if !first {
-        out.push(',');
+/// Appends `s` as a JSON string literal.
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    put_escaped(out, s);
+    out.push(b'"');
+}
+
+/// Appends bytes as a JSON string literal of their lossy UTF-8 reading, as
+/// `String::from_utf8_lossy` (one U+FFFD per invalid sequence).
+pub(crate) fn put_lossy_str(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    for chunk in bytes.utf8_chunks() {
+        put_escaped(out, chunk.valid());
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice(char::REPLACEMENT_CHARACTER.encode_utf8(&mut [0; 4]).as_bytes());
+        }
     }
-    out.push('"');
-    out.push_str(name);
-    out.push_str("\":");
+    out.push(b'"');
 }
 
-pub(crate) fn credits_field(out: &mut String, name: &str, micros: i64) {
-    key(out, false, name);
-    out.push('"');
-    credits::write_to(out, micros);
-    out.push('"');
+/// Appends `s` as a JSON string literal to a String (for tests of the escaping).
+#[cfg(test)]
+pub(crate) fn write_str(out: &mut String, s: &str) {
+    let mut buf = Vec::with_capacity(s.len() + 2);
+    put_str(&mut buf, s);
+    out.push_str(&String::from_utf8_lossy(&buf));
 }
 
-pub(crate) fn time_field(out: &mut String, name: &str, ms: i64) {
-    key(out, false, name);
-    out.push('"');
-    write_rfc3339(out, ms);
-    out.push('"');
+/// Appends an integer.
+#[inline]
+pub(crate) fn put_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
-pub(crate) fn int_field(out: &mut String, name: &str, v: impl itoa::Integer) {
+/// `"name":` (a comma first unless `first`); `name` needs no escaping.
+#[inline]
+pub(crate) fn key(out: &mut Vec<u8>, first: bool, name: &str) {
+    if !first {
+        out.push(b',');
+    }
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+pub(crate) fn credits_field(out: &mut Vec<u8>, name: &str, micros: i64) {
     key(out, false, name);
-    out.push_str(itoa::Buffer::new().format(v));
+    out.push(b'"');
+    credits::push(out, micros);
+    out.push(b'"');
+}
+
+pub(crate) fn time_field(out: &mut Vec<u8>, name: &str, ms: i64) {
+    key(out, false, name);
+    out.push(b'"');
+    push_rfc3339(out, ms);
+    out.push(b'"');
+}
+
+pub(crate) fn int_field(out: &mut Vec<u8>, name: &str, v: impl itoa::Integer) {
+    key(out, false, name);
+    put_int(out, v);
 }
 
 /// `"name":"value"` (a comma first unless `first`).
-pub(crate) fn str_field(out: &mut String, first: bool, name: &str, value: &str) {
+pub(crate) fn str_field(out: &mut Vec<u8>, first: bool, name: &str, value: &str) {
     key(out, first, name);
-    write_str(out, value);
+    put_str(out, value);
 }
 
+/// A buffer the writers filled, as a String. The writers append only valid
+/// UTF-8, so this never replaces anything; it does not panic either way.
+pub(crate) fn into_string(buf: Vec<u8>) -> String {
+    String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}

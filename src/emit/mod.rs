@@ -6,10 +6,22 @@ mod json;
 mod ocsf;
 mod records;
 
-pub use ocsf::{finding_headers, finding_json, FINDING_TYPE, OCSF_VERSION};
-pub use records::{balance_json, rejected_headers, rejected_json, window_json};
+pub use ocsf::{finding_headers, finding_json, write_finding, FINDING_TYPE, OCSF_VERSION};
+pub use records::{balance_json, rejected_headers, rejected_json, window_json, write_balance, write_rejected, write_window};
 
 use crate::engine::output::Output;
+
+/// Appends one output's JSON (no newline) to `buf`: rejected records in
+/// their file form. Written straight into the caller's buffer, so a sink
+/// that reuses one buffer encodes without allocating.
+pub fn encode_into(output: &Output, buf: &mut Vec<u8>) {
+    match output {
+        Output::Finding(f) => write_finding(f, buf),
+        Output::Window(w) => write_window(w, buf),
+        Output::Balance(b) => write_balance(b, buf),
+        Output::Rejected(r) => write_rejected(r, buf),
+    }
+}
 
 /// One output as its JSON line (rejected records in their file form).
 pub fn encode(output: &Output) -> String {

@@ -1,5 +1,5 @@
-//! Findings as OCSF 1.7.0 Detection Findings (SPEC §4.1), with CloudEvents
-//! binary-mode headers. Deterministic: every member is written in a fixed
+//! Findings as OCSF 1.7.0 Detection Findings (README.md, Outputs; docs/semantics.md,
+//! Findings as OCSF 1.7.0), with CloudEvents binary-mode headers. Deterministic: every member is written in a fixed
 //! order, figures in the (sorted) order of their map.
 //!
 //! Mapping choices OCSF leaves open:
@@ -15,14 +15,23 @@
 //! - observables point at `evidences.actor.user.credential_uid` (type_id 19,
 //!   User Credential ID) and `evidences.src_endpoint.ip` (type_id 2).
 
-use super::describe::{attacks, description, severity_caption, title};
-use super::json::{credits_field, int_field, key, str_field, write_str};
+use sha2::{Digest, Sha256};
+
+use super::describe::{attacks, severity_caption, title, write_description};
+use super::json::{credits_field, int_field, into_string, key, put_escaped, put_int, put_str, str_field};
 
 use crate::engine::output::Finding;
-use crate::model::time::{format_rfc3339, write_rfc3339};
+use crate::model::time::{format_rfc3339, push_rfc3339};
+
+/// OCSF version of every finding, as a literal for `concat!`.
+macro_rules! ocsf_version {
+    () => {
+        "1.7.0"
+    };
+}
 
 /// OCSF version of every finding.
-pub const OCSF_VERSION: &str = "1.7.0";
+pub const OCSF_VERSION: &str = ocsf_version!();
 /// `ce_type` of findings.
 pub const FINDING_TYPE: &str = "io.bursar.finding.v1";
 
@@ -30,42 +39,66 @@ pub const FINDING_TYPE: &str = "io.bursar.finding.v1";
 /// same name is left out rather than written twice.
 const RESERVED: [&str; 4] = ["rule", "credential", "dedupe_key", "source"];
 
+/// The finding uid (`Finding::uid`: the first 32 hex digits of SHA-256 of
+/// rule NUL credential NUL dedupe parts joined with NUL), as bytes.
+fn uid_hex(f: &Finding) -> [u8; 32] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut h = Sha256::new();
+    h.update(f.rule.as_str().as_bytes());
+    h.update([0u8]);
+    h.update(f.credential.as_bytes());
+    h.update([0u8]);
+    for (i, part) in f.dedupe.iter().enumerate() {
+        if i > 0 {
+            h.update([0u8]);
+        }
+        h.update(part.as_bytes());
+    }
+    let digest = h.finalize();
+    let mut hex = [0u8; 32];
+    for (i, b) in digest[..16].iter().enumerate() {
+        hex[2 * i] = HEX[(b >> 4) as usize];
+        hex[2 * i + 1] = HEX[(b & 0xf) as usize];
+    }
+    hex
+}
+
 /// The triggering call as OCSF evidence (see the module doc). Without a
 /// triggering event (timer findings) only the actor with its credential.
-fn write_evidence(out: &mut String, f: &Finding) {
-    out.push_str(r#"{"actor":{"user":{"#);
+fn write_evidence(out: &mut Vec<u8>, f: &Finding) {
+    out.extend_from_slice(br#"{"actor":{"user":{"#);
     if let Some(p) = f.evidence.as_ref().and_then(|e| e.principal.as_ref()) {
         str_field(out, true, "uid", p);
         str_field(out, false, "name", p);
-        out.push(',');
+        out.push(b',');
     }
     str_field(out, true, "credential_uid", &f.credential);
-    out.push_str(r#","programmatic_credentials":[{"uid":"#);
-    write_str(out, &f.credential);
-    out.push_str(r#","type":"API Key"}]}}"#);
+    out.extend_from_slice(br#","programmatic_credentials":[{"uid":"#);
+    put_str(out, &f.credential);
+    out.extend_from_slice(br#","type":"API Key"}]}}"#);
     if let Some(e) = &f.evidence {
-        out.push_str(r#","api":{"operation":"#);
-        write_str(out, &e.capability);
-        out.push_str(r#","request":{"uid":"#);
-        write_str(out, &e.id);
-        out.push('}');
+        out.extend_from_slice(br#","api":{"operation":"#);
+        put_str(out, &e.capability);
+        out.extend_from_slice(br#","request":{"uid":"#);
+        put_str(out, &e.id);
+        out.push(b'}');
         if let Some(m) = &e.model {
-            out.push_str(r#","service":{"name":"#);
-            write_str(out, m);
-            out.push('}');
+            out.extend_from_slice(br#","service":{"name":"#);
+            put_str(out, m);
+            out.push(b'}');
         }
-        out.push('}');
+        out.push(b'}');
         if let Some(ip) = &e.src_ip {
-            out.push_str(r#","src_endpoint":{"ip":"#);
-            write_str(out, ip);
-            out.push('}');
+            out.extend_from_slice(br#","src_endpoint":{"ip":"#);
+            put_str(out, ip);
+            out.push(b'}');
         }
-        out.push_str(r#","data":{"#);
+        out.extend_from_slice(br#","data":{"#);
         str_field(out, true, "event_id", &e.id);
         key(out, false, "time");
-        out.push('"');
-        write_rfc3339(out, e.time);
-        out.push('"');
+        out.push(b'"');
+        push_rfc3339(out, e.time);
+        out.push(b'"');
         str_field(out, false, "capability", &e.capability);
         if let Some(m) = &e.model {
             str_field(out, false, "model", m);
@@ -76,88 +109,110 @@ fn write_evidence(out: &mut String, f: &Finding) {
         if let Some(s) = &e.source {
             str_field(out, false, "source", s);
         }
-        out.push('}');
+        out.push(b'}');
     }
-    out.push('}');
+    out.push(b'}');
+}
+
+/// The credential as the one resource, and the observables.
+fn write_resources_and_observables(out: &mut Vec<u8>, f: &Finding) {
+    out.extend_from_slice(br#"],"resources":[{"uid":"#);
+    put_str(out, &f.credential);
+    str_field(out, false, "name", &f.credential);
+    out.extend_from_slice(br#","type":"API Key""#);
+    if let Some(owner) = &f.owner {
+        out.extend_from_slice(br#","owner":{"name":"#);
+        put_str(out, owner);
+        if owner.contains('@') {
+            str_field(out, false, "email_addr", owner);
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(br#"}],"observables":[{"name":"evidences.actor.user.credential_uid","type_id":19,"type":"User Credential ID","value":"#);
+    put_str(out, &f.credential);
+    out.push(b'}');
+    if let Some(ip) = f.evidence.as_ref().and_then(|e| e.src_ip.as_ref()) {
+        out.extend_from_slice(br#",{"name":"evidences.src_endpoint.ip","type_id":2,"type":"IP Address","value":"#);
+        put_str(out, ip);
+        out.push(b'}');
+    }
+}
+
+/// `unmapped.bursar`: rule, credential, dedupe key, the figures, the source.
+fn write_unmapped(out: &mut Vec<u8>, f: &Finding) {
+    out.extend_from_slice(br#"],"unmapped":{"bursar":{"rule":""#);
+    out.extend_from_slice(f.rule.as_str().as_bytes());
+    out.push(b'"');
+    str_field(out, false, "credential", &f.credential);
+    key(out, false, "dedupe_key");
+    out.push(b'"');
+    for (i, part) in f.dedupe.iter().enumerate() {
+        if i > 0 {
+            out.push(b'|');
+        }
+        put_escaped(out, part);
+    }
+    out.push(b'"');
+    for (k, v) in f.figures.iter().filter(|(k, _)| !RESERVED.contains(&k.as_str())) {
+        out.push(b',');
+        put_str(out, k);
+        out.push(b':');
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, v);
+    }
+    out.extend_from_slice(br#","source":{"topic":"#);
+    put_str(out, &f.topic);
+    int_field(out, "partition", f.partition);
+    key(out, false, "offset");
+    match f.offset {
+        Some(o) => put_int(out, o),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b"}}}}");
+}
+
+/// Appends one OCSF 1.7.0 Detection Finding as compact JSON to `out`,
+/// members in a fixed order.
+pub fn write_finding(f: &Finding, out: &mut Vec<u8>) {
+    let uid = uid_hex(f);
+    let rule = f.rule.as_str().as_bytes();
+    out.extend_from_slice(br#"{"activity_id":1,"activity_name":"Create","category_uid":2,"category_name":"Findings","class_uid":2004,"class_name":"Detection Finding","type_uid":200401,"type_name":"Detection Finding: Create","severity_id":"#);
+    put_int(out, f.severity);
+    str_field(out, false, "severity", severity_caption(f.severity));
+    out.extend_from_slice(br#","status_id":1,"status":"New","is_alert":true"#);
+    int_field(out, "time", f.time);
+    out.extend_from_slice(concat!(r#","metadata":{"version":""#, ocsf_version!(), r#"","uid":""#).as_bytes());
+    out.extend_from_slice(&uid);
+    out.extend_from_slice(concat!(r#"","product":{"name":"bursar","vendor_name":"bursar","version":""#, env!("CARGO_PKG_VERSION"), r#""}},"finding_info":{"uid":""#).as_bytes());
+    out.extend_from_slice(&uid);
+    out.push(b'"');
+    str_field(out, false, "title", title(f.rule));
+    key(out, false, "desc");
+    write_description(out, f);
+    out.extend_from_slice(br#","types":[""#);
+    out.extend_from_slice(rule);
+    out.extend_from_slice(br#""]"#);
+    int_field(out, "created_time", f.time);
+    out.extend_from_slice(br#","analytic":{"uid":"bursar."#);
+    out.extend_from_slice(rule);
+    out.extend_from_slice(br#"","name":""#);
+    out.extend_from_slice(rule);
+    out.extend_from_slice(br#"","type_id":1,"type":"Rule"}"#);
+    if let Some(a) = attacks(f.rule) {
+        out.extend_from_slice(br#","attacks":"#);
+        out.extend_from_slice(a.as_bytes());
+    }
+    out.extend_from_slice(br#"},"evidences":["#);
+    write_evidence(out, f);
+    write_resources_and_observables(out, f);
+    write_unmapped(out, f);
 }
 
 /// One OCSF 1.7.0 Detection Finding as compact JSON, fields in a fixed order.
 pub fn finding_json(f: &Finding) -> String {
-    let uid = f.uid();
-    let rule = f.rule.as_str();
-    let mut out = String::with_capacity(2048);
-    out.push_str(r#"{"activity_id":1,"activity_name":"Create","category_uid":2,"category_name":"Findings","class_uid":2004,"class_name":"Detection Finding","type_uid":200401,"type_name":"Detection Finding: Create","severity_id":"#);
-    out.push_str(itoa::Buffer::new().format(f.severity));
-    str_field(&mut out, false, "severity", severity_caption(f.severity));
-    out.push_str(r#","status_id":1,"status":"New","is_alert":true"#);
-    int_field(&mut out, "time", f.time);
-    out.push_str(r#","metadata":{"version":""#);
-    out.push_str(OCSF_VERSION);
-    out.push_str(r#"","uid":""#);
-    out.push_str(&uid);
-    out.push_str(r#"","product":{"name":"bursar","vendor_name":"bursar","version":""#);
-    out.push_str(env!("CARGO_PKG_VERSION"));
-    out.push_str(r#""}},"finding_info":{"uid":""#);
-    out.push_str(&uid);
-    out.push('"');
-    str_field(&mut out, false, "title", title(f.rule));
-    str_field(&mut out, false, "desc", &description(f));
-    out.push_str(r#","types":[""#);
-    out.push_str(rule);
-    out.push_str(r#""]"#);
-    int_field(&mut out, "created_time", f.time);
-    out.push_str(r#","analytic":{"uid":"bursar."#);
-    out.push_str(rule);
-    out.push_str(r#"","name":""#);
-    out.push_str(rule);
-    out.push_str(r#"","type_id":1,"type":"Rule"}"#);
-    if let Some(a) = attacks(f.rule) {
-        out.push_str(r#","attacks":"#);
-        out.push_str(&a);
-    }
-    out.push_str(r#"},"evidences":["#);
-    write_evidence(&mut out, f);
-    out.push_str(r#"],"resources":[{"uid":"#);
-    write_str(&mut out, &f.credential);
-    str_field(&mut out, false, "name", &f.credential);
-    out.push_str(r#","type":"API Key""#);
-    if let Some(owner) = &f.owner {
-        out.push_str(r#","owner":{"name":"#);
-        write_str(&mut out, owner);
-        if owner.contains('@') {
-            str_field(&mut out, false, "email_addr", owner);
-        }
-        out.push('}');
-    }
-    out.push_str(r#"}],"observables":[{"name":"evidences.actor.user.credential_uid","type_id":19,"type":"User Credential ID","value":"#);
-    write_str(&mut out, &f.credential);
-    out.push('}');
-    if let Some(ip) = f.evidence.as_ref().and_then(|e| e.src_ip.as_ref()) {
-        out.push_str(r#",{"name":"evidences.src_endpoint.ip","type_id":2,"type":"IP Address","value":"#);
-        write_str(&mut out, ip);
-        out.push('}');
-    }
-    out.push_str(r#"],"unmapped":{"bursar":{"rule":""#);
-    out.push_str(rule);
-    out.push('"');
-    str_field(&mut out, false, "credential", &f.credential);
-    str_field(&mut out, false, "dedupe_key", &f.dedupe_key());
-    for (k, v) in f.figures.iter().filter(|(k, _)| !RESERVED.contains(&k.as_str())) {
-        out.push(',');
-        write_str(&mut out, k);
-        out.push(':');
-        out.push_str(&v.to_string());
-    }
-    out.push_str(r#","source":{"topic":"#);
-    write_str(&mut out, &f.topic);
-    int_field(&mut out, "partition", f.partition);
-    key(&mut out, false, "offset");
-    match f.offset {
-        Some(o) => out.push_str(itoa::Buffer::new().format(o)),
-        None => out.push_str("null"),
-    }
-    out.push_str("}}}}");
-    out
+    let mut out = Vec::with_capacity(2048);
+    write_finding(f, &mut out);
+    into_string(out)
 }
 
 /// CloudEvents binary-mode headers of a finding record.

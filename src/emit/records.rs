@@ -1,107 +1,123 @@
-//! Window, balance and rejected records (SPEC §4.2–§4.4, §7.5, §7.6), written
-//! by hand into a String: fixed field order, no intermediate values.
+//! Window, balance and rejected records (README.md, Outputs; docs/semantics.md,
+//! Input), written by hand straight into a byte buffer: fixed field order,
+//! no intermediate values.
 
-use super::json::{credits_field, int_field, key, time_field, write_str};
+use super::json::{credits_field, int_field, into_string, key, put_int, put_lossy_str, put_str, time_field};
 use crate::engine::output::{BalanceRecord, RejectedRecord, WindowRecord};
-use crate::model::time::{format_duration, month_label, month_start};
+use crate::model::time::{month_start, push_duration, push_month_label};
+
+/// Appends `{"credential","window","start","end","calls","credits","tokens_in","tokens_out","capabilities","distinct_models"}`.
+pub fn write_window(w: &WindowRecord, out: &mut Vec<u8>) {
+    out.extend_from_slice(br#"{"credential":"#);
+    put_str(out, &w.credential);
+    out.extend_from_slice(br#","window":""#);
+    push_duration(out, w.size_ms);
+    out.push(b'"');
+    time_field(out, "start", w.start);
+    time_field(out, "end", w.end);
+    int_field(out, "calls", w.calls);
+    credits_field(out, "credits", w.credits);
+    int_field(out, "tokens_in", w.tokens_in);
+    int_field(out, "tokens_out", w.tokens_out);
+    out.extend_from_slice(br#","capabilities":{"#);
+    for (i, (cap, n)) in w.capabilities.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        put_str(out, cap);
+        out.push(b':');
+        put_int(out, *n);
+    }
+    out.push(b'}');
+    int_field(out, "distinct_models", w.distinct_models);
+    out.push(b'}');
+}
 
 /// `{"credential","window","start","end","calls","credits","tokens_in","tokens_out","capabilities","distinct_models"}`.
 pub fn window_json(w: &WindowRecord) -> String {
-    let mut out = String::with_capacity(256);
-    out.push('{');
-    key(&mut out, true, "credential");
-    write_str(&mut out, &w.credential);
-    key(&mut out, false, "window");
-    write_str(&mut out, &format_duration(w.size_ms));
-    time_field(&mut out, "start", w.start);
-    time_field(&mut out, "end", w.end);
-    int_field(&mut out, "calls", w.calls);
-    credits_field(&mut out, "credits", w.credits);
-    int_field(&mut out, "tokens_in", w.tokens_in);
-    int_field(&mut out, "tokens_out", w.tokens_out);
-    key(&mut out, false, "capabilities");
-    out.push('{');
-    for (i, (cap, n)) in w.capabilities.iter().enumerate() {
+    let mut out = Vec::with_capacity(256);
+    write_window(w, &mut out);
+    into_string(out)
+}
+
+/// Appends `{"credential","as_of","month","available_at_start","banked_at_start","used","used_banked",
+/// "remaining","overage","granted_total","burned_total","expired_total","grants":[{"month","amount","remaining","expires"}]}`.
+pub fn write_balance(b: &BalanceRecord, out: &mut Vec<u8>) {
+    out.extend_from_slice(br#"{"credential":"#);
+    put_str(out, &b.credential);
+    time_field(out, "as_of", b.as_of);
+    out.extend_from_slice(br#","month":""#);
+    push_month_label(out, b.month);
+    out.push(b'"');
+    credits_field(out, "available_at_start", b.available_at_start);
+    credits_field(out, "banked_at_start", b.banked_at_start);
+    credits_field(out, "used", b.used);
+    credits_field(out, "used_banked", b.used_banked);
+    credits_field(out, "remaining", b.remaining);
+    credits_field(out, "overage", b.overage);
+    credits_field(out, "granted_total", b.granted_total);
+    credits_field(out, "burned_total", b.burned_total);
+    credits_field(out, "expired_total", b.expired_total);
+    out.extend_from_slice(br#","grants":["#);
+    for (i, g) in b.grants.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
-        write_str(&mut out, cap);
-        out.push(':');
-        out.push_str(itoa::Buffer::new().format(*n));
+        out.extend_from_slice(br#"{"month":""#);
+        push_month_label(out, g.month);
+        out.push(b'"');
+        credits_field(out, "amount", g.amount);
+        credits_field(out, "remaining", g.remaining);
+        time_field(out, "expires", month_start(g.expires));
+        out.push(b'}');
     }
-    out.push('}');
-    int_field(&mut out, "distinct_models", w.distinct_models);
-    out.push('}');
-    out
+    out.extend_from_slice(b"]}");
 }
 
 /// `{"credential","as_of","month","available_at_start","banked_at_start","used","used_banked",
 /// "remaining","overage","granted_total","burned_total","expired_total","grants":[{"month","amount","remaining","expires"}]}`.
 pub fn balance_json(b: &BalanceRecord) -> String {
-    let mut out = String::with_capacity(384);
-    out.push('{');
-    key(&mut out, true, "credential");
-    write_str(&mut out, &b.credential);
-    time_field(&mut out, "as_of", b.as_of);
-    key(&mut out, false, "month");
-    write_str(&mut out, &month_label(b.month));
-    credits_field(&mut out, "available_at_start", b.available_at_start);
-    credits_field(&mut out, "banked_at_start", b.banked_at_start);
-    credits_field(&mut out, "used", b.used);
-    credits_field(&mut out, "used_banked", b.used_banked);
-    credits_field(&mut out, "remaining", b.remaining);
-    credits_field(&mut out, "overage", b.overage);
-    credits_field(&mut out, "granted_total", b.granted_total);
-    credits_field(&mut out, "burned_total", b.burned_total);
-    credits_field(&mut out, "expired_total", b.expired_total);
-    key(&mut out, false, "grants");
-    out.push('[');
-    for (i, g) in b.grants.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push('{');
-        key(&mut out, true, "month");
-        write_str(&mut out, &month_label(g.month));
-        credits_field(&mut out, "amount", g.amount);
-        credits_field(&mut out, "remaining", g.remaining);
-        time_field(&mut out, "expires", month_start(g.expires));
-        out.push('}');
-    }
-    out.push_str("]}");
-    out
+    let mut out = Vec::with_capacity(384);
+    write_balance(b, &mut out);
+    into_string(out)
 }
 
-/// The file form of a rejected record (SPEC §7.6):
+/// Appends the file form of a rejected record (README.md, Outputs):
 /// `{"partition","offset","line","kind","reason","key","value"}` with the
-/// original text; `value` is null only for a Kafka record with a null value.
-pub fn rejected_json(r: &RejectedRecord) -> String {
-    let mut out = String::with_capacity(128 + r.value.as_ref().map_or(0, Vec::len));
-    out.push('{');
-    key(&mut out, true, "partition");
-    out.push_str(itoa::Buffer::new().format(r.partition));
-    int_field(&mut out, "offset", r.offset);
-    key(&mut out, false, "line");
+/// original text (bytes that are not UTF-8 as U+FFFD); `value` is null
+/// only for a Kafka record with a null value.
+pub fn write_rejected(r: &RejectedRecord, out: &mut Vec<u8>) {
+    out.push(b'{');
+    key(out, true, "partition");
+    put_int(out, r.partition);
+    int_field(out, "offset", r.offset);
+    key(out, false, "line");
     match r.line {
-        Some(l) => out.push_str(itoa::Buffer::new().format(l)),
-        None => out.push_str("null"),
+        Some(l) => put_int(out, l),
+        None => out.extend_from_slice(b"null"),
     }
-    key(&mut out, false, "kind");
-    write_str(&mut out, r.kind.as_str());
-    key(&mut out, false, "reason");
-    write_str(&mut out, &r.reason);
-    key(&mut out, false, "key");
+    key(out, false, "kind");
+    put_str(out, r.kind.as_str());
+    key(out, false, "reason");
+    put_str(out, &r.reason);
+    key(out, false, "key");
     match &r.key {
-        Some(k) => write_str(&mut out, &String::from_utf8_lossy(k)),
-        None => out.push_str("null"),
+        Some(k) => put_lossy_str(out, k),
+        None => out.extend_from_slice(b"null"),
     }
-    key(&mut out, false, "value");
+    key(out, false, "value");
     match &r.value {
-        Some(v) => write_str(&mut out, &String::from_utf8_lossy(v)),
-        None => out.push_str("null"),
+        Some(v) => put_lossy_str(out, v),
+        None => out.extend_from_slice(b"null"),
     }
-    out.push('}');
-    out
+    out.push(b'}');
+}
+
+/// The file form of a rejected record, as [`write_rejected`].
+pub fn rejected_json(r: &RejectedRecord) -> String {
+    let mut out = Vec::with_capacity(128 + r.value.as_ref().map_or(0, Vec::len));
+    write_rejected(r, &mut out);
+    into_string(out)
 }
 
 /// Kafka headers of a rejected record: its original (redacted) headers in

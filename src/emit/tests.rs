@@ -214,3 +214,7 @@ fn encode_dispatches_on_the_output_kind() {
     assert_eq!(encode(&Output::Window(w.clone())), window_json(&w));
     assert!(window_json(&w).contains(r#""window":"1h""#) && window_json(&w).contains(r#""credits":"0""#));
 }
+
+mod oracle;
+
+mod writers;

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use super::time::two_digits;
+
 /// Micro-credits per credit.
 pub const MICROS_PER_CREDIT: i64 = 1_000_000;
 
@@ -142,32 +144,69 @@ fn scaled(mantissa: &str, exponent: i64) -> Option<i64> {
 /// Formats micro-credits as a decimal string: no exponent, no trailing zeros,
 /// no trailing dot (`"12.5"`, `"0"`, `"-3.25"`).
 pub fn format(micros: i64) -> String {
-    let mut out = String::with_capacity(24);
-    write_to(&mut out, micros);
-    out
+    let (b, len) = decimal(micros);
+    std::str::from_utf8(&b[..len]).unwrap_or_default().to_string()
 }
 
 /// Appends the decimal form of `micros` to `out`.
 pub fn write_to(out: &mut String, micros: i64) {
+    let (b, len) = decimal(micros);
+    out.push_str(std::str::from_utf8(&b[..len]).unwrap_or_default());
+}
+
+/// Appends the decimal form of `micros` to a byte buffer, as [`write_to`].
+pub fn push(out: &mut Vec<u8>, micros: i64) {
     let abs = micros.unsigned_abs();
-    let int = abs / MICROS_PER_CREDIT as u64;
-    let mut frac = abs % MICROS_PER_CREDIT as u64;
     if micros < 0 {
-        out.push('-');
+        out.push(b'-');
     }
-    out.push_str(itoa::Buffer::new().format(int));
+    out.extend_from_slice(itoa::Buffer::new().format(abs / MICROS_PER_CREDIT as u64).as_bytes());
+    let frac = (abs % MICROS_PER_CREDIT as u64) as u32;
     if frac != 0 {
-        let mut digits = *b".000000";
-        for i in (1..7).rev() {
-            digits[i] = b'0' + (frac % 10) as u8;
-            frac /= 10;
-        }
-        let mut len = 7;
-        while digits[len - 1] == b'0' {
-            len -= 1;
-        }
-        out.push_str(std::str::from_utf8(&digits[..len]).unwrap_or_default());
+        let (digits, len) = fraction(frac);
+        out.extend_from_slice(&digits[..len]);
     }
+}
+
+/// `.dddddd` of a non-zero fraction in micro-credits without its trailing
+/// zeros, and its length.
+#[inline]
+fn fraction(frac: u32) -> ([u8; 7], usize) {
+    let [a, b] = two_digits(frac / 10_000);
+    let [c, d] = two_digits(frac / 100);
+    let [e, f] = two_digits(frac);
+    let mut zeros = 0;
+    let mut rest = frac;
+    while rest % 10 == 0 && zeros < 6 {
+        rest /= 10;
+        zeros += 1;
+    }
+    ([b'.', a, b, c, d, e, f], 7 - zeros)
+}
+
+/// The longest decimal form: `-9223372036854.775808`.
+const DECIMAL_MAX: usize = 21;
+
+/// The decimal form of `micros` in a fixed buffer, and its length.
+fn decimal(micros: i64) -> ([u8; DECIMAL_MAX], usize) {
+    let mut b = [0u8; DECIMAL_MAX];
+    let abs = micros.unsigned_abs();
+    let mut len = 0;
+    if micros < 0 {
+        b[0] = b'-';
+        len = 1;
+    }
+    let mut itoa = itoa::Buffer::new();
+    let int = itoa.format(abs / MICROS_PER_CREDIT as u64).as_bytes();
+    b[len..len + int.len()].copy_from_slice(int);
+    len += int.len();
+    let frac = (abs % MICROS_PER_CREDIT as u64) as u32;
+    if frac != 0 {
+        let (digits, n) = fraction(frac);
+        b[len..len + n].copy_from_slice(&digits[..n]);
+        len += n;
+    }
+    (b, len)
 }
 
 /// A credit amount in micro-credits that displays as its decimal string.

@@ -130,6 +130,74 @@ pub fn parse_rfc3339_any(s: &str) -> Result<i64, TimeError> {
     Ok(local - offset_min * MS_PER_MINUTE)
 }
 
+/// `"00" "01" .. "99"`: two ASCII digits per value below 100, for the
+/// formatting of times here and of credits in `model::credits`.
+pub(crate) static TWO_DIGITS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
+
+/// The two digits of `v % 100`.
+#[inline]
+pub(crate) fn two_digits(v: u32) -> [u8; 2] {
+    TWO_DIGITS[(v % 100) as usize]
+}
+
+/// `YYYY-MM-DD` of a day since 1970-01-01, None outside the years 0..=9999.
+fn date_bytes(days: i64) -> Option<[u8; 10]> {
+    let (y, m, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        return None;
+    }
+    let [y1, y2] = two_digits((y / 100) as u32);
+    let [y3, y4] = two_digits(y as u32);
+    let [m1, m2] = two_digits(m);
+    let [d1, d2] = two_digits(d);
+    Some([y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2])
+}
+
+thread_local! {
+    /// The last day formatted on this thread and its `YYYY-MM-DD`:
+    /// consecutive records mostly share their day.
+    static LAST_DAY: std::cell::Cell<(i64, [u8; 10])> = const { std::cell::Cell::new((i64::MIN, [0; 10])) };
+}
+
+/// `2026-05-04T10:00:00.000Z` as bytes; None when the year lies outside
+/// 0..=9999 (written by [`write_rfc3339_slow`]).
+fn rfc3339_bytes(ms: i64) -> Option<[u8; 24]> {
+    let days = ms.div_euclid(MS_PER_DAY);
+    let date = match LAST_DAY.with(|c| c.get()) {
+        (d, date) if d == days => date,
+        _ => {
+            let date = date_bytes(days)?;
+            LAST_DAY.with(|c| c.set((days, date)));
+            date
+        }
+    };
+    let rem = ms.rem_euclid(MS_PER_DAY) as u32;
+    let mut b = *b"0000-00-00T00:00:00.000Z";
+    b[..10].copy_from_slice(&date);
+    b[11..13].copy_from_slice(&two_digits(rem / MS_PER_HOUR as u32));
+    b[14..16].copy_from_slice(&two_digits(rem / MS_PER_MINUTE as u32 % 60));
+    b[17..19].copy_from_slice(&two_digits(rem / MS_PER_SECOND as u32 % 60));
+    let millis = rem % MS_PER_SECOND as u32;
+    b[20] = b'0' + (millis / 100) as u8;
+    b[21..23].copy_from_slice(&two_digits(millis));
+    Some(b)
+}
+
+/// The general form, for years outside 0..=9999 (never an accepted input time).
+fn write_rfc3339_slow(out: &mut String, ms: i64) {
+    let rem = ms.rem_euclid(MS_PER_DAY);
+    let (y, m, d) = civil_from_days(ms.div_euclid(MS_PER_DAY));
+    let _ = write!(out, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", rem / MS_PER_HOUR, rem % MS_PER_HOUR / MS_PER_MINUTE, rem % MS_PER_MINUTE / MS_PER_SECOND, rem % MS_PER_SECOND);
+}
+
 /// `2026-05-04T10:00:00.000Z`.
 pub fn format_rfc3339(ms: i64) -> String {
     let mut out = String::with_capacity(24);
@@ -139,28 +207,22 @@ pub fn format_rfc3339(ms: i64) -> String {
 
 /// Appends `2026-05-04T10:00:00.000Z` to `out`.
 pub fn write_rfc3339(out: &mut String, ms: i64) {
-    let days = ms.div_euclid(MS_PER_DAY);
-    let rem = ms.rem_euclid(MS_PER_DAY);
-    let (y, m, d) = civil_from_days(days);
-    if !(0..=9999).contains(&y) {
-        let _ = write!(out, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", rem / MS_PER_HOUR, rem % MS_PER_HOUR / MS_PER_MINUTE, rem % MS_PER_MINUTE / MS_PER_SECOND, rem % MS_PER_SECOND);
-        return;
+    match rfc3339_bytes(ms) {
+        Some(b) => out.push_str(std::str::from_utf8(&b).unwrap_or_default()),
+        None => write_rfc3339_slow(out, ms),
     }
-    let mut b = *b"0000-00-00T00:00:00.000Z";
-    let mut put = |at: usize, width: usize, mut v: i64| {
-        for i in (at..at + width).rev() {
-            b[i] = b'0' + (v % 10) as u8;
-            v /= 10;
+}
+
+/// Appends `2026-05-04T10:00:00.000Z` to a byte buffer, as [`write_rfc3339`].
+pub fn push_rfc3339(out: &mut Vec<u8>, ms: i64) {
+    match rfc3339_bytes(ms) {
+        Some(b) => out.extend_from_slice(&b),
+        None => {
+            let mut s = String::new();
+            write_rfc3339_slow(&mut s, ms);
+            out.extend_from_slice(s.as_bytes());
         }
-    };
-    put(0, 4, y);
-    put(5, 2, m as i64);
-    put(8, 2, d as i64);
-    put(11, 2, rem / MS_PER_HOUR);
-    put(14, 2, rem % MS_PER_HOUR / MS_PER_MINUTE);
-    put(17, 2, rem % MS_PER_MINUTE / MS_PER_SECOND);
-    put(20, 3, rem % MS_PER_SECOND);
-    out.push_str(std::str::from_utf8(&b).unwrap_or_default());
+    }
 }
 
 /// A UTC calendar month as `year * 12 + (month - 1)`.
@@ -179,6 +241,33 @@ pub fn month_start(month: Month) -> i64 {
 
 /// `YYYY-MM`.
 pub fn month_label(month: Month) -> String {
+    match month_bytes(month) {
+        Some(b) => std::str::from_utf8(&b).unwrap_or_default().to_string(),
+        None => month_label_slow(month),
+    }
+}
+
+/// Appends `YYYY-MM` to a byte buffer, as [`month_label`].
+pub fn push_month_label(out: &mut Vec<u8>, month: Month) {
+    match month_bytes(month) {
+        Some(b) => out.extend_from_slice(&b),
+        None => out.extend_from_slice(month_label_slow(month).as_bytes()),
+    }
+}
+
+/// `YYYY-MM` as bytes, None outside the years 0..=9999.
+fn month_bytes(month: Month) -> Option<[u8; 7]> {
+    let y = (month as i64).div_euclid(12);
+    if !(0..=9999).contains(&y) {
+        return None;
+    }
+    let [y1, y2] = two_digits((y / 100) as u32);
+    let [y3, y4] = two_digits(y as u32);
+    let [m1, m2] = two_digits((month as i64).rem_euclid(12) as u32 + 1);
+    Some([y1, y2, y3, y4, b'-', m1, m2])
+}
+
+fn month_label_slow(month: Month) -> String {
     format!("{:04}-{:02}", (month as i64).div_euclid(12), (month as i64).rem_euclid(12) + 1)
 }
 
@@ -217,12 +306,28 @@ pub fn parse_duration(s: &str) -> Result<i64, TimeError> {
 
 /// The shortest exact `<integer><unit>` form of a duration (`60000` → `1m`).
 pub fn format_duration(ms: i64) -> String {
+    let (n, unit) = duration_parts(ms);
+    let mut out = String::with_capacity(8);
+    out.push_str(itoa::Buffer::new().format(n));
+    out.push_str(unit);
+    out
+}
+
+/// Appends the form of [`format_duration`] to a byte buffer.
+pub fn push_duration(out: &mut Vec<u8>, ms: i64) {
+    let (n, unit) = duration_parts(ms);
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    out.extend_from_slice(unit.as_bytes());
+}
+
+/// The count and unit of the shortest exact form of a duration.
+fn duration_parts(ms: i64) -> (i64, &'static str) {
     for (scale, unit) in [(MS_PER_DAY, "d"), (MS_PER_HOUR, "h"), (MS_PER_MINUTE, "m"), (MS_PER_SECOND, "s")] {
         if ms != 0 && ms % scale == 0 {
-            return format!("{}{unit}", ms / scale);
+            return (ms / scale, unit);
         }
     }
-    format!("{ms}ms")
+    (ms, "ms")
 }
 
 #[cfg(test)]
