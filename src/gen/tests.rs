@@ -195,3 +195,40 @@ fn a_generated_workload_fires_every_rule_and_every_rejection_kind() {
     assert_eq!(kinds.len(), RejectKind::ALL.len(), "{kinds:?}");
     assert!(out.entitlement_errors.is_empty());
 }
+
+/// sha256 of the lines of `lines`, each followed by a newline (as `bursar gen` writes them).
+fn sha256_of_lines(lines: impl Iterator<Item = String>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for line in lines {
+        h.update(line.as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn the_sparse_shape_is_byte_identical_to_the_generator_before_dense_existed() {
+    // Digests of `bursar gen` output taken at cf4d331, before `--shape dense` was added.
+    let cases = [
+        (
+            GenSpec { seed: 3, events: 5_000, credentials: 100, ..GenSpec::default() },
+            "6c29d34efa37d8b6112c113cd2cca8e4a7464091c35bbe017c82bd90b1cec315",
+            "9632b6a63a3c69d423ad1ad4b7c7e50e3a2656568c9e10a8e3f1f33396bc65cb",
+        ),
+        (
+            GenSpec { seed: 7, events: 3_000, credentials: 50, days: 10, ..GenSpec::default() },
+            "749b849703cc614c29d8c22196d7ed2ebcf05663af9f19de3c2b0e8759b1d8ab",
+            "2d11383d11656d1cf138e20c53de577b081ad1459de224897a5b2384af01b482",
+        ),
+        (
+            GenSpec { seed: 1, events: 2_000, credentials: 40, anomalies: false, bad_lines: false, ..GenSpec::default() },
+            "51dbd7d99c257b996368a3f9d9eb6ff1f11bb4e93d552440347b3848e5dc9cd0",
+            "0996742bcc8eb48425209512e8b51947023e59f2d73e800ee9d23ac3576dea87",
+        ),
+    ];
+    for (spec, ents, use_) in cases {
+        assert_eq!(sha256_of_lines(entitlements(&spec).into_iter()), ents, "{spec:?}");
+        assert_eq!(sha256_of_lines(usage(&spec)), use_, "{spec:?}");
+    }
+}
