@@ -17,7 +17,6 @@
 //! Each line's ratio is to (a) of the same workload in the same run, since
 //! the machine is shared and absolute figures are noisy.
 
-use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -26,17 +25,17 @@ use std::process::{Command, Stdio};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bursar::gen::{entitlements_iter, usage, GenSpec, Shape};
-use bursar::model::{credits, time};
+use bursar::model::time;
 use serde_json::Value;
+
+#[path = "support/windows.rs"]
+mod windows;
+use windows::{fields, Windows};
 
 /// The allocator of the `bursar` binary.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The default lateness (README.md, Configuration): watermark = max time - 30 s.
-const LATENESS_MS: i64 = 30_000;
-/// The default tumbling windows, 1m and 1h.
-const WINDOWS_MS: [i64; 2] = [60_000, 3_600_000];
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
@@ -112,100 +111,10 @@ fn bare_decode(path: &Path) -> std::io::Result<(f64, u64)> {
     Ok((t.elapsed().as_secs_f64(), ok))
 }
 
-/// One open tumbling window of a credential.
-struct Open {
-    size: i64,
-    start: i64,
-    calls: u64,
-    credits: i64,
-}
-
-/// The minimal engine of (b): open windows per credential, closed by the watermark.
-#[derive(Default)]
-struct Windows {
-    ids: HashMap<String, usize>,
-    open: Vec<Vec<Open>>,
-    /// Window end -> (credential, size) whose window ends then.
-    timers: BTreeMap<i64, Vec<(usize, i64)>>,
-    max_time: i64,
-    closed: u64,
-    calls_closed: u64,
-    late: u64,
-}
-
-impl Windows {
-    fn event(&mut self, credential: &str, t: i64, micros: i64) {
-        let watermark = self.max_time - LATENESS_MS;
-        let id = match self.ids.get(credential) {
-            Some(&id) => id,
-            None => {
-                self.ids.insert(credential.to_string(), self.open.len());
-                self.open.push(Vec::new());
-                self.open.len() - 1
-            }
-        };
-        for size in WINDOWS_MS {
-            let start = t.div_euclid(size) * size;
-            if start + size <= watermark {
-                self.late += 1;
-                continue;
-            }
-            let open = &mut self.open[id];
-            match open.iter_mut().find(|w| w.size == size && w.start == start) {
-                Some(w) => {
-                    w.calls += 1;
-                    w.credits += micros;
-                }
-                None => {
-                    open.push(Open { size, start, calls: 1, credits: micros });
-                    self.timers.entry(start + size).or_default().push((id, size));
-                }
-            }
-        }
-        if t > self.max_time {
-            self.max_time = t;
-            self.close(t - LATENESS_MS);
-        }
-    }
-
-    fn close(&mut self, watermark: i64) {
-        while let Some(entry) = self.timers.first_entry() {
-            if *entry.key() > watermark {
-                break;
-            }
-            let end = *entry.key();
-            for (id, size) in entry.remove() {
-                let open = &mut self.open[id];
-                if let Some(i) = open.iter().position(|w| w.size == size && w.start + size == end) {
-                    let w = open.swap_remove(i);
-                    self.closed += 1;
-                    self.calls_closed += w.calls;
-                    black_box(w.credits);
-                }
-            }
-        }
-    }
-}
-
-/// Credential, event time and credits of a decoded line (native or CloudEvent).
-fn fields(v: &Value) -> Option<(&str, i64, i64)> {
-    let (credential, data) = match v.get("specversion") {
-        Some(_) => (v.get("subject")?.as_str()?, v.get("data")?),
-        None => (v.get("credential")?.as_str()?, v),
-    };
-    let t = time::parse_rfc3339_any(v.get("time")?.as_str()?).ok()?;
-    let micros = match data.get("credits")? {
-        Value::String(s) => credits::parse_decimal_string(s).ok()?,
-        Value::Number(n) => credits::parse_json_number(&n.to_string()).ok()?,
-        _ => return None,
-    };
-    Some((credential, t, micros))
-}
-
 /// (b): decode plus two tumbling windows per credential.
 fn decode_and_window(path: &Path) -> std::io::Result<(f64, Windows)> {
     let t = Instant::now();
-    let mut w = Windows { max_time: i64::MIN / 2, ..Windows::default() };
+    let mut w = Windows::new();
     each_line(path, |line| {
         if let Ok(v) = serde_json::from_slice::<Value>(line) {
             if let Some((credential, t, micros)) = fields(&v) {
