@@ -247,7 +247,7 @@ fn main() -> std::io::Result<()> {
         println!("workload {:<6}: {} lines, {:.1} MB, {} (generated with bursar::gen, {:.1} s for both)", w.name, w.lines, w.usage_bytes as f64 / 1e6, w.describe, gen_secs);
     }
     println!();
-    println!("{:<7} {:<44} {:>12} {:>8} {:>8}  {:<16} {}", "shape", "measure (one run each)", "events/s", "seconds", "vs (a)", "target", "");
+    println!("{:<7} {:<44} {:>12} {:>8} {:>8}  {:<16}", "shape", "measure (one run each)", "events/s", "seconds", "vs (a)", "target");
 
     for w in &workloads {
         // Warm the page cache so (a) does not pay for the first read.

@@ -39,14 +39,14 @@ pub struct UsageLines {
 
 #[derive(Debug, Clone)]
 enum Lines {
-    Sparse(SparseLines),
+    Sparse(Box<SparseLines>),
     Dense(Box<DenseLines>),
 }
 
 impl UsageLines {
     pub(crate) fn new(spec: &GenSpec) -> UsageLines {
         let inner = match spec.shape {
-            Shape::Sparse => Lines::Sparse(SparseLines::new(spec)),
+            Shape::Sparse => Lines::Sparse(Box::new(SparseLines::new(spec))),
             Shape::Dense => Lines::Dense(Box::new(DenseLines::new(spec))),
         };
         UsageLines { inner }
