@@ -4,6 +4,18 @@
 //! to end (consumed, processed, outputs and changelog acknowledged, offsets
 //! committed); their ratio; (3) event-to-finding latency while usage is
 //! produced live at a steady rate. BURSAR_BENCH_KAFKA_EVENTS (default 300000).
+//!
+//! Then the dense workload (`bursar gen --shape dense`: 500 keys, Pareto call
+//! rates, 6 hours; BURSAR_BENCH_KAFKA_DENSE_EVENTS, default 500000) on a
+//! 4-partition usage topic of its own: (d) one rdkafka consumer that decodes
+//! each value with serde_json and keeps two tumbling windows per key, timed
+//! from start to its last record; (e) the release binary `bursar run`, timed
+//! from spawn to its last commit (committed offsets at the end of every
+//! partition); their ratio; the largest changelog record value (the
+//! changelog read to its end after the run); event-to-finding latency with
+//! dense usage produced live at 20k events/s. A `bursar run` that exits (for
+//! example on `MessageSizeTooLarge` producing to the changelog) is reported
+//! with its exit status and stderr tail; every wait is bounded.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,23 +28,37 @@ use bursar::runtime::kafka;
 use bursar::telemetry::Metrics;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::BorrowedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
+
+#[path = "support/windows.rs"]
+#[allow(dead_code)]
+mod windows;
+#[path = "support/dense_kafka.rs"]
+mod dense_kafka;
+
+/// Longest wait for any one phase; a phase that takes longer is reported as timed out.
+const WAIT: Duration = Duration::from_secs(180);
 
 /// The allocator of the `bursar` binary, so the in-process run measures the same thing.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn config(bootstrap: &str, name: &str) -> Config {
-    let extra = std::env::var("BURSAR_BENCH_KAFKA_CONFIG").unwrap_or_default();
-    let text = format!(
-        "group_id = \"{name}\"\ninstance_id = \"bench\"\n{extra}\n[topics]\nusage = \"{name}.usage\"\nentitlements = \"{name}.ents\"\nfindings = \"{name}.findings\"\n\
-         windows = \"{name}.windows\"\nbalances = \"{name}.balances\"\nrejected = \"{name}.rejected\"\nchangelog = \"{name}.changelog\"\npartitions = 4\n\
-         [kafka]\n\"bootstrap.servers\" = \"{bootstrap}\"\n"
-    );
-    Config::parse(&text).expect("bench config")
+    Config::parse(&config_text(bootstrap, name, "")).expect("bench config")
 }
 
-fn reader(bootstrap: &str) -> BaseConsumer {
+/// The bench's bursar.toml: topics named after `name`, 4 partitions; `top` goes before the tables.
+fn config_text(bootstrap: &str, name: &str, top: &str) -> String {
+    let extra = std::env::var("BURSAR_BENCH_KAFKA_CONFIG").unwrap_or_default();
+    format!(
+        "group_id = \"{name}\"\ninstance_id = \"bench\"\n{top}\n{extra}\n[topics]\nusage = \"{name}.usage\"\nentitlements = \"{name}.ents\"\nfindings = \"{name}.findings\"\n\
+         windows = \"{name}.windows\"\nbalances = \"{name}.balances\"\nrejected = \"{name}.rejected\"\nchangelog = \"{name}.changelog\"\npartitions = 4\n\
+         [kafka]\n\"bootstrap.servers\" = \"{bootstrap}\"\n"
+    )
+}
+
+pub(crate) fn reader(bootstrap: &str) -> BaseConsumer {
     ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", "bench-reader")
@@ -42,7 +68,7 @@ fn reader(bootstrap: &str) -> BaseConsumer {
         .expect("consumer")
 }
 
-fn assign_all(c: &BaseConsumer, topic: &str, partitions: i32) {
+pub(crate) fn assign_all(c: &BaseConsumer, topic: &str, partitions: i32) {
     let mut tpl = TopicPartitionList::new();
     for p in 0..partitions {
         tpl.add_partition_offset(topic, p, Offset::Beginning).unwrap();
@@ -91,12 +117,15 @@ fn main() {
     assign_all(&c, &cfg.topics.usage, 4);
     let t = Instant::now();
     let mut read = 0u64;
-    while read < n {
+    while read < n && t.elapsed() < WAIT {
         if let Some(Ok(_)) = c.poll(Duration::from_millis(100)) {
             read += 1;
         }
     }
     let bare = t.elapsed().as_secs_f64();
+    if read < n {
+        println!("(1) bare consumer TIMED OUT: {read} of {n} records in {bare:.0} s");
+    }
 
     // (2) bursar end to end, in process.
     let shutdown = Arc::new(AtomicBool::new(false));
@@ -116,6 +145,13 @@ fn main() {
         if done >= n as i64 {
             break;
         }
+        if handle.is_finished() || t.elapsed() > WAIT {
+            let why = if handle.is_finished() { format!("{:?}", handle.join()) } else { "timed out".into() };
+            println!("(2) bursar run STOPPED after {:.1} s with {done} of {n} records committed: {why}", t.elapsed().as_secs_f64());
+            shutdown.store(true, Ordering::SeqCst);
+            dense_kafka::dense(&bootstrap);
+            return;
+        }
         std::thread::sleep(Duration::from_millis(10));
     }
     let total = t.elapsed().as_secs_f64();
@@ -134,42 +170,13 @@ fn main() {
             std::thread::sleep(wait);
         }
     }
-    while committed(&group, &cfg) < n as i64 + lines.len() as i64 {
+    let t = Instant::now();
+    while committed(&group, &cfg) < n as i64 + lines.len() as i64 && t.elapsed() < WAIT && !handle.is_finished() {
         std::thread::sleep(Duration::from_millis(50));
     }
     shutdown.store(true, Ordering::SeqCst);
     let _ = handle.join();
-    // Usage record timestamps by (partition, offset), then each new finding's delay.
-    let uc = reader(&bootstrap);
-    assign_all(&uc, &cfg.topics.usage, 4);
-    let mut stamps = HashMap::new();
-    let mut last = Instant::now();
-    while last.elapsed() < Duration::from_secs(2) {
-        if let Some(Ok(m)) = uc.poll(Duration::from_millis(100)) {
-            stamps.insert((m.partition(), m.offset()), m.timestamp().to_millis().unwrap_or(0));
-            last = Instant::now();
-        }
-    }
-    let fc = reader(&bootstrap);
-    let mut tpl = TopicPartitionList::new();
-    for (p, o) in offsets_before.iter().enumerate() {
-        tpl.add_partition_offset(&cfg.topics.findings, p as i32, Offset::Offset(*o)).unwrap();
-    }
-    fc.assign(&tpl).unwrap();
-    let mut hist = hdrhistogram::Histogram::<u64>::new(3).unwrap();
-    let mut last = Instant::now();
-    while last.elapsed() < Duration::from_secs(2) {
-        if let Some(Ok(m)) = fc.poll(Duration::from_millis(100)) {
-            last = Instant::now();
-            let v: serde_json::Value = serde_json::from_slice(m.payload().unwrap_or_default()).unwrap_or_default();
-            let src = &v["unmapped"]["bursar"]["source"];
-            if let (Some(p), Some(o)) = (src["partition"].as_i64(), src["offset"].as_i64()) {
-                if let (Some(produced), Some(found)) = (stamps.get(&(p as i32, o)), m.timestamp().to_millis()) {
-                    let _ = hist.record((found - produced).max(0) as u64);
-                }
-            }
-        }
-    }
+    let hist = finding_latency(&bootstrap, &cfg, &[0; 4], &offsets_before);
 
     println!();
     println!("{:<56} {:>12} {:>10}", "through Apache Kafka on loopback, one run", "records/s", "seconds");
@@ -187,4 +194,53 @@ fn main() {
     );
     let q = metrics.latency_quantiles();
     println!("record consumed to outputs acknowledged (processor's histogram): p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms", q[0] * 1e3, q[1] * 1e3, q[2] * 1e3);
+
+    dense_kafka::dense(&bootstrap);
+}
+
+/// Reads `topic` from `from[p]` to its end on every partition (or until [`WAIT`]), calling `f` per record.
+pub(crate) fn read_to_end(bootstrap: &str, topic: &str, from: &[i64], mut f: impl FnMut(&BorrowedMessage<'_>)) -> bool {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "bench-reader")
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("fetch.queue.backoff.ms", "5")
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for (p, o) in from.iter().enumerate() {
+        tpl.add_partition_offset(topic, p as i32, Offset::Offset(*o)).unwrap();
+    }
+    c.assign(&tpl).unwrap();
+    let mut at_end = vec![false; from.len()];
+    let t = Instant::now();
+    while at_end.iter().any(|e| !e) && t.elapsed() < WAIT {
+        match c.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => f(&m),
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(p))) => at_end[p as usize] = true,
+            _ => {}
+        }
+    }
+    at_end.iter().all(|e| *e)
+}
+
+/// Delay from each usage record's timestamp to that of the findings it caused,
+/// for usage read from `usage_from` and findings from `findings_from`.
+pub(crate) fn finding_latency(bootstrap: &str, cfg: &Config, usage_from: &[i64], findings_from: &[i64]) -> hdrhistogram::Histogram<u64> {
+    let mut stamps = HashMap::new();
+    read_to_end(bootstrap, &cfg.topics.usage, usage_from, |m| {
+        stamps.insert((m.partition(), m.offset()), m.timestamp().to_millis().unwrap_or(0));
+    });
+    let mut hist = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+    read_to_end(bootstrap, &cfg.topics.findings, findings_from, |m| {
+        let v: serde_json::Value = serde_json::from_slice(m.payload().unwrap_or_default()).unwrap_or_default();
+        let src = &v["unmapped"]["bursar"]["source"];
+        if let (Some(p), Some(o)) = (src["partition"].as_i64(), src["offset"].as_i64()) {
+            if let (Some(produced), Some(found)) = (stamps.get(&(p as i32, o)), m.timestamp().to_millis()) {
+                let _ = hist.record((found - produced).max(0) as u64);
+            }
+        }
+    });
+    hist
 }

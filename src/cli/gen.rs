@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use bursar::gen::{entitlements_iter, usage, GenSpec};
+use bursar::gen::{entitlements_iter, usage, GenSpec, Shape};
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -16,12 +16,19 @@ pub struct GenArgs {
     /// Usage lines to generate (duplicates and malformed lines included).
     #[arg(long, default_value_t = 100_000)]
     pub events: u64,
-    /// Distinct credentials.
-    #[arg(long, default_value_t = 1_000)]
-    pub credentials: u64,
-    /// Days of event time the workload spans, from 2026-01-01 (at least 1).
-    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..))]
-    pub days: u32,
+    /// Traffic pattern: `sparse` (many keys, each used every few hours over --days)
+    /// or `dense` (few keys over --hours, Pareto-distributed call rates).
+    #[arg(long, value_enum, default_value_t = ShapeArg::Sparse)]
+    pub shape: ShapeArg,
+    /// Distinct credentials [default: 1000; 500 with --shape dense].
+    #[arg(long)]
+    pub credentials: Option<u64>,
+    /// Days of event time a sparse workload spans, from 2026-01-01 (at least 1) [default: 120].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub days: Option<u32>,
+    /// Hours of event time a dense workload spans, from 2026-01-01 (at least 1) [default: 6].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub hours: Option<u32>,
     /// No injected anomalies.
     #[arg(long)]
     pub no_anomalies: bool,
@@ -42,15 +49,34 @@ pub struct GenArgs {
     pub config: Option<PathBuf>,
 }
 
+/// `--shape`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShapeArg {
+    Sparse,
+    Dense,
+}
+
 pub fn run(a: GenArgs) -> anyhow::Result<ExitCode> {
+    let shape = match a.shape {
+        ShapeArg::Sparse => Shape::Sparse,
+        ShapeArg::Dense => Shape::Dense,
+    };
+    match shape {
+        Shape::Sparse if a.hours.is_some() => bail!("--hours sets the span of --shape dense; a sparse workload spans --days"),
+        Shape::Dense if a.days.is_some() => bail!("--days sets the span of --shape sparse; a dense workload spans --hours"),
+        _ => {}
+    }
+    let defaults = GenSpec::default();
     let spec = GenSpec {
         seed: a.seed,
         events: a.events,
-        credentials: a.credentials,
-        days: a.days,
+        credentials: a.credentials.unwrap_or(shape.default_credentials()),
+        days: a.days.unwrap_or(defaults.days),
+        hours: a.hours.unwrap_or(defaults.hours),
+        shape,
         anomalies: !a.no_anomalies,
         bad_lines: !a.no_bad_lines,
-        ..GenSpec::default()
+        ..defaults
     };
     if spec.credentials == 0 {
         bail!("--credentials must be at least 1");

@@ -1,4 +1,4 @@
-//! Entitlement lines (SPEC §1.2, §7.1) for each generated credential:
+//! Entitlement lines (README.md, Inputs) for each generated credential:
 //! one or more versions over time, tombstones, and none at all for the
 //! unmanaged and exposed ones.
 
@@ -45,7 +45,7 @@ pub(crate) fn lines_for(spec: &GenSpec, p: &Profile) -> Vec<String> {
         calls_factor: 1,
     };
     let mut out = Vec::with_capacity(3);
-    let mut push = |v: &Version| out.push(version_line(spec, p, v));
+    let mut push = |v: &Version| out.push(version_line(p, v, |s| push_burst(s, spec, p, v)));
     match p.kind {
         Kind::Unmanaged | Kind::Exposed => {}
         Kind::Revoked => {
@@ -68,7 +68,8 @@ pub(crate) fn lines_for(spec: &GenSpec, p: &Profile) -> Vec<String> {
             out.push(tombstone_line(p));
             if p.kind == Kind::Reissued {
                 let t = at(0.5);
-                out.push(version_line(spec, p, &Version { updated_at: t, valid_from: Some(t), ..v1 }));
+                let v2 = Version { updated_at: t, valid_from: Some(t), ..v1 };
+                out.push(version_line(p, &v2, |s| push_burst(s, spec, p, &v2)));
             }
         }
         _ => {
@@ -97,7 +98,57 @@ fn tombstone_line(p: &Profile) -> String {
     s
 }
 
-fn version_line(spec: &GenSpec, p: &Profile, v: &Version) -> String {
+/// One burst rule object of a dense-shape key: a window and its limits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BurstRule {
+    pub window: &'static str,
+    pub calls: Option<u64>,
+    /// Credits limit in 10^-7 credits.
+    pub credits: Option<u64>,
+}
+
+/// The one active version of a dense-shape key, issued at `issued`, with
+/// its own burst rules (`rules` empty: no `burst` field).
+pub(crate) fn dense_line(p: &Profile, issued: i64, rules: &[BurstRule]) -> String {
+    let v = Version {
+        updated_at: issued,
+        status: "active",
+        valid_from: ((p.h >> 12) & 1 == 0).then_some(issued),
+        valid_until: None,
+        extra_capability: None,
+        monthly: p.monthly,
+        bank_months: p.bank_months,
+        calls_factor: 1,
+    };
+    version_line(p, &v, |s| {
+        if rules.is_empty() {
+            return;
+        }
+        push_key(s, "burst", false);
+        s.push('[');
+        for (i, r) in rules.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            s.push('{');
+            push_str_field(s, "window", r.window, true);
+            if let Some(calls) = r.calls {
+                push_key(s, "calls", false);
+                push_u64(s, calls);
+            }
+            if let Some(units) = r.credits {
+                push_key(s, "credits", false);
+                s.push('"');
+                push_decimal7(s, units, 2);
+                s.push('"');
+            }
+            s.push('}');
+        }
+        s.push(']');
+    })
+}
+
+fn version_line(p: &Profile, v: &Version, burst: impl FnOnce(&mut String)) -> String {
     let mut s = String::with_capacity(400);
     s.push('{');
     push_key(&mut s, "credential", true);
@@ -120,7 +171,7 @@ fn version_line(spec: &GenSpec, p: &Profile, v: &Version) -> String {
     if p.has_credits {
         push_credits(&mut s, p, v);
     }
-    push_burst(&mut s, spec, p, v);
+    burst(&mut s);
     if matches!(p.kind, Kind::Dormant | Kind::Idle) || (p.h >> 56) % 10 < 7 {
         push_key(&mut s, "dormancy", false);
         s.push('"');

@@ -1,8 +1,9 @@
 //! Writing one usage call as a JSON line: native or structured CloudEvent,
-//! optionally with a deliberate defect of each rejection kind (SPEC §7.6).
+//! optionally with a deliberate defect of each rejection kind (README.md,
+//! Outputs: the rejected topic).
 
 use super::profile::{Combo, Profile};
-use super::write::{push_decimal7, push_hex, push_key, push_str_field, push_time, push_u64, TimeStyle};
+use super::write::{push_decimal7, push_hex, push_key, push_str_field, push_time, push_u64, Rng, TimeStyle};
 
 const REGIONS: [&str; 3] = ["gw-eu-1", "gw-us-1", "gw-ap-1"];
 
@@ -55,6 +56,41 @@ pub(crate) struct Call {
     pub decoration: u8,
     pub ip_octet: u8,
     pub defect: Defect,
+}
+
+/// A well-formed call of `profile` at `t`: the time style, tokens, credits
+/// spelling, decorations and (with probability `cloudevent_rate`) the
+/// CloudEvent envelope drawn from `rng`, in a fixed order (the sparse
+/// shape's bytes depend on it).
+pub(crate) fn new_call(rng: &mut Rng, id: u64, profile: Profile, combo: Combo, t: i64, units: u64, cloudevent_rate: f64) -> Call {
+    let style = match rng.below(100) {
+        0..=79 => TimeStyle::Millis,
+        80..=89 => TimeStyle::Seconds,
+        90..=94 => TimeStyle::Micros,
+        95..=98 => TimeStyle::Offset,
+        _ => TimeStyle::Lower,
+    };
+    let (tokens_in, tokens_out) = match combo.0 {
+        "chat" => (rng.range(20, 4000), rng.range(0, 1200)),
+        "embeddings" => (rng.range(8, 2048), 0),
+        "tts" => (rng.range(10, 600), 0),
+        _ => (0, 0),
+    };
+    Call {
+        id,
+        t: t.max(crate::model::time::MIN_TIME_MS),
+        profile,
+        combo,
+        units,
+        credits_form: rng.below(10) as u8,
+        tokens_in,
+        tokens_out,
+        style,
+        cloudevent: rng.chance(cloudevent_rate),
+        decoration: rng.below(100) as u8,
+        ip_octet: rng.below(250) as u8,
+        defect: Defect::None,
+    }
 }
 
 /// Appends the line of `c` to `out`.

@@ -1,12 +1,14 @@
 //! The usage stream: background calls in roughly increasing event time,
 //! burst episodes, late and jittered events, duplicates, CloudEvents and
-//! malformed lines, produced one line at a time.
+//! malformed lines, produced one line at a time. This file holds the sparse
+//! shape and the stream type of both; the dense shape is in `dense.rs`.
 
+use super::dense::DenseLines;
 use super::entitlements::BURST_CALLS;
-use super::event::{write_call, Call, Defect};
+use super::event::{new_call, write_call, Call, Defect};
 use super::profile::{days, Kind, Profile, UNIFORM_SHARE};
-use super::write::{Rng, TimeStyle};
-use super::GenSpec;
+use super::write::Rng;
+use super::{GenSpec, Shape};
 use crate::model::time::{MS_PER_MINUTE, MS_PER_SECOND};
 
 /// Share of lines that are malformed (when `bad_lines`).
@@ -29,9 +31,49 @@ struct Episode {
     step: i64,
 }
 
-/// Streaming iterator over usage lines; see [`super::usage`].
+/// Streaming iterator over usage lines of either shape; see [`super::usage`].
 #[derive(Debug, Clone)]
 pub struct UsageLines {
+    inner: Lines,
+}
+
+#[derive(Debug, Clone)]
+enum Lines {
+    Sparse(Box<SparseLines>),
+    Dense(Box<DenseLines>),
+}
+
+impl UsageLines {
+    pub(crate) fn new(spec: &GenSpec) -> UsageLines {
+        let inner = match spec.shape {
+            Shape::Sparse => Lines::Sparse(Box::new(SparseLines::new(spec))),
+            Shape::Dense => Lines::Dense(Box::new(DenseLines::new(spec))),
+        };
+        UsageLines { inner }
+    }
+}
+
+impl Iterator for UsageLines {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        match &mut self.inner {
+            Lines::Sparse(s) => s.next(),
+            Lines::Dense(d) => d.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.inner {
+            Lines::Sparse(s) => s.size_hint(),
+            Lines::Dense(d) => d.size_hint(),
+        }
+    }
+}
+
+/// The sparse shape: many keys, each used every few hours over months.
+#[derive(Debug, Clone)]
+struct SparseLines {
     spec: GenSpec,
     rng: Rng,
     /// Lines emitted so far.
@@ -47,12 +89,12 @@ pub struct UsageLines {
     bad_counter: u32,
 }
 
-impl UsageLines {
-    pub(crate) fn new(spec: &GenSpec) -> UsageLines {
+impl SparseLines {
+    fn new(spec: &GenSpec) -> SparseLines {
         let span_ms = days(i64::from(spec.days.max(1)));
         let episodes = if spec.anomalies { (spec.credentials / 50).max(2).min(spec.events / (20 * u64::from(BURST_CALLS))) } else { 0 };
         let episode_every = spec.events.checked_div(episodes).unwrap_or(u64::MAX);
-        UsageLines {
+        SparseLines {
             spec: *spec,
             rng: Rng::new(spec.seed ^ 0x0055_5341_4745),
             emitted: 0,
@@ -123,34 +165,7 @@ impl UsageLines {
 
     fn call(&mut self, profile: Profile, combo: (&'static str, Option<&'static str>), t: i64, units: u64) -> Call {
         let id = self.next_id();
-        let style = match self.rng.below(100) {
-            0..=79 => TimeStyle::Millis,
-            80..=89 => TimeStyle::Seconds,
-            90..=94 => TimeStyle::Micros,
-            95..=98 => TimeStyle::Offset,
-            _ => TimeStyle::Lower,
-        };
-        let (tokens_in, tokens_out) = match combo.0 {
-            "chat" => (self.rng.range(20, 4000), self.rng.range(0, 1200)),
-            "embeddings" => (self.rng.range(8, 2048), 0),
-            "tts" => (self.rng.range(10, 600), 0),
-            _ => (0, 0),
-        };
-        Call {
-            id,
-            t: t.max(crate::model::time::MIN_TIME_MS),
-            profile,
-            combo,
-            units,
-            credits_form: self.rng.below(10) as u8,
-            tokens_in,
-            tokens_out,
-            style,
-            cloudevent: self.rng.chance(CLOUDEVENT_RATE),
-            decoration: self.rng.below(100) as u8,
-            ip_octet: self.rng.below(250) as u8,
-            defect: Defect::None,
-        }
+        new_call(&mut self.rng, id, profile, combo, t, units, CLOUDEVENT_RATE)
     }
 
     fn start_episode(&mut self, i: u64) {
@@ -193,7 +208,7 @@ impl UsageLines {
     }
 }
 
-impl Iterator for UsageLines {
+impl Iterator for SparseLines {
     type Item = String;
 
     fn next(&mut self) -> Option<String> {

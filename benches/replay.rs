@@ -1,0 +1,290 @@
+//! `bursar replay` against its baselines, side by side in one run
+//! (`cargo bench --bench replay`).
+//!
+//! Two workloads are generated with the library (`bursar::gen`) into a temp
+//! dir: sparse (20,000 keys over 120 days) and dense (500 keys, Pareto call
+//! rates, 6 hours), BURSAR_BENCH_EVENTS lines each (default 1,000,000). For
+//! each, on the same file:
+//! (a) baseline: `serde_json::from_slice::<Value>` of every line, read line
+//!     by line with a reused buffer, one thread;
+//! (b) baseline: (a) plus two tumbling windows (1m, 1h) per credential in a
+//!     minimal engine (open windows per credential, calls and credits sums,
+//!     closed when the file's watermark, max time - 30 s, passes their end);
+//! (c) the release binary `target/release/bursar replay`, whole process,
+//!     all four outputs written to files in BURSAR_BENCH_OUT (default a fresh
+//!     directory under /dev/shm, else a temp dir), 1 and 4 partitions (and
+//!     the default `--threads` when `replay --help` lists it).
+//! Each line's ratio is to (a) of the same workload in the same run, since
+//! the machine is shared and absolute figures are noisy.
+
+use std::fs::File;
+use std::hint::black_box;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use bursar::gen::{entitlements_iter, usage, GenSpec, Shape};
+use bursar::model::time;
+use serde_json::Value;
+
+#[path = "support/windows.rs"]
+mod windows;
+use windows::{fields, Windows};
+
+/// The allocator of the `bursar` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
+}
+
+fn thousands(v: f64) -> String {
+    let s = format!("{v:.0}");
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 && c != '-' {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A generated workload on disk.
+struct Files {
+    name: &'static str,
+    describe: String,
+    usage: PathBuf,
+    entitlements: PathBuf,
+    usage_bytes: u64,
+    lines: u64,
+}
+
+fn write_workload(dir: &Path, name: &'static str, spec: &GenSpec, describe: String) -> std::io::Result<Files> {
+    let usage_path = dir.join(format!("{name}.usage.jsonl"));
+    let ents_path = dir.join(format!("{name}.entitlements.jsonl"));
+    let mut ents = BufWriter::new(File::create(&ents_path)?);
+    for line in entitlements_iter(spec) {
+        ents.write_all(line.as_bytes())?;
+        ents.write_all(b"\n")?;
+    }
+    ents.flush()?;
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(&usage_path)?);
+    let (mut bytes, mut lines) = (0u64, 0u64);
+    for line in usage(spec) {
+        out.write_all(line.as_bytes())?;
+        out.write_all(b"\n")?;
+        bytes += line.len() as u64 + 1;
+        lines += 1;
+    }
+    out.flush()?;
+    Ok(Files { name, describe, usage: usage_path, entitlements: ents_path, usage_bytes: bytes, lines })
+}
+
+/// Calls every line of `path` (newline stripped) with a reused buffer.
+fn each_line(path: &Path, mut f: impl FnMut(&[u8])) -> std::io::Result<()> {
+    let mut r = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        buf.clear();
+        if r.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(());
+        }
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        f(line);
+    }
+}
+
+/// (a): decode every line to a `serde_json::Value`.
+fn bare_decode(path: &Path) -> std::io::Result<(f64, u64)> {
+    let t = Instant::now();
+    let mut ok = 0u64;
+    each_line(path, |line| {
+        if let Ok(v) = serde_json::from_slice::<Value>(line) {
+            ok += 1;
+            black_box(&v);
+        }
+    })?;
+    Ok((t.elapsed().as_secs_f64(), ok))
+}
+
+/// (b): decode plus two tumbling windows per credential.
+fn decode_and_window(path: &Path) -> std::io::Result<(f64, Windows)> {
+    let t = Instant::now();
+    let mut w = Windows::new();
+    each_line(path, |line| {
+        if let Ok(v) = serde_json::from_slice::<Value>(line) {
+            if let Some((credential, t, micros)) = fields(&v) {
+                w.event(credential, t, micros);
+            }
+        }
+    })?;
+    Ok((t.elapsed().as_secs_f64(), w))
+}
+
+/// The release binary, built first when missing.
+fn bursar_binary() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let bin = root.join("target/release/bursar");
+    if !bin.exists() {
+        eprintln!("replay bench: building {} first.", bin.display());
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "--release", "--bin", "bursar"])
+            .current_dir(&root)
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "cargo build --release failed");
+    }
+    bin
+}
+
+/// Outcome of one `bursar replay` process.
+struct Run {
+    secs: f64,
+    out_bytes: u64,
+    failure: Option<String>,
+}
+
+/// (c): `bursar replay` from spawn to exit, the four outputs written to `out`.
+fn replay(bin: &Path, files: &Files, out: &Path, extra: &[&str]) -> Run {
+    let names = ["findings", "windows", "balances", "rejected"];
+    let mut cmd = Command::new(bin);
+    cmd.arg("replay").arg("--input").arg(&files.usage).arg("--entitlements").arg(&files.entitlements).args(extra);
+    for n in names {
+        cmd.arg(format!("--{n}")).arg(out.join(format!("{}.{n}.jsonl", files.name)));
+    }
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let t = Instant::now();
+    let result = cmd.output();
+    let secs = t.elapsed().as_secs_f64();
+    let mut out_bytes = 0;
+    for n in names {
+        let p = out.join(format!("{}.{n}.jsonl", files.name));
+        out_bytes += std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+        let _ = std::fs::remove_file(&p);
+    }
+    let failure = match result {
+        Ok(o) if o.status.success() => None,
+        Ok(o) => {
+            let err = String::from_utf8_lossy(&o.stderr);
+            let tail: Vec<&str> = err.lines().rev().take(5).collect();
+            Some(format!("{}: {}", o.status, tail.into_iter().rev().collect::<Vec<_>>().join(" | ")))
+        }
+        Err(e) => Some(format!("spawn failed: {e}")),
+    };
+    Run { secs, out_bytes, failure }
+}
+
+/// Where the outputs go, and how that was chosen.
+fn out_dir(tmp: &Path) -> (PathBuf, &'static str) {
+    if let Ok(dir) = std::env::var("BURSAR_BENCH_OUT") {
+        return (PathBuf::from(dir), "BURSAR_BENCH_OUT");
+    }
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        let dir = shm.join(format!("bursar-bench-replay-{}", std::process::id()));
+        if std::fs::create_dir_all(&dir).is_ok() {
+            return (dir, "a fresh directory under /dev/shm, tmpfs");
+        }
+    }
+    (tmp.join("out"), "a temp dir (no /dev/shm)")
+}
+
+struct Row {
+    workload: &'static str,
+    what: String,
+    secs: f64,
+    lines: u64,
+    base: f64,
+    target: Option<f64>,
+    note: String,
+}
+
+fn print_row(r: &Row) {
+    let ratio = r.base / r.secs.max(1e-9);
+    let target = match r.target {
+        Some(t) => format!(">= {t:.2}x {}", if ratio >= t { "met" } else { "NOT met" }),
+        None => String::new(),
+    };
+    println!(
+        "{:<7} {:<44} {:>12} {:>8.2} {:>7.2}x  {:<16} {}",
+        r.workload,
+        r.what,
+        thousands(r.lines as f64 / r.secs.max(1e-9)),
+        r.secs,
+        ratio,
+        target,
+        r.note
+    );
+}
+
+fn main() -> std::io::Result<()> {
+    let events = env_u64("BURSAR_BENCH_EVENTS", 1_000_000);
+    let tmp = tempfile::tempdir()?;
+    let (out, out_why) = out_dir(tmp.path());
+    std::fs::create_dir_all(&out)?;
+    let bin = bursar_binary();
+    let help = Command::new(&bin).args(["replay", "--help"]).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    let has_threads = help.contains("--threads");
+
+    let sparse = GenSpec { seed: 1, events, credentials: 20_000, days: 120, ..GenSpec::default() };
+    let dense = GenSpec { seed: 1, events, credentials: 500, hours: 6, shape: Shape::Dense, ..GenSpec::default() };
+    let t = Instant::now();
+    let workloads = [
+        write_workload(tmp.path(), "sparse", &sparse, format!("{} keys over {} days", sparse.credentials, sparse.days))?,
+        write_workload(tmp.path(), "dense", &dense, format!("{} keys, Pareto rates, over {} hours", dense.credentials, dense.hours))?,
+    ];
+    let gen_secs = t.elapsed().as_secs_f64();
+
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    println!("replay bench, {}", time::format_rfc3339(now_ms));
+    println!("cores: {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    println!("binary: {}{}", bin.display(), if has_threads { " (replay lists --threads)" } else { " (replay has no --threads)" });
+    println!("outputs: {} ({out_why})", out.display());
+    for w in &workloads {
+        println!("workload {:<6}: {} lines, {:.1} MB, {} (generated with bursar::gen, {:.1} s for both)", w.name, w.lines, w.usage_bytes as f64 / 1e6, w.describe, gen_secs);
+    }
+    println!();
+    println!("{:<7} {:<44} {:>12} {:>8} {:>8}  {:<16}", "shape", "measure (one run each)", "events/s", "seconds", "vs (a)", "target");
+
+    for w in &workloads {
+        // Warm the page cache so (a) does not pay for the first read.
+        each_line(&w.usage, |l| {
+            black_box(l);
+        })?;
+        let (base, decoded) = bare_decode(&w.usage)?;
+        let row = |what: &str, secs: f64, target: Option<f64>, note: String| Row { workload: w.name, what: what.to_string(), secs, lines: w.lines, base, target, note };
+        print_row(&row("(a) serde_json::Value decode, 1 thread", base, None, format!("{decoded} lines parsed")));
+        let (secs, win) = decode_and_window(&w.usage)?;
+        print_row(&row(
+            "(b) decode + 1m/1h tumbling windows, 1 thread",
+            secs,
+            None,
+            format!("{} credentials, {} windows closed, {} late window updates", win.ids.len(), win.closed, win.late),
+        ));
+        black_box(win.calls_closed);
+        // With --threads, the partition lines pin one thread and one more line keeps its default.
+        let one: &[&str] = if has_threads { &["--threads", "1"] } else { &[] };
+        let mut runs: Vec<(String, Vec<&str>, Option<f64>)> = vec![
+            (format!("(c) bursar replay --partitions 1 {}", one.join(" ")), [&["--partitions", "1"], one].concat(), Some(0.65)),
+            (format!("(c) bursar replay --partitions 4 {}", one.join(" ")), [&["--partitions", "4"], one].concat(), (w.name == "sparse").then_some(0.9)),
+        ];
+        if has_threads {
+            runs.push(("(c) bursar replay --partitions 4, default --threads".into(), vec!["--partitions", "4"], None));
+        }
+        for (what, args, target) in runs {
+            let r = replay(&bin, w, &out, &args);
+            let note = match &r.failure {
+                None => format!("{:.1} MB out", r.out_bytes as f64 / 1e6),
+                Some(f) => format!("FAILED {f}"),
+            };
+            print_row(&row(&what, r.secs, target, note));
+        }
+    }
+    if std::env::var_os("BURSAR_BENCH_OUT").is_none() {
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    Ok(())
+}
