@@ -239,12 +239,13 @@ fn parallel<R: BufRead + Send>(engine: Engine, partitions: i32, shards: usize, r
             let (tx_in, rx_in) = bounded::<Vec<Item>>(QUEUE);
             let (tx_out, rx_out) = bounded::<OutBlock>(QUEUE);
             let shard_engine = engine.fresh_copy();
-            handles.push(scope.spawn(move || run_shard(shard_engine, partitions, shard, shards, rx_in, tx_out)));
+            let thread = std::thread::Builder::new().name(format!("bursar-engine-{shard}"));
+            handles.push(thread.spawn_scoped(scope, move || run_shard(shard_engine, partitions, shard, shards, rx_in, tx_out)).map_err(ReplayError::Read)?);
             to_shards.push(tx_in);
             from_shards.push(rx_out);
         }
         let (bytes, records) = (&bytes, &records);
-        let reader = scope.spawn(move || read_blocks(reader, partitions, max, to_shards, bytes, records));
+        let reader = std::thread::Builder::new().name("bursar-read".into()).spawn_scoped(scope, move || read_blocks(reader, partitions, max, to_shards, bytes, records)).map_err(ReplayError::Read)?;
         let mut written = Ok(());
         'blocks: loop {
             let mut blocks = Vec::with_capacity(shards);

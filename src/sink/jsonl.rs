@@ -83,7 +83,7 @@ fn write_loop(mut out: Box<dyn Write + Send>, jobs: Receiver<Job>, give_back: Se
 
 impl Sink for JsonLines {
     fn write(&mut self, output: &Output) -> Result<(), SinkError> {
-        self.buf.extend_from_slice(emit::encode(output).as_bytes());
+        emit::encode_into(output, &mut self.buf);
         self.buf.push(b'\n');
         if self.buf.len() >= BLOCK {
             self.hand_over()?;
