@@ -21,7 +21,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::cloudevents::{header, header_mode, Mode};
@@ -47,43 +47,48 @@ pub(crate) fn decode<'a>(value: &'a [u8], headers: &[(&str, &[u8])], max_value_b
     }
     let text = std::str::from_utf8(value).ok()?;
     let decided = header_mode(headers);
-    let mask = if decided == Some(Mode::Binary) { BINARY } else { ENVELOPE };
-    let mut top = parse(text, mask)?;
+    let mut m = Members::default();
+    parse(text, if decided == Some(Mode::Binary) { BINARY } else { ENVELOPE }, &mut m)?;
+    let e = &m.envelope;
     // Native or structured by a non-null `specversion` member, as in `cloudevents::mode`.
-    let member_mode = if top.specversion.is_some() { Mode::Structured } else { Mode::Native };
+    let member_mode = if e.specversion.is_some() { Mode::Structured } else { Mode::Native };
     let event = match decided.unwrap_or(member_mode) {
-        Mode::Native => event(top.id.as_deref()?, top.time.as_deref()?, top.credential.as_deref()?, &top.usage)?,
-        Mode::Structured => structured(&top)?,
-        Mode::Binary => binary(headers, &top.usage)?,
+        Mode::Native => event(e.id.as_deref()?, e.time.as_deref()?, e.credential.as_deref()?, &m.usage)?,
+        Mode::Structured => structured(e, &m.usage)?,
+        Mode::Binary => binary(headers, &m.usage)?,
     };
-    let key_hint = if member_mode == Mode::Structured { top.subject.take() } else { top.credential.take() };
+    let e = m.envelope;
+    let key_hint = if member_mode == Mode::Structured { e.subject } else { e.credential };
     Some(Accepted { event, key_hint })
 }
 
 /// What `key_hint(text)` returns, or `None` when the reference must decide.
 /// Only `specversion`, `subject` and `credential` are read.
 pub(crate) fn key_hint(text: &str) -> Option<Option<Cow<'_, str>>> {
-    let top = parse(text, KEY)?;
-    Some(if top.specversion.is_some() { top.subject } else { top.credential })
+    let mut m = Members::default();
+    parse(text, KEY, &mut m)?;
+    let e = m.envelope;
+    Some(if e.specversion.is_some() { e.subject } else { e.credential })
 }
 
-/// Parses `text` as one object (and nothing after it), reading the members in `mask`.
-fn parse(text: &str, mask: u32) -> Option<Members<'_>> {
+/// Parses `text` as one object (and nothing after it) into `m`, reading the
+/// members in `mask`.
+fn parse<'a>(text: &'a str, mask: u32, m: &mut Members<'a>) -> Option<()> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let top = (&mut de).deserialize_map(ObjectVisitor { mask }).ok()?;
-    de.end().ok()?;
-    Some(top)
+    (&mut de).deserialize_map(ObjectVisitor { mask, usage: &mut m.usage, envelope: Some(&mut m.envelope) }).ok()?;
+    de.end().ok()
 }
 
-/// A structured-mode CloudEvent: the envelope checks of `cloudevents::structured`,
-/// then the mapped fields.
-fn structured(top: &Members<'_>) -> Option<UsageEvent> {
-    let non_empty = |s: &Option<Str<'_>>| s.as_deref().filter(|s| !s.is_empty()).is_some();
-    let envelope_ok = top.specversion.as_deref() == Some("1.0") && non_empty(&top.usage.source) && non_empty(&top.kind);
+/// A structured-mode CloudEvent: the envelope checks of `cloudevents::structured`
+/// (the envelope `source` is read as the top-level usage `source`), then the
+/// mapped fields.
+fn structured(e: &Envelope<'_>, top: &Usage<'_>) -> Option<UsageEvent> {
+    let non_empty = |s: &Option<Str<'_>>| s.as_deref().is_some_and(|s| !s.is_empty());
+    let envelope_ok = e.specversion.as_deref() == Some("1.0") && non_empty(&top.source) && non_empty(&e.kind);
     if !envelope_ok {
         return None;
     }
-    event(top.id.as_deref()?, top.time.as_deref()?, top.subject.as_deref()?, top.data.as_ref()?)
+    event(e.id.as_deref()?, e.time.as_deref()?, e.subject.as_deref()?, e.data()?)
 }
 
 /// A binary-mode CloudEvent: the header checks of `cloudevents::binary`, then
@@ -193,17 +198,32 @@ struct Usage<'a> {
     src_ip: Option<Str<'a>>,
 }
 
-/// The members read from one object; `None` when absent or `null`.
+/// The members of a top level that are not usage members.
 #[derive(Default)]
-struct Members<'a> {
+struct Envelope<'a> {
     id: Option<Str<'a>>,
     time: Option<Str<'a>>,
     credential: Option<Str<'a>>,
     specversion: Option<Str<'a>>,
     kind: Option<Str<'a>>,
     subject: Option<Str<'a>>,
+    /// A non-null `data` member was read (as an object) into `data_usage`.
+    has_data: bool,
+    data_usage: Usage<'a>,
+}
+
+impl<'a> Envelope<'a> {
+    fn data(&self) -> Option<&Usage<'a>> {
+        self.has_data.then_some(&self.data_usage)
+    }
+}
+
+/// The members read from the top level; `None` when absent or `null`. Filled
+/// in place by the visitors (moving it around costs more than reading it).
+#[derive(Default)]
+struct Members<'a> {
+    envelope: Envelope<'a>,
     usage: Usage<'a>,
-    data: Option<Usage<'a>>,
 }
 
 const fn bit(name: KeyName) -> u32 {
@@ -228,21 +248,23 @@ const ENVELOPE: u32 = DATA | KEY | bit(KeyName::Id) | bit(KeyName::Time) | bit(K
 /// A binary-mode value (the data), plus the members of its key hint.
 const BINARY: u32 = DATA | KEY;
 
-/// Reads the members in `mask` of one object, ignoring the others unread;
-/// fails on a duplicate of a read member.
-struct ObjectVisitor {
+/// Reads the members in `mask` of one object into `usage` and `envelope`
+/// (`None` for a nested `data`), ignoring the others unread; fails on a
+/// duplicate of a read member.
+struct ObjectVisitor<'m, 'de> {
     mask: u32,
+    usage: &'m mut Usage<'de>,
+    envelope: Option<&'m mut Envelope<'de>>,
 }
 
-impl<'de> Visitor<'de> for ObjectVisitor {
-    type Value = Members<'de>;
+impl<'de> Visitor<'de> for ObjectVisitor<'_, 'de> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
-        let mut m = Members::default();
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         let mut seen = 0u32;
         while let Some(name) = map.next_key::<KeyName>()? {
             let b = bit(name);
@@ -254,34 +276,44 @@ impl<'de> Visitor<'de> for ObjectVisitor {
                 return Err(de::Error::custom("a duplicate member"));
             }
             seen |= b;
-            let u = &mut m.usage;
-            match name {
-                KeyName::Id => m.id = string(&mut map)?,
-                KeyName::Time => m.time = string(&mut map)?,
-                KeyName::Credential => m.credential = string(&mut map)?,
-                KeyName::Specversion => m.specversion = string(&mut map)?,
-                KeyName::Type => m.kind = string(&mut map)?,
-                KeyName::Subject => m.subject = string(&mut map)?,
-                KeyName::Capability => u.capability = string(&mut map)?,
-                KeyName::Model => u.model = string(&mut map)?,
-                KeyName::Principal => u.principal = string(&mut map)?,
-                KeyName::Source => u.source = string(&mut map)?,
-                KeyName::SrcIp => u.src_ip = string(&mut map)?,
-                KeyName::Credits => u.credits = map.next_value()?,
-                KeyName::TokensIn => u.tokens_in = map.next_value::<Option<Count>>()?.map(|c| c.0),
-                KeyName::TokensOut => u.tokens_out = map.next_value::<Option<Count>>()?.map(|c| c.0),
-                KeyName::Data => m.data = map.next_value::<Option<Data<'de>>>()?.map(|d| d.0),
-                KeyName::DataBase64 | KeyName::Other => {
-                    map.next_value::<IgnoredAny>()?;
+            let u = &mut *self.usage;
+            let slot = match (name, self.envelope.as_deref_mut()) {
+                (KeyName::Capability, _) => &mut u.capability,
+                (KeyName::Model, _) => &mut u.model,
+                (KeyName::Principal, _) => &mut u.principal,
+                (KeyName::Source, _) => &mut u.source,
+                (KeyName::SrcIp, _) => &mut u.src_ip,
+                (KeyName::Credits, _) => {
+                    u.credits = map.next_value()?;
+                    continue;
                 }
-            }
+                (KeyName::TokensIn, _) => {
+                    u.tokens_in = map.next_value::<Option<Count>>()?.map(|c| c.0);
+                    continue;
+                }
+                (KeyName::TokensOut, _) => {
+                    u.tokens_out = map.next_value::<Option<Count>>()?.map(|c| c.0);
+                    continue;
+                }
+                (KeyName::Data, Some(e)) => {
+                    e.has_data = map.next_value_seed(DataSeed(&mut e.data_usage))?;
+                    continue;
+                }
+                (KeyName::Id, Some(e)) => &mut e.id,
+                (KeyName::Time, Some(e)) => &mut e.time,
+                (KeyName::Credential, Some(e)) => &mut e.credential,
+                (KeyName::Specversion, Some(e)) => &mut e.specversion,
+                (KeyName::Type, Some(e)) => &mut e.kind,
+                (KeyName::Subject, Some(e)) => &mut e.subject,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = map.next_value::<Option<StrValue<'de>>>()?.map(|s| s.0);
         }
-        Ok(m)
+        Ok(())
     }
-}
-
-fn string<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Str<'de>>, A::Error> {
-    Ok(map.next_value::<Option<StrValue<'de>>>()?.map(|s| s.0))
 }
 
 /// A JSON string, borrowed when it has no escapes; any other type fails.
@@ -326,12 +358,30 @@ impl<'de> Deserialize<'de> for Count {
     }
 }
 
-/// A CloudEvent's `data`: an object whose usage members are read.
-struct Data<'a>(Usage<'a>);
+/// A CloudEvent's `data`, read into its usage members; true unless `null`.
+struct DataSeed<'m, 'de>(&'m mut Usage<'de>);
 
-impl<'de> Deserialize<'de> for Data<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(ObjectVisitor { mask: DATA }).map(|m| Data(m.usage))
+impl<'de> DeserializeSeed<'de> for DataSeed<'_, 'de> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DataSeed<'_, 'de> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(ObjectVisitor { mask: DATA, usage: self.0, envelope: None }).map(|()| true)
     }
 }
 

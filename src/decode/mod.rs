@@ -14,7 +14,7 @@ pub mod partitioner;
 pub mod secrets;
 mod usage;
 
-pub use usage::{decode_usage, decode_usage_reference, key_hint};
+pub use usage::{decode_usage, decode_usage_reference, key_hint, key_hint_reference};
 
 use crate::engine::output::Rejection;
 use crate::model::UsageEvent;
@@ -109,7 +109,13 @@ pub(crate) fn too_deep(text: &[u8]) -> bool {
 /// The cheap pre-check of [`too_deep`]: false when `text` holds at most
 /// [`MAX_DEPTH`] openers (`{` or `[`, in strings too), so cannot nest too deep.
 pub(crate) fn may_be_too_deep(text: &[u8]) -> bool {
-    text.iter().filter(|&&b| b == b'{' || b == b'[').count() > MAX_DEPTH
+    // `{` and `[` are the only bytes that are `{` with bit 0x20 set. Counted
+    // in chunks whose count fits in a u8, so the loop vectorises well.
+    let opener = |b: &u8| u8::from(b | 0x20 == b'{');
+    let mut chunks = text.chunks_exact(255);
+    let mut openers: usize = (&mut chunks).map(|c| usize::from(c.iter().map(opener).sum::<u8>())).sum();
+    openers += usize::from(chunks.remainder().iter().map(opener).sum::<u8>());
+    openers > MAX_DEPTH
 }
 
 /// The shape of one JSON value, read from its raw text. `null` never appears
@@ -375,6 +381,20 @@ mod tests {
     fn nested(depth: usize) -> String {
         // depth counts the top-level object as level 1.
         format!("{{\"a\":{}1{}}}", "[".repeat(depth - 1), "]".repeat(depth - 1))
+    }
+
+    #[test]
+    fn only_braces_and_brackets_count_as_openers() {
+        let text = |n: usize, c: &str| c.repeat(n).into_bytes();
+        for c in ["{", "["] {
+            assert!(!may_be_too_deep(&text(MAX_DEPTH, c)));
+            assert!(may_be_too_deep(&text(MAX_DEPTH + 1, c)));
+        }
+        let others: Vec<u8> = (0..=255u8).filter(|b| !matches!(b, b'{' | b'[')).cycle().take(10_000).collect();
+        assert!(!may_be_too_deep(&others));
+        let mut mixed = others.clone();
+        mixed.extend(text(MAX_DEPTH + 1, "{["));
+        assert!(may_be_too_deep(&mixed));
     }
 
     #[test]

@@ -159,12 +159,18 @@ pub fn key_hint(value: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(value).ok()?;
     match fast::key_hint(text) {
         Some(hint) => hint.map(Cow::into_owned),
-        None => key_hint_reference(text),
+        None => key_hint_of_text(text),
     }
 }
 
+/// What [`key_hint`] returns, reached without the fast path (for tests).
+#[doc(hidden)]
+pub fn key_hint_reference(value: &[u8]) -> Option<String> {
+    key_hint_of_text(std::str::from_utf8(value).ok()?)
+}
+
 /// [`key_hint`] of UTF-8 text by the reference reading.
-pub(crate) fn key_hint_reference(text: &str) -> Option<String> {
+fn key_hint_of_text(text: &str) -> Option<String> {
     let table = parse_table(text).ok()?;
     let name = if table.get(KeyName::Specversion).is_some() { KeyName::Subject } else { KeyName::Credential };
     match read(&table, name).ok()?? {
