@@ -5,7 +5,7 @@
 use bursar::decode::entitlement::{decode_entitlement_kafka, decode_entitlement_line};
 use bursar::decode::partitioner::partition_for;
 use bursar::decode::secrets::{is_raw_secret, is_raw_secret_bytes, redact_key, redact_value, redacted_id};
-use bursar::decode::{decode_usage, key_hint};
+use bursar::decode::{decode_usage, decode_usage_keyed, decode_usage_reference, fast_path_accepts, key_hint, key_hint_reference};
 use bursar::engine::output::RejectKind;
 use bursar::model::time::{END_TIME_MS, MIN_TIME_MS};
 use bursar::model::UsageEvent;
@@ -209,6 +209,241 @@ proptest! {
         prop_assert!(!is_raw_secret(&id));
         prop_assert_eq!(redact_value(id.as_bytes(), None), id.as_bytes());
     }
+}
+
+/// An object as (member name, JSON text of its value), in order: duplicates,
+/// raw number spellings and hand-written escapes stay as written.
+type Obj = Vec<(String, String)>;
+
+fn text_of(obj: &Obj, pretty: bool) -> String {
+    let sep = if pretty { ",\n  " } else { "," };
+    let members: Vec<String> = obj.iter().map(|(k, v)| format!("{}:{}{v}", Value::from(k.as_str()), if pretty { " " } else { "" })).collect();
+    format!("{{{}}}", members.join(sep))
+}
+
+fn obj_of(v: &Value) -> Obj {
+    v.as_object().expect("object").iter().map(|(k, v)| (k.clone(), v.to_string())).collect()
+}
+
+/// `s` as a JSON string with every character written as a `\u` escape.
+fn unicode_escaped(s: &str) -> String {
+    let mut out = String::from("\"");
+    for unit in s.encode_utf16() {
+        out.push_str(&format!("\\u{unit:04x}"));
+    }
+    out.push('"');
+    out
+}
+
+/// JSON texts of member values: valid ones for each field and every odd case.
+fn member_text(field: &'static str) -> BoxedStrategy<String> {
+    let quoted = |s: &str| Value::from(s).to_string();
+    let credits = prop_oneof![
+        "[0-9]{1,8}(\\.[0-9]{1,9})?",
+        "\"[0-9]{1,8}(\\.[0-9]{1,9})?\"",
+        prop::sample::select(vec![
+            "1e3", "-0", "-0.0", "-0.0e3", "0.0000035", "0.0000025", "0.00000250001", "\"007\"", "\"12.5\"", "1E-7", "2.5e-6", "1e19",
+            "1e400", "99999999999999999999999", "9223372036854.775807", "9223372036854.775808", "\"9223372036854.775807\"", "-1",
+            "-0.0000001", "\"-1\"", "\"1e3\"", "\".5\"", "\"1.\"", "\"\"", "\"\\u0031.5\"", "0.1e1", "123456789012.3456785",
+        ])
+        .prop_map(String::from),
+    ];
+    let time = "20[0-9]{2}-[01][0-9]-[0-3][0-9][Tt ][0-2][0-9]:[0-5][0-9]:[0-6][0-9](\\.[0-9]{1,9})?([Zz]|[+-][0-2][0-9]:[0-5][0-9])";
+    let valid: BoxedStrategy<String> = match field {
+        "time" => prop_oneof![
+            3 => "2026-0[1-9]-[12][0-9]T[01][0-9]:[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?([Zz]|[+-]0[0-9]:[0-5][0-9])".prop_map(move |t| quoted(&t)),
+            1 => time.prop_map(move |t| quoted(&t)),
+            1 => prop::sample::select(vec!["1999-12-31T23:59:59.999Z", "2000-01-01T00:00:00Z", "2200-12-31T23:59:59.999Z", "2201-01-01T00:00:00Z", "2000-01-01T00:30:00+01:00"]).prop_map(quoted),
+        ]
+        .boxed(),
+        "credits" => credits.boxed(),
+        "tokens_in" | "tokens_out" => prop_oneof![
+            3 => (0u64..100_000).prop_map(|n| n.to_string()),
+            1 => prop::sample::select(vec!["9223372036854775807", "9223372036854775808", "18446744073709551616", "-0", "-1", "1.0", "1e3", "\"5\""]).prop_map(String::from),
+        ]
+        .boxed(),
+        "specversion" => prop::sample::select(vec!["\"1.0\"", "\"1\\u002e0\"", "\"0.3\"", "1.0"]).prop_map(String::from).boxed(),
+        _ => prop_oneof![
+            3 => "[a-z][a-z0-9_.-]{0,14}".prop_map(move |s| quoted(&s)),
+            1 => "é{0,3}[a-zA-Z ]{0,6}(\\u{1F600})?".prop_map(move |s| quoted(&s)),
+            1 => "[a-z]{0,3}[\"\\\\\n\t/]{1,2}[a-z]{0,3}".prop_map(move |s| quoted(&s)),
+        ]
+        .boxed(),
+    };
+    let odd = prop_oneof![
+        tricky_string().prop_map(move |s| quoted(&s)),
+        tricky_string().prop_map(|s| unicode_escaped(&s)),
+        prop::sample::select(vec![
+            "null", "\"\\ud800\"", "\"a\\udc00b\"", "\"\\ud83d\\ude00\"", "true", "5", "-3", "1.5", "[]", "{}", "[1,{\"a\":[null]}]",
+            "{\"capability\":5,\"id\":\"\\ud800\",\"x\":{\"y\":[]}}", "\"sk-ant-api03-secret\"", "\"AKIAIOSFODNN7EXAMPLE\"",
+            "\"Xk9vQ2mP7rT4wZ8bN3cF6hJ1sD5gL0yA+eR/uI_o-Kq\"", "\"ghp_0123456789abcdefABCDEF0123456789abcd\"",
+        ])
+        .prop_map(String::from),
+        prop::sample::select(vec![1usize, 63, 64, 65, 127, 128, 129, 255, 256, 257]).prop_flat_map(move |n| {
+            prop_oneof![Just(quoted(&"k".repeat(n))), Just(quoted(&"é".repeat(n))), Just(quoted(&"\u{1F600}".repeat(n))), Just(unicode_escaped(&"é".repeat(n)))]
+        }),
+        json_value().prop_map(|v| v.to_string()),
+    ];
+    prop_oneof![3 => valid, 1 => odd].boxed()
+}
+
+/// One edit of an object.
+#[derive(Debug, Clone)]
+enum Edit {
+    Set(&'static str, String),
+    Drop(&'static str),
+    /// Appends a second member of that name.
+    Duplicate(&'static str, String),
+}
+
+fn edits() -> impl Strategy<Value = Vec<Edit>> {
+    let edit = prop::sample::select(FIELDS.to_vec()).prop_flat_map(|field| {
+        prop_oneof![
+            4 => member_text(field).prop_map(move |t| Edit::Set(field, t)),
+            1 => Just(Edit::Drop(field)),
+            1 => member_text(field).prop_map(move |t| Edit::Duplicate(field, t)),
+        ]
+    });
+    prop::collection::vec(edit, 0..4)
+}
+
+fn apply(obj: &mut Obj, edits: &[Edit]) {
+    for edit in edits {
+        match edit {
+            Edit::Set(field, text) => match obj.iter_mut().find(|(k, _)| k == field) {
+                Some(member) => member.1 = text.clone(),
+                None => obj.push((field.to_string(), text.clone())),
+            },
+            Edit::Drop(field) => obj.retain(|(k, _)| k != field),
+            Edit::Duplicate(field, text) => obj.push((field.to_string(), text.clone())),
+        }
+    }
+}
+
+/// How a generated record is encoded.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    Native,
+    /// A structured CloudEvent; with the `content-type` header or not.
+    Structured { header: bool },
+    /// A binary CloudEvent; `broken` names a header to drop or spoil.
+    Binary { broken: Option<usize> },
+}
+
+fn shape() -> impl Strategy<Value = Shape> {
+    prop_oneof![
+        3 => Just(Shape::Native),
+        2 => any::<bool>().prop_map(|header| Shape::Structured { header }),
+        2 => prop::option::weighted(0.2, 0usize..8).prop_map(|broken| Shape::Binary { broken }),
+    ]
+}
+
+const BINARY_HEADERS: [(&str, &[u8]); 6] = [
+    ("ce_specversion", b"1.0"),
+    ("ce_id", b"b-1"),
+    ("ce_source", b"/gw"),
+    ("ce_type", b"io.example.usage"),
+    ("ce_subject", b"key_b"),
+    ("ce_time", b"2026-05-04T10:00:00.5+01:00"),
+];
+
+/// A record built from a valid one with random edits: its value text and headers.
+fn mutated_record() -> impl Strategy<Value = (String, Vec<(&'static str, Vec<u8>)>)> {
+    (shape(), edits(), edits(), any::<bool>(), 0u8..4).prop_map(|(shape, data_edits, envelope_edits, pretty, data_form)| {
+        let mut data = obj_of(&valid_event());
+        apply(&mut data, &data_edits);
+        match shape {
+            Shape::Native => (text_of(&data, pretty), vec![]),
+            Shape::Binary { broken } => {
+                let mut headers: Vec<(&str, Vec<u8>)> = BINARY_HEADERS.iter().map(|(k, v)| (*k, v.to_vec())).collect();
+                match broken {
+                    Some(i) if i < headers.len() => drop(headers.remove(i)),
+                    Some(6) => headers[4].1 = b"sk-live-x".to_vec(),
+                    Some(_) => headers[0].1 = b"0.3".to_vec(),
+                    None => {}
+                }
+                (text_of(&data, pretty), headers)
+            }
+            Shape::Structured { header } => {
+                let mut envelope = obj_of(&json!({"specversion": "1.0", "id": "ce-1", "source": "/gw", "type": "io.example.usage",
+                    "subject": "key_7f3a", "time": "2026-05-04T10:00:00Z", "datacontenttype": "application/json"}));
+                match data_form {
+                    0 => {}
+                    1 => envelope.push(("data_base64".into(), "\"e30=\"".into())),
+                    _ => envelope.push(("data".into(), text_of(&data, pretty))),
+                }
+                apply(&mut envelope, &envelope_edits);
+                let headers = if header { vec![("content-type", b"application/cloudevents+json; charset=utf-8".to_vec())] } else { vec![] };
+                (text_of(&envelope, pretty), headers)
+            }
+        }
+    })
+}
+
+/// The fast path decides exactly as the reference decoder: same event or
+/// same rejection, same key hint.
+fn assert_same_as_reference(text: &str, headers: &[(&str, &[u8])], max: usize) -> Result<(), TestCaseError> {
+    let value = text.as_bytes();
+    let reference = decode_usage_reference(value, headers, max);
+    let keyed = decode_usage_keyed(value, headers, max);
+    prop_assert_eq!(&keyed.event, &reference, "{}", text);
+    prop_assert_eq!(&decode_usage(value, headers, max), &reference, "{}", text);
+    let hint = key_hint_reference(value);
+    prop_assert_eq!(keyed.key_hint.as_deref(), hint.as_deref(), "{}", text);
+    prop_assert_eq!(key_hint(value), hint, "{}", text);
+    if fast_path_accepts(value, headers, max) {
+        prop_assert!(reference.is_ok(), "the fast path accepted a rejected record: {}", text);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_fast_path_decides_mutated_records_exactly_as_the_reference((text, headers) in mutated_record(), cut in prop::option::weighted(0.1, 0usize..3)) {
+        let headers: Vec<(&str, &[u8])> = headers.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+        let max = cut.map_or(MAX, |c| text.len() + 1 - c);
+        assert_same_as_reference(&text, &headers, max)?;
+    }
+
+    #[test]
+    fn the_fast_path_decides_arbitrary_text_exactly_as_the_reference(text in jsonish_text(), v in mutated_event()) {
+        assert_same_as_reference(&text, &[], MAX)?;
+        assert_same_as_reference(&v.to_string(), &[], MAX)?;
+        assert_same_as_reference(&v.to_string(), &BINARY_HEADERS, MAX)?;
+    }
+}
+
+#[test]
+fn the_fast_path_takes_the_ordinary_shapes() {
+    let native = valid_event().to_string();
+    let with_nulls = r#"{"id":"e1","time":"2026-05-04T10:00:00.123+02:00","credential":"ghp_0123456789abcdefABCDEF0123456789abcd","capability":"chat","model":null,"credits":0.0000035,"tokens_in":null,"principal":"svc-caf\u00e9","meta":{"tags":["a",null],"n":1.5e3}}"#;
+    let structured = json!({"specversion": "1.0", "id": "ce-1", "source": "/gw", "type": "t", "subject": "key_7f3a",
+        "time": "2026-05-04T10:00:00Z", "datacontenttype": "application/json",
+        "data": {"id": "\\ud800", "capability": "chat", "credits": "2", "tokens_out": 5, "source": "gw-data"}})
+    .to_string();
+    let content_type: [(&str, &[u8]); 1] = [("content-type", b"application/cloudevents+json")];
+    for (text, headers) in [
+        (native.as_str(), &[][..]),
+        (with_nulls, &[][..]),
+        (structured.as_str(), &[][..]),
+        (structured.as_str(), &content_type[..]),
+        (native.as_str(), &BINARY_HEADERS[..]),
+    ] {
+        assert!(fast_path_accepts(text.as_bytes(), headers, MAX), "{text} {headers:?}");
+        let keyed = decode_usage_keyed(text.as_bytes(), headers, MAX);
+        assert_eq!(keyed.event, decode_usage_reference(text.as_bytes(), headers, MAX));
+        assert_eq!(keyed.key_hint.as_deref(), key_hint_reference(text.as_bytes()).as_deref());
+    }
+    assert!(matches!(decode_usage_keyed(native.as_bytes(), &[], MAX).key_hint, Some(std::borrow::Cow::Borrowed("key_7f3a"))));
+    // And it leaves the unusual ones to the reference decoder.
+    let duplicate = native.replace("\"id\":\"e1\"", "\"id\":\"e0\",\"id\":\"e1\"");
+    assert!(decode_usage(duplicate.as_bytes(), &[], MAX).is_ok());
+    for text in [duplicate.as_str(), &native.replace("\"tokens_in\":10", "\"tokens_in\":-0"), &native.replace("\"id\":\"e1\"", "\"id\":5")] {
+        assert!(!fast_path_accepts(text.as_bytes(), &[], MAX), "{text}");
+    }
+    assert!(!fast_path_accepts(native.as_bytes(), &[], native.len() - 1));
 }
 
 /// Throughput of `decode_usage` on typical lines; run with

@@ -25,7 +25,7 @@ pub(crate) enum Mode {
 }
 
 /// The last header called `name` (ASCII case ignored).
-fn header<'h>(headers: &[(&str, &'h [u8])], name: &str) -> Option<&'h [u8]> {
+pub(crate) fn header<'h>(headers: &[(&str, &'h [u8])], name: &str) -> Option<&'h [u8]> {
     headers.iter().rev().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
 }
 
@@ -37,17 +37,20 @@ fn is_structured_content_type(value: &[u8]) -> bool {
 
 /// The encoding of a record from its headers and top-level members.
 pub(crate) fn mode(headers: &[(&str, &[u8])], table: &Table<'_>) -> Mode {
+    header_mode(headers).unwrap_or(if table.get(KeyName::Specversion).is_some() { Mode::Structured } else { Mode::Native })
+}
+
+/// The encoding the headers alone decide; `None` when it rests on a non-null
+/// `specversion` member of the value (structured) or its absence (native).
+pub(crate) fn header_mode(headers: &[(&str, &[u8])]) -> Option<Mode> {
     if headers.is_empty() {
-        return if table.get(KeyName::Specversion).is_some() { Mode::Structured } else { Mode::Native };
-    }
-    if header(headers, "content-type").is_some_and(is_structured_content_type) {
-        Mode::Structured
+        None
+    } else if header(headers, "content-type").is_some_and(is_structured_content_type) {
+        Some(Mode::Structured)
     } else if header(headers, "ce_specversion").is_some() {
-        Mode::Binary
-    } else if table.get(KeyName::Specversion).is_some() {
-        Mode::Structured
+        Some(Mode::Binary)
     } else {
-        Mode::Native
+        None
     }
 }
 

@@ -9,11 +9,42 @@
 
 mod cloudevents;
 pub mod entitlement;
+mod fast;
 pub mod partitioner;
 pub mod secrets;
 mod usage;
 
-pub use usage::{decode_usage, key_hint};
+pub use usage::{decode_usage, decode_usage_reference, key_hint, key_hint_reference};
+
+use crate::engine::output::Rejection;
+use crate::model::UsageEvent;
+
+/// A usage record decoded together with its key hint, from one pass over
+/// the value when the record is ordinary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded<'a> {
+    /// What [`decode_usage`] returns.
+    pub event: Result<UsageEvent, Rejection>,
+    /// What [`key_hint`] returns for the value (borrowed from it when the
+    /// string has no escapes).
+    pub key_hint: Option<Cow<'a, str>>,
+}
+
+/// [`decode_usage`] and [`key_hint`] of one value at once: file replay needs
+/// both for every line.
+pub fn decode_usage_keyed<'a>(value: &'a [u8], headers: &[(&str, &[u8])], max_value_bytes: usize) -> Decoded<'a> {
+    match fast::decode(value, headers, max_value_bytes) {
+        Some(accepted) => Decoded { event: Ok(accepted.event), key_hint: accepted.key_hint },
+        None => Decoded { event: decode_usage_reference(value, headers, max_value_bytes), key_hint: key_hint(value).map(Cow::Owned) },
+    }
+}
+
+/// Whether the fast path decides `value` on its own (for tests: the ordinary
+/// shapes must not fall back to the reference decoder).
+#[doc(hidden)]
+pub fn fast_path_accepts(value: &[u8], headers: &[(&str, &[u8])], max_value_bytes: usize) -> bool {
+    fast::decode(value, headers, max_value_bytes).is_some()
+}
 
 use std::borrow::Cow;
 use std::fmt;
@@ -45,9 +76,7 @@ pub fn records(text: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
 /// nest deeper than [`MAX_DEPTH`]. serde_json skips ignored and raw values
 /// without a depth limit, so the limit is enforced here.
 pub(crate) fn too_deep(text: &[u8]) -> bool {
-    // Cheap pre-check: fewer openers than the limit cannot nest too deep.
-    let openers = text.iter().filter(|&&b| b == b'{' || b == b'[').count();
-    if openers <= MAX_DEPTH {
+    if !may_be_too_deep(text) {
         return false;
     }
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
@@ -75,6 +104,18 @@ pub(crate) fn too_deep(text: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// The cheap pre-check of [`too_deep`]: false when `text` holds at most
+/// [`MAX_DEPTH`] openers (`{` or `[`, in strings too), so cannot nest too deep.
+pub(crate) fn may_be_too_deep(text: &[u8]) -> bool {
+    // `{` and `[` are the only bytes that are `{` with bit 0x20 set. Counted
+    // in chunks whose count fits in a u8, so the loop vectorises well.
+    let opener = |b: &u8| u8::from(b | 0x20 == b'{');
+    let mut chunks = text.chunks_exact(255);
+    let mut openers: usize = (&mut chunks).map(|c| usize::from(c.iter().map(opener).sum::<u8>())).sum();
+    openers += usize::from(chunks.remainder().iter().map(opener).sum::<u8>());
+    openers > MAX_DEPTH
 }
 
 /// The shape of one JSON value, read from its raw text. `null` never appears
@@ -340,6 +381,20 @@ mod tests {
     fn nested(depth: usize) -> String {
         // depth counts the top-level object as level 1.
         format!("{{\"a\":{}1{}}}", "[".repeat(depth - 1), "]".repeat(depth - 1))
+    }
+
+    #[test]
+    fn only_braces_and_brackets_count_as_openers() {
+        let text = |n: usize, c: &str| c.repeat(n).into_bytes();
+        for c in ["{", "["] {
+            assert!(!may_be_too_deep(&text(MAX_DEPTH, c)));
+            assert!(may_be_too_deep(&text(MAX_DEPTH + 1, c)));
+        }
+        let others: Vec<u8> = (0..=255u8).filter(|b| !matches!(b, b'{' | b'[')).cycle().take(10_000).collect();
+        assert!(!may_be_too_deep(&others));
+        let mut mixed = others.clone();
+        mixed.extend(text(MAX_DEPTH + 1, "{["));
+        assert!(may_be_too_deep(&mixed));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::cloudevents::{self, Mode};
+use super::fast;
 use super::secrets::{is_raw_secret, redacted_id};
 use super::{json_error_reason, read_count, read_credits, read_string, read_time, too_deep, Json, KeyName, MAX_DEPTH};
 use crate::engine::output::{RejectKind, Rejection};
@@ -119,8 +120,19 @@ pub(crate) fn reject(kind: RejectKind, reason: impl Into<String>) -> Rejection {
 
 /// Decodes one usage record value with its Kafka headers (empty for a file
 /// line). Never panics; every string field of the returned event that was a
-/// raw secret is redacted (`exposed` tells whether `credential` was).
+/// raw secret is redacted (`exposed` tells whether `credential` was). The
+/// fast path decides the ordinary records, the reference decoder the rest.
 pub fn decode_usage(value: &[u8], headers: &[(&str, &[u8])], max_value_bytes: usize) -> Result<UsageEvent, Rejection> {
+    match fast::decode(value, headers, max_value_bytes) {
+        Some(accepted) => Ok(accepted.event),
+        None => decode_usage_reference(value, headers, max_value_bytes),
+    }
+}
+
+/// The reference decoder: what [`decode_usage`] returns, reached without the
+/// fast path (for tests and measurements). The only source of rejections.
+#[doc(hidden)]
+pub fn decode_usage_reference(value: &[u8], headers: &[(&str, &[u8])], max_value_bytes: usize) -> Result<UsageEvent, Rejection> {
     if value.len() > max_value_bytes {
         let reason = format!("the value is {} bytes, over the limit of {max_value_bytes}", value.len());
         return Err(reject(RejectKind::TooLarge, reason));
@@ -145,6 +157,20 @@ pub fn decode_usage(value: &[u8], headers: &[(&str, &[u8])], max_value_bytes: us
 /// whatever the size or other defects of the line; None when there is none.
 pub fn key_hint(value: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(value).ok()?;
+    match fast::key_hint(text) {
+        Some(hint) => hint.map(Cow::into_owned),
+        None => key_hint_of_text(text),
+    }
+}
+
+/// What [`key_hint`] returns, reached without the fast path (for tests).
+#[doc(hidden)]
+pub fn key_hint_reference(value: &[u8]) -> Option<String> {
+    key_hint_of_text(std::str::from_utf8(value).ok()?)
+}
+
+/// [`key_hint`] of UTF-8 text by the reference reading.
+fn key_hint_of_text(text: &str) -> Option<String> {
     let table = parse_table(text).ok()?;
     let name = if table.get(KeyName::Specversion).is_some() { KeyName::Subject } else { KeyName::Credential };
     match read(&table, name).ok()?? {
