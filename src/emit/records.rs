@@ -160,7 +160,7 @@ mod tests {
             credits: 12_500_000,
             tokens_in: 10,
             tokens_out: 20,
-            capabilities: vec![("chat".into(), 2), ("embeddings".into(), 1)],
+            capabilities: smallvec::smallvec![("chat".into(), 2), ("embeddings".into(), 1)],
             distinct_models: 2,
         };
         assert_eq!(
@@ -184,7 +184,7 @@ mod tests {
             granted_total: 100_000_000,
             burned_total: 100_000_000,
             expired_total: 0,
-            grants: vec![GrantView { month: 2026 * 12 + 4, amount: 100_000_000, remaining: 0, expires: 2026 * 12 + 5 }],
+            grants: smallvec::smallvec![GrantView { month: 2026 * 12 + 4, amount: 100_000_000, remaining: 0, expires: 2026 * 12 + 5 }],
         };
         let v: serde_json::Value = serde_json::from_str(&balance_json(&b)).unwrap();
         assert_eq!(v["month"], "2026-05");
@@ -230,7 +230,7 @@ mod tests {
             granted_total: 2_000_000_000,
             burned_total: 2_500_000,
             expired_total: 500_000_000,
-            grants: vec![GrantView { month: 2026 * 12 + 3, amount: 1_000_000_000, remaining: 497_500_000, expires: 2026 * 12 + 5 }],
+            grants: smallvec::smallvec![GrantView { month: 2026 * 12 + 3, amount: 1_000_000_000, remaining: 497_500_000, expires: 2026 * 12 + 5 }],
         };
         let text = balance_json(&b);
         assert_eq!(text, balance_json(&b.clone()));

@@ -208,7 +208,7 @@ fn encode_dispatches_on_the_output_kind() {
         credits: 0,
         tokens_in: 0,
         tokens_out: 0,
-        capabilities: vec![("chat".into(), 1)],
+        capabilities: smallvec::smallvec![("chat".into(), 1)],
         distinct_models: 0,
     };
     assert_eq!(encode(&Output::Window(w.clone())), window_json(&w));

@@ -29,10 +29,98 @@ struct Segment {
     max_time: i64,
 }
 
+/// The lookup table: most credentials remember a few ids, scanned in a
+/// short vector; past [`SMALL`] they move to a hash map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ids {
+    Small(Vec<IdEntry>),
+    Large(FxHashMap<u128, i64>),
+}
+
+const SMALL: usize = 16;
+
+impl Default for Ids {
+    fn default() -> Self {
+        Ids::Small(Vec::new())
+    }
+}
+
+impl Ids {
+    fn get(&self, h: u128) -> Option<i64> {
+        match self {
+            Ids::Small(v) => v.iter().find(|(k, _)| *k == h).map(|(_, t)| *t),
+            Ids::Large(m) => m.get(&h).copied(),
+        }
+    }
+
+    /// Sets the time of `h` to `f(old)` (`old` None when absent).
+    fn upsert(&mut self, h: u128, f: impl FnOnce(Option<i64>) -> i64) {
+        match self {
+            Ids::Small(v) => match v.iter().position(|(k, _)| *k == h) {
+                Some(i) => v[i].1 = f(Some(v[i].1)),
+                None if v.len() < SMALL => {
+                    crate::engine::reserve_lean(v);
+                    v.push((h, f(None)));
+                }
+                None => {
+                    let mut m: FxHashMap<u128, i64> = v.drain(..).collect();
+                    m.insert(h, f(None));
+                    *self = Ids::Large(m);
+                }
+            },
+            Ids::Large(m) => {
+                let e = m.entry(h);
+                match e {
+                    std::collections::hash_map::Entry::Occupied(mut o) => {
+                        let t = f(Some(*o.get()));
+                        o.insert(t);
+                    }
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(f(None));
+                    }
+                }
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Ids::Small(v) => v.len(),
+            Ids::Large(m) => m.len(),
+        }
+    }
+
+    fn retain(&mut self, keep: impl Fn(i64) -> bool) {
+        match self {
+            Ids::Small(v) => {
+                v.retain(|(_, t)| keep(*t));
+                if v.capacity() > 2 * v.len() + 1 {
+                    v.shrink_to_fit();
+                }
+            }
+            Ids::Large(m) => {
+                m.retain(|_, t| keep(*t));
+                if m.len() <= SMALL / 2 {
+                    *self = Ids::Small(m.drain().collect());
+                } else if m.capacity() > 4 * m.len() {
+                    m.shrink_to_fit();
+                }
+            }
+        }
+    }
+
+    fn entries(&self) -> Vec<IdEntry> {
+        match self {
+            Ids::Small(v) => v.clone(),
+            Ids::Large(m) => m.iter().map(|(h, t)| (*h, *t)).collect(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dedupe {
     /// Every remembered id (possibly some already forgotten, pruned lazily).
-    ids: FxHashMap<u128, i64>,
+    ids: Ids,
     prune_at: usize,
     /// Live mode: the changelog layout is tracked.
     persist: bool,
@@ -84,8 +172,7 @@ impl Dedupe {
     /// remembered one has the greater time whenever it matters (a new
     /// occurrence is remembered only once the old one is forgotten).
     fn remember(&mut self, h: u128, t: i64) {
-        let e = self.ids.entry(h).or_insert(t);
-        *e = (*e).max(t);
+        self.ids.upsert(h, |old| old.map_or(t, |o| o.max(t)));
     }
 
     /// True when `id` is remembered (first seen at t0 with watermark < t0 + window);
@@ -93,10 +180,10 @@ impl Dedupe {
     pub fn is_duplicate(&mut self, id: &str, time: i64, watermark: Option<i64>, window: i64) -> bool {
         let remembered = |t0: i64| watermark.is_none_or(|wm| wm < t0.saturating_add(window));
         let h = xxh3_128(id.as_bytes());
-        if self.ids.get(&h).is_some_and(|t| remembered(*t)) {
+        if self.ids.get(h).is_some_and(remembered) {
             return true;
         }
-        self.ids.insert(h, time);
+        self.ids.upsert(h, |_| time);
         if self.persist {
             if self.inline.len() < INLINE {
                 self.inline.push((h, time));
@@ -106,7 +193,7 @@ impl Dedupe {
         }
         if self.ids.len() > self.prune_at.max(3) {
             // Amortised O(1): prune when the set doubled since the last prune.
-            self.ids.retain(|_, t| remembered(*t));
+            self.ids.retain(remembered);
             self.inline.retain(|(_, t)| remembered(*t));
             let dropped = &mut self.dropped;
             self.segments.retain(|s| {
@@ -116,9 +203,6 @@ impl Dedupe {
                 }
                 live
             });
-            if self.ids.capacity() > 4 * self.ids.len().max(4) {
-                self.ids.shrink_to_fit();
-            }
             self.prune_at = self.ids.len() * 2;
         }
         false
@@ -131,13 +215,13 @@ impl Dedupe {
 
     /// The ids still remembered under `watermark`, sorted: what decides duplicates.
     pub fn remembered(&self, watermark: Option<i64>, window: i64) -> Vec<IdEntry> {
-        let mut v: Vec<IdEntry> = self.ids.iter().filter(|(_, t)| watermark.is_none_or(|wm| wm < t.saturating_add(window))).map(|(h, t)| (*h, *t)).collect();
+        let mut v: Vec<IdEntry> = self.ids.entries().into_iter().filter(|(_, t)| watermark.is_none_or(|wm| wm < t.saturating_add(window))).collect();
         v.sort_unstable();
         v
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.ids.len() == 0
     }
 
     /// The ids remembered since the last call beyond the inline ones, as new

@@ -125,7 +125,10 @@ pub fn finding_uid(rule: Rule, credential: &str, dedupe: &[String]) -> String {
     s
 }
 
-/// A closed tumbling window of one credential (SPEC §7.5).
+/// Calls per capability, sorted by capability (a window rarely sees more than two).
+pub type CapabilityCounts = smallvec::SmallVec<[(Text, u64); 2]>;
+
+/// A closed tumbling window of one credential (docs/semantics.md, "Window and balance records").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowRecord {
     pub credential: Arc<str>,
@@ -139,7 +142,7 @@ pub struct WindowRecord {
     pub tokens_in: i64,
     pub tokens_out: i64,
     /// Calls per capability, sorted by capability.
-    pub capabilities: Vec<(Text, u64)>,
+    pub capabilities: CapabilityCounts,
     pub distinct_models: u64,
 }
 
@@ -168,7 +171,7 @@ pub struct BalanceRecord {
     pub granted_total: i64,
     pub burned_total: i64,
     pub expired_total: i64,
-    pub grants: Vec<GrantView>,
+    pub grants: smallvec::SmallVec<[GrantView; 4]>,
 }
 
 /// The kind of a rejection (`bursar.error.kind`, SPEC §7.6).

@@ -167,13 +167,13 @@ impl PartitionState {
             return;
         }
         stats.events += 1;
-        let key = cred.name.clone();
         cred.refresh(sh.store);
         let versions = cred.versions.as_deref();
+        let key = &cred.name;
         let st = &mut cred.state;
         // Step 3: every rule, in emission order, then state.
         let version = versions.and_then(|v| v.in_force(event.time));
-        let ctx = Ctx { credential: &key, owner: version.map(|v| v.owner.as_str()), topic: &cfg.usage_topic, partition: self.id, trigger: Some((&event, offset)) };
+        let ctx = Ctx { credential: key, owner: version.map(|v| v.owner.as_str()), topic: &cfg.usage_topic, partition: self.id, trigger: Some((&event, offset)) };
         lifecycle::evaluate(&mut st.lifecycle, version.map(|v| &**v), &event, &ctx, out);
         // Learning is [first event, + learning_period); this event is the first when none was seen.
         let first = st.activity.first_seen.unwrap_or(event.time);
@@ -216,7 +216,7 @@ impl PartitionState {
         if let (Some(pm), Some(ledger)) = (month_now, cred.state.ledger.as_mut()) {
             if ledger.month < pm {
                 let version = versions.and_then(|v| v.in_force(month_start(pm)));
-                let ctx = Ctx { credential: &key, owner: version.map(|v| v.owner.as_str()), topic: &cfg.usage_topic, partition: self.id, trigger: None };
+                let ctx = Ctx { credential: key, owner: version.map(|v| v.owner.as_str()), topic: &cfg.usage_topic, partition: self.id, trigger: None };
                 roll_to(ledger, pm, versions, cfg, &ctx, out);
             }
         }

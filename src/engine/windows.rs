@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::output::WindowRecord;
+use super::output::{CapabilityCounts, WindowRecord};
 use crate::model::usage::Text;
 use crate::model::UsageEvent;
 
@@ -19,14 +19,14 @@ pub struct OpenWindow {
     pub tokens_in: i64,
     pub tokens_out: i64,
     /// Sorted by capability.
-    pub capabilities: Vec<(Text, u64)>,
+    pub capabilities: CapabilityCounts,
     /// Distinct models, sorted.
-    pub models: Vec<Text>,
+    pub models: smallvec::SmallVec<[Text; 2]>,
 }
 
 impl OpenWindow {
     fn new(size: u8, start: i64, end: i64) -> OpenWindow {
-        OpenWindow { size, start, end, calls: 0, credits: 0, tokens_in: 0, tokens_out: 0, capabilities: Vec::new(), models: Vec::new() }
+        OpenWindow { size, start, end, calls: 0, credits: 0, tokens_in: 0, tokens_out: 0, capabilities: CapabilityCounts::new(), models: smallvec::SmallVec::new() }
     }
 
     fn add(&mut self, e: &UsageEvent) {

@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
-use super::{apply_record, decode_record, Decoded, InputRecord};
-use crate::decode::{is_blank, key_hint, partitioner::partition_for};
+use super::{apply_record, rejected, Decoded, InputRecord};
+use crate::decode::{decode_usage_keyed, is_blank, partitioner::partition_for};
 use crate::engine::output::Output;
 use crate::engine::{Engine, Stats};
 use crate::sink::{SinkError, Sinks, Stream};
@@ -63,8 +63,8 @@ pub struct FileReplay {
     /// Partitions the input is split into (Kafka's default partitioner).
     pub partitions: i32,
     /// Threads: 1 runs everything on the calling thread; more run a reader,
-    /// up to `threads - 1` engine shards (never more than partitions) and the
-    /// caller's thread for encoding and writing.
+    /// up to `threads` engine shards (never more than partitions), the
+    /// caller's thread for merging and encoding, and a writer per output file.
     pub threads: usize,
 }
 
@@ -82,7 +82,7 @@ type OutBlock = Vec<(u32, Output)>;
 /// writing every output to `sinks` in emission order; then ends the input.
 pub fn replay_file<R: BufRead + Send>(engine: Engine, how: FileReplay, reader: R, sinks: &mut Sinks, progress: impl FnMut(u64)) -> Result<ReplaySummary, ReplayError> {
     let partitions = how.partitions.max(1);
-    let shards = (how.threads.max(1) - 1).min(partitions as usize);
+    let shards = if how.threads <= 1 { 0 } else { how.threads.min(partitions as usize) };
     if shards == 0 {
         return sequential(engine, partitions, reader, sinks, progress);
     }
@@ -123,12 +123,20 @@ impl<R: BufRead> Lines<R> {
     }
 }
 
-/// Decodes one line: its partition and the decoded record (offset 0: set by the engine).
+/// Decodes one line in one pass: its partition (from the raw credential, the
+/// line's key) and the decoded record (offset 0: set by the engine).
 fn decode_line(line: &[u8], line_no: u64, partitions: i32, max: usize) -> (i32, Decoded) {
-    let key = key_hint(line);
-    let partition = if partitions == 1 { 0 } else { partition_for(key.as_deref().map(str::as_bytes), partitions) };
-    let record = InputRecord { partition, offset: 0, line: Some(line_no), key: key.as_deref().map(str::as_bytes), value: Some(line), headers: &[] };
-    (partition, decode_record(&record, max))
+    let d = decode_usage_keyed(line, &[], max);
+    let key = d.key_hint.as_deref().map(str::as_bytes);
+    let partition = if partitions == 1 { 0 } else { partition_for(key, partitions) };
+    let decoded = match d.event {
+        Ok(event) => Decoded::Event(event),
+        Err(rejection) => {
+            let record = InputRecord { partition, offset: 0, line: Some(line_no), key, value: Some(line), headers: &[] };
+            Decoded::Rejected(rejected(&record, rejection))
+        }
+    };
+    (partition, decoded)
 }
 
 fn count(summary: &mut ReplaySummary, o: &Output) {
@@ -171,12 +179,13 @@ fn sequential<R: BufRead>(mut engine: Engine, partitions: i32, reader: R, sinks:
 }
 
 /// The reader thread: blocks of decoded records, split by shard.
-fn read_blocks<R: BufRead>(reader: R, partitions: i32, max: usize, to_shards: Vec<Sender<Vec<Item>>>, bytes: &AtomicU64, records: &AtomicU64) -> std::io::Result<()> {
+fn read_blocks<R: BufRead>(reader: R, partitions: i32, max: usize, to_shards: Vec<Sender<Vec<Item>>>, spare: Vec<Receiver<Vec<Item>>>, bytes: &AtomicU64, records: &AtomicU64) -> std::io::Result<()> {
     let shards = to_shards.len();
     let mut lines = Lines { reader, line_no: 0, bytes: 0 };
     let mut buf = Vec::with_capacity(1024);
     loop {
-        let mut parts: Vec<Vec<Item>> = (0..shards).map(|_| Vec::with_capacity(BLOCK_LINES / shards + 16)).collect();
+        // Vectors the shards emptied come back, so blocks reuse their memory.
+        let mut parts: Vec<Vec<Item>> = spare.iter().map(|rx| rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(BLOCK_LINES / shards + 16))).collect();
         let mut n = 0u32;
         let mut done = false;
         while (n as usize) < BLOCK_LINES {
@@ -205,18 +214,28 @@ fn read_blocks<R: BufRead>(reader: R, partitions: i32, max: usize, to_shards: Ve
 }
 
 /// One engine shard: its partitions' records of every block, then their end.
-fn run_shard(mut engine: Engine, partitions: i32, shard: usize, shards: usize, input: Receiver<Vec<Item>>, output: Sender<OutBlock>) -> (Stats, Vec<(i32, Vec<Output>)>) {
+struct ShardQueues {
+    input: Receiver<Vec<Item>>,
+    /// Emptied input vectors back to the reader.
+    input_back: Sender<Vec<Item>>,
+    output: Sender<OutBlock>,
+    /// Emptied answer vectors back from the writer.
+    output_back: Receiver<OutBlock>,
+}
+
+fn run_shard(mut engine: Engine, partitions: i32, shard: usize, shards: usize, q: ShardQueues) -> (Stats, Vec<(i32, Vec<Output>)>) {
     let mut offsets = vec![0i64; partitions as usize];
     let mut out = Vec::with_capacity(16);
-    for block in input {
-        let mut answer: OutBlock = Vec::with_capacity(block.len() * 3);
-        for item in block {
+    for mut block in q.input.iter() {
+        let mut answer: OutBlock = q.output_back.try_recv().unwrap_or_else(|_| Vec::with_capacity(block.len() * 4));
+        for item in block.drain(..) {
             let offset = offsets[item.partition as usize];
             offsets[item.partition as usize] += 1;
             apply_record(&mut engine, item.partition, offset, item.decoded, &mut out);
             answer.extend(out.drain(..).map(|o| (item.index, o)));
         }
-        if output.send(answer).is_err() {
+        let _ = q.input_back.try_send(block);
+        if q.output.send(answer).is_err() {
             break;
         }
     }
@@ -234,18 +253,23 @@ fn parallel<R: BufRead + Send>(engine: Engine, partitions: i32, shards: usize, r
     let records = AtomicU64::new(0);
     let mut summary = ReplaySummary::default();
     std::thread::scope(|scope| -> Result<(), ReplayError> {
-        let (mut to_shards, mut from_shards, mut handles) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut to_shards, mut from_shards, mut handles, mut spare_in, mut back_out) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for shard in 0..shards {
             let (tx_in, rx_in) = bounded::<Vec<Item>>(QUEUE);
+            let (tx_in_back, rx_in_back) = bounded::<Vec<Item>>(QUEUE + 2);
             let (tx_out, rx_out) = bounded::<OutBlock>(QUEUE);
+            let (tx_out_back, rx_out_back) = bounded::<OutBlock>(QUEUE + 2);
             let shard_engine = engine.fresh_copy();
+            let q = ShardQueues { input: rx_in, input_back: tx_in_back, output: tx_out, output_back: rx_out_back };
             let thread = std::thread::Builder::new().name(format!("bursar-engine-{shard}"));
-            handles.push(thread.spawn_scoped(scope, move || run_shard(shard_engine, partitions, shard, shards, rx_in, tx_out)).map_err(ReplayError::Read)?);
+            handles.push(thread.spawn_scoped(scope, move || run_shard(shard_engine, partitions, shard, shards, q)).map_err(ReplayError::Read)?);
             to_shards.push(tx_in);
+            spare_in.push(rx_in_back);
             from_shards.push(rx_out);
+            back_out.push(tx_out_back);
         }
         let (bytes, records) = (&bytes, &records);
-        let reader = std::thread::Builder::new().name("bursar-read".into()).spawn_scoped(scope, move || read_blocks(reader, partitions, max, to_shards, bytes, records)).map_err(ReplayError::Read)?;
+        let reader = std::thread::Builder::new().name("bursar-read".into()).spawn_scoped(scope, move || read_blocks(reader, partitions, max, to_shards, spare_in, bytes, records)).map_err(ReplayError::Read)?;
         let mut written = Ok(());
         'blocks: loop {
             let mut blocks = Vec::with_capacity(shards);
@@ -255,12 +279,16 @@ fn parallel<R: BufRead + Send>(engine: Engine, partitions: i32, shards: usize, r
                     Err(_) => break 'blocks, // input ended
                 }
             }
-            for (_, o) in merge(blocks) {
-                count(&mut summary, &o);
-                if let Err(e) = sinks.write(&o) {
-                    written = Err(e);
-                    break 'blocks;
-                }
+            let mut write = |o: &Output| {
+                count(&mut summary, o);
+                sinks.write(o)
+            };
+            if let Err(e) = merge(&mut blocks, &mut write) {
+                written = Err(e);
+                break 'blocks;
+            }
+            for (block, back) in blocks.into_iter().zip(&back_out) {
+                let _ = back.try_send(block);
             }
             progress(bytes.load(Ordering::Relaxed));
         }
@@ -288,19 +316,28 @@ fn parallel<R: BufRead + Send>(engine: Engine, partitions: i32, shards: usize, r
     Ok(summary)
 }
 
-/// Merges the shards' answers to one block back into record order (a
-/// record's outputs all come from one shard, in emission order).
-fn merge(mut blocks: Vec<OutBlock>) -> Box<dyn Iterator<Item = (u32, Output)>> {
-    if blocks.len() == 1 {
-        return Box::new(blocks.pop().unwrap_or_default().into_iter());
+/// Writes the shards' answers to one block in record order (a record's
+/// outputs all come from one shard, in emission order), emptying them.
+fn merge(blocks: &mut [OutBlock], write: &mut impl FnMut(&Output) -> Result<(), SinkError>) -> Result<(), SinkError> {
+    if let [only] = blocks {
+        for (_, o) in only.drain(..) {
+            write(&o)?;
+        }
+        return Ok(());
     }
-    let mut all: Vec<(u32, usize, Output)> = Vec::with_capacity(blocks.iter().map(Vec::len).sum());
-    for block in blocks {
-        for (seq, (index, o)) in block.into_iter().enumerate() {
-            all.push((index, seq, o));
+    let mut heads = vec![0usize; blocks.len()];
+    loop {
+        // The shard whose next output belongs to the earliest record.
+        let next = (0..blocks.len()).filter(|s| heads[*s] < blocks[*s].len()).min_by_key(|s| blocks[*s][heads[*s]].0);
+        let Some(s) = next else { break };
+        let index = blocks[s][heads[s]].0;
+        while heads[s] < blocks[s].len() && blocks[s][heads[s]].0 == index {
+            write(&blocks[s][heads[s]].1)?;
+            heads[s] += 1;
         }
     }
-    // Stable by (record index, position within the shard's answer).
-    all.sort_by_key(|(index, seq, _)| (*index, *seq));
-    Box::new(all.into_iter().map(|(i, _, o)| (i, o)))
+    for b in blocks.iter_mut() {
+        b.clear();
+    }
+    Ok(())
 }

@@ -60,25 +60,38 @@ impl JsonLines {
     }
 }
 
+/// The writer thread: writes blocks in order and answers every flush. After
+/// a failed write it keeps answering (with that error) until the sink is dropped.
 fn write_loop(mut out: Box<dyn Write + Send>, jobs: Receiver<Job>, give_back: Sender<Vec<u8>>) -> std::io::Result<()> {
+    let copy = |e: &std::io::Error| std::io::Error::new(e.kind(), e.to_string());
+    let mut failed: Option<std::io::Error> = None;
     for job in jobs {
         match job {
             Job::Write(mut block) => {
-                out.write_all(&block)?;
+                if failed.is_none() {
+                    if let Err(e) = out.write_all(&block) {
+                        failed = Some(e);
+                    }
+                }
                 block.clear();
                 let _ = give_back.try_send(block);
             }
             Job::Flush(done) => {
-                let r = out.flush();
-                let failed = r.as_ref().err().map(|e| std::io::Error::new(e.kind(), e.to_string()));
-                let _ = done.send(r);
-                if let Some(e) = failed {
-                    return Err(e);
+                let r = match &failed {
+                    Some(e) => Err(copy(e)),
+                    None => out.flush(),
+                };
+                if let (Err(e), None) = (&r, &failed) {
+                    failed = Some(copy(e));
                 }
+                let _ = done.send(r);
             }
         }
     }
-    out.flush()
+    match failed {
+        Some(e) => Err(e),
+        None => out.flush(),
+    }
 }
 
 impl Sink for JsonLines {

@@ -123,7 +123,7 @@ pub fn window() -> WindowRecord {
         credits: 12_500_000,
         tokens_in: 10,
         tokens_out: 20,
-        capabilities: vec![("chat".into(), 2), ("embeddings".into(), 1)],
+        capabilities: smallvec::smallvec![("chat".into(), 2), ("embeddings".into(), 1)],
         distinct_models: 2,
     }
 }
@@ -143,7 +143,7 @@ pub fn balance() -> BalanceRecord {
         granted_total: 3_000_000_000,
         burned_total: 1_000_000_001,
         expired_total: 500_000_000,
-        grants: vec![
+        grants: smallvec::smallvec![
             GrantView { month: MAY_2026 - 1, amount: 1_000_000_000, remaining: 499_999_999, expires: MAY_2026 + 2 },
             GrantView { month: MAY_2026, amount: 1_000_000_000, remaining: 1_000_000_000, expires: MAY_2026 + 3 },
         ],

@@ -102,7 +102,7 @@ fn balance() -> impl Strategy<Value = BalanceRecord> {
         granted_total: c[6],
         burned_total: c[7],
         expired_total: c[8],
-        grants,
+        grants: grants.into(),
     })
 }
 
@@ -296,7 +296,7 @@ fn the_documented_window_and_balance_shapes_come_out_of_the_buffer_writers() {
         credits: 12_500_000,
         tokens_in: 10,
         tokens_out: 20,
-        capabilities: vec![("chat".into(), 2), ("embeddings".into(), 1)],
+        capabilities: smallvec::smallvec![("chat".into(), 2), ("embeddings".into(), 1)],
         distinct_models: 2,
     };
     let mut buf = Vec::new();
@@ -318,7 +318,7 @@ fn the_documented_window_and_balance_shapes_come_out_of_the_buffer_writers() {
         granted_total: 2_000_000_000,
         burned_total: 2_500_000,
         expired_total: 500_000_000,
-        grants: vec![GrantView { month: 2026 * 12 + 3, amount: 1_000_000_000, remaining: 497_500_000, expires: 2026 * 12 + 5 }],
+        grants: smallvec::smallvec![GrantView { month: 2026 * 12 + 3, amount: 1_000_000_000, remaining: 497_500_000, expires: 2026 * 12 + 5 }],
     };
     buf.clear();
     write_balance(&b, &mut buf);
