@@ -37,9 +37,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// The live processor: SIGTERM/SIGINT finish the batch, flush and commit.
 pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&a.config)?;
-    config.bootstrap_servers()?;
-    init_logging(config.log_format);
-    let addr: std::net::SocketAddr = config.metrics_addr.parse().context("metrics_addr")?;
+    config.kafka_client()?;
+    let runtime_config = config.runtime()?;
+    init_logging(runtime_config.log_format);
+    let addr = runtime_config.metrics_addr;
     let rt = runtime()?;
     let shutdown = Arc::new(AtomicBool::new(false));
     let metrics = Arc::new(Metrics::new());

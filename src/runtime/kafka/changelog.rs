@@ -9,7 +9,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::entitlements::partitions_of;
 use super::output::{send, OutputProducer};
-use super::{positions, reader_config, watermarks, KafkaError};
+use super::{positions, watermarks, KafkaError};
 use crate::config::Config;
 use crate::engine::Engine;
 
@@ -27,7 +27,7 @@ impl ChangelogReader {
     /// The changelog is read `read_committed` whatever the guarantee, so state
     /// written in an aborted transaction (of an `exactly_once` run) is never restored.
     pub fn new(config: &Config) -> Result<ChangelogReader, KafkaError> {
-        let consumer = reader_config(config, true)?.create().map_err(KafkaError::client("creating the changelog reader"))?;
+        let consumer = config.kafka_client()?.reader(true).create().map_err(KafkaError::client("creating the changelog reader"))?;
         Ok(ChangelogReader { consumer, topic: config.topics.changelog.clone() })
     }
 

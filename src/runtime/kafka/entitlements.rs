@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use super::{list_offsets, positions, reader_config, KafkaError};
+use super::{list_offsets, positions, KafkaError};
 use crate::config::Config;
 use crate::decode::entitlement::decode_entitlement_kafka;
 use crate::engine::Engine;
@@ -33,7 +33,7 @@ pub(crate) struct EntitlementFollower {
 impl EntitlementFollower {
     /// Assigns every partition of the entitlements topic from the beginning.
     pub fn new(config: &Config, read_committed: bool) -> Result<EntitlementFollower, KafkaError> {
-        let consumer: BaseConsumer = reader_config(config, read_committed)?.create().map_err(KafkaError::client("creating the entitlements consumer"))?;
+        let consumer: BaseConsumer = config.kafka_client()?.reader(read_committed).create().map_err(KafkaError::client("creating the entitlements consumer"))?;
         let topic = config.topics.entitlements.clone();
         let mut tpl = TopicPartitionList::new();
         for p in partitions_of(&consumer, &topic)? {

@@ -18,13 +18,12 @@ pub use topics::{create_topics, TopicOutcome};
 
 use std::collections::BTreeMap;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError as RdKafkaError;
 use rdkafka::message::Headers;
 use rdkafka::{Message, Offset};
 
-use crate::config::{Config, ConfigError, OWNED_KAFKA_KEYS};
+use crate::config::ConfigError;
 
 /// Why the Kafka runtime stopped. `retryable` errors are transient (a restart
 /// resumes exactly from the changelog and committed offsets).
@@ -70,24 +69,6 @@ impl KafkaError {
     pub fn retryable(&self) -> bool {
         matches!(self, KafkaError::Client { .. } | KafkaError::Undelivered { .. } | KafkaError::ReplayUndelivered { .. })
     }
-}
-
-/// bursar's `defaults`, then the settings of `[kafka]` (which may tune
-/// `linger.ms`, `compression.type` and the like). The keys bursar owns
-/// (`OWNED_KAFKA_KEYS`) are refused when the config is loaded and never
-/// taken from `[kafka]` here either, so bursar's values always hold.
-pub(crate) fn client_config(config: &Config, defaults: &[(&str, &str)]) -> Result<ClientConfig, KafkaError> {
-    config.bootstrap_servers()?;
-    let mut c = ClientConfig::new();
-    for (k, v) in defaults {
-        c.set(*k, *v);
-    }
-    for (k, v) in config.kafka_properties() {
-        if !OWNED_KAFKA_KEYS.iter().any(|(owned, _)| *owned == k) {
-            c.set(k, v);
-        }
-    }
-    Ok(c)
 }
 
 /// A consumed record's headers in their order, null values kept (a rejected
@@ -138,20 +119,4 @@ pub(crate) fn watermarks<C: ConsumerContext>(consumer: &BaseConsumer<C>, topic: 
     let lows = list_offsets(consumer, topic, partitions, Offset::Beginning)?;
     let highs = list_offsets(consumer, topic, partitions, Offset::End)?;
     Ok(partitions.iter().map(|p| (*p, (lows.get(p).copied().unwrap_or(0), highs.get(p).copied().unwrap_or(0)))).collect())
-}
-
-/// Settings of a consumer that reads partitions it assigns itself.
-pub(crate) fn reader_config(config: &Config, read_committed: bool) -> Result<ClientConfig, KafkaError> {
-    let isolation = if read_committed { "read_committed" } else { "read_uncommitted" };
-    client_config(
-        config,
-        &[
-            ("group.id", "bursar-reader"),
-            ("enable.auto.commit", "false"),
-            ("enable.auto.offset.store", "false"),
-            ("auto.offset.reset", "earliest"),
-            ("fetch.queue.backoff.ms", "5"),
-            ("isolation.level", isolation),
-        ],
-    )
 }

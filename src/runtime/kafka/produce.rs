@@ -3,13 +3,15 @@
 //! credential (a tombstone line becomes a null value).
 
 use super::output::{flush, send, Delivery, OutputProducer};
-use super::{client_config, KafkaError};
+use super::KafkaError;
 use crate::config::Config;
 use crate::decode::key_hint;
 
 fn producer(config: &Config) -> Result<(OutputProducer, Delivery), KafkaError> {
     let delivery = Delivery::default();
-    let p = client_config(config, &[("enable.idempotence", "true"), ("acks", "all"), ("linger.ms", "20"), ("compression.type", "lz4"), ("partitioner", "murmur2_random")])?
+    let p = config
+        .kafka_client()?
+        .workload_producer()
         .create_with_context(delivery.clone())
         .map_err(KafkaError::client("creating the producer"))?;
     Ok((p, delivery))

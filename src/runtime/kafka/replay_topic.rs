@@ -12,7 +12,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::entitlements::{partitions_of, EntitlementFollower};
 use super::output::{flush, send_output, Delivery, OutputProducer, OutputTopics};
-use super::{client_config, headers_of, positions, reader_config, watermarks, KafkaError};
+use super::{headers_of, positions, watermarks, KafkaError};
 use crate::config::Config;
 use crate::engine::output::Output;
 use crate::engine::Engine;
@@ -84,7 +84,8 @@ fn check_output_topics(consumer: &BaseConsumer, config: &Config, args: &ReplayTo
 
 /// Replays `args.topic` into the named sinks; never into a live topic unless forced.
 pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<ReplaySummary, KafkaError> {
-    let consumer: BaseConsumer = reader_config(config, true)?.create().map_err(KafkaError::client("creating the replay consumer"))?;
+    let kafka = config.kafka_client()?;
+    let consumer: BaseConsumer = kafka.reader(true).create().map_err(KafkaError::client("creating the replay consumer"))?;
     check_output_topics(&consumer, config, &args)?;
     let partitions = partitions_of(&consumer, &args.topic)?;
     let mut engine = Engine::new(config.engine()?);
@@ -116,7 +117,8 @@ pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<Replay
         source: args.topic.clone(),
     };
     let delivery = Delivery::default();
-    let producer: OutputProducer = client_config(config, &[("enable.idempotence", "true"), ("acks", "all"), ("linger.ms", "20"), ("partitioner", "murmur2_random")])?
+    let producer: OutputProducer = kafka
+        .workload_producer()
         .create_with_context(delivery.clone())
         .map_err(KafkaError::client("creating the producer"))?;
     let mut summary = ReplaySummary::default();

@@ -28,10 +28,9 @@ use super::batch::Batch;
 use super::changelog::{check_co_partitioned, ChangelogReader};
 use super::entitlements::EntitlementFollower;
 use super::output::{Delivery, OutputProducer, OutputTopics};
-use super::{client_config, KafkaError};
-use crate::config::{Config, Guarantee};
+use super::KafkaError;
+use crate::config::{Config, Guarantee, KafkaConfig};
 use crate::engine::Engine;
-use crate::model::time::parse_duration;
 use crate::telemetry::Metrics;
 
 /// Partitions assigned and revoked since the loop last looked.
@@ -100,9 +99,9 @@ pub(super) struct Processor {
 
 /// Runs until `shutdown` is set (SIGTERM/SIGINT): finishes the batch, flushes, commits.
 pub fn run(config: Config, shutdown: Arc<AtomicBool>, metrics: Arc<Metrics>) -> Result<(), KafkaError> {
+    let runtime = config.runtime()?;
     let mut p = Processor::new(config, metrics)?;
-    let batch_size = p.config.batch_size;
-    let linger = Duration::from_millis(parse_duration(&p.config.batch_linger).unwrap_or(100).max(1) as u64);
+    let (batch_size, linger) = (runtime.batch_size, runtime.batch_linger);
     while !shutdown.load(Ordering::SeqCst) {
         p.follower.follow(&mut p.engine)?;
         let batch = p.fill(batch_size, linger, &shutdown);
@@ -115,31 +114,12 @@ pub fn run(config: Config, shutdown: Arc<AtomicBool>, metrics: Arc<Metrics>) -> 
     Ok(())
 }
 
-/// The producer of outputs and changelog: idempotent, `acks=all`, lz4;
-/// transactional (`transactional.id` = the static member id) for
-/// `exactly_once`. Fails with a clear message when the broker refuses
-/// transactions.
-fn output_producer(config: &Config, transactional_id: Option<&str>) -> Result<(OutputProducer, Delivery), KafkaError> {
-    // A record must time out before its transaction does (librdkafka checks it).
-    let txn_timeout = config.kafka_properties().into_iter().find(|(k, _)| k == "transaction.timeout.ms").and_then(|(_, v)| v.parse::<u64>().ok());
-    let message_timeout = txn_timeout.unwrap_or(60_000).min(60_000).to_string();
-    let mut producer_config = client_config(
-        config,
-        &[
-            ("enable.idempotence", "true"),
-            ("acks", "all"),
-            ("linger.ms", "5"),
-            ("compression.type", "lz4"),
-            ("message.timeout.ms", message_timeout.as_str()),
-            ("partitioner", "murmur2_random"),
-        ],
-    )?;
-    if let Some(id) = transactional_id {
-        producer_config.set("transactional.id", id);
-    }
+/// The producer of outputs and changelog (`KafkaConfig::output_producer`).
+/// Fails with a clear message when the broker refuses transactions.
+fn output_producer(kafka: &KafkaConfig) -> Result<(OutputProducer, Delivery), KafkaError> {
     let delivery = Delivery::default();
-    let producer: OutputProducer = producer_config.create_with_context(delivery.clone()).map_err(KafkaError::client("creating the producer"))?;
-    if transactional_id.is_some() {
+    let producer: OutputProducer = kafka.output_producer().create_with_context(delivery.clone()).map_err(KafkaError::client("creating the producer"))?;
+    if kafka.guarantee == Guarantee::ExactlyOnce {
         producer.init_transactions(Duration::from_secs(60)).map_err(|e| match e.rdkafka_error_code() {
             Some(RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::AllBrokersDown | RDKafkaErrorCode::BrokerTransportFailure) => {
                 KafkaError::Client { context: "initialising transactions".into(), source: e }
@@ -164,25 +144,12 @@ impl Tracker {
 
 impl Processor {
     fn new(config: Config, metrics: Arc<Metrics>) -> Result<Processor, KafkaError> {
-        let exactly_once = config.guarantee == Guarantee::ExactlyOnce;
+        let kafka = config.kafka_client()?;
+        let exactly_once = kafka.guarantee == Guarantee::ExactlyOnce;
+        let mut engine = Engine::new(config.engine()?).with_changelog();
         // Static membership (KIP-345): a restarted instance takes its partitions
         // back at once instead of waiting out a rebalance.
-        let member = format!("{}-{}", config.group_id, config.instance_id());
-        let mut engine = Engine::new(config.engine()?).with_changelog();
-        let consumer: BaseConsumer<Tracker> = client_config(
-            &config,
-            &[
-                ("group.id", config.group_id.as_str()),
-                ("group.instance.id", member.as_str()),
-                ("enable.auto.commit", "false"),
-                ("enable.auto.offset.store", "false"),
-                ("auto.offset.reset", "earliest"),
-                ("fetch.queue.backoff.ms", "5"),
-                ("isolation.level", "read_committed"),
-                ("statistics.interval.ms", "5000"),
-            ],
-        )?
-        .create_with_context(Tracker {
+        let consumer: BaseConsumer<Tracker> = kafka.processor_consumer().create_with_context(Tracker {
             assigned: Mutex::default(),
             revoked: Mutex::default(),
             revoke_seen: AtomicBool::new(false),
@@ -193,7 +160,7 @@ impl Processor {
         // Fail at once with a clear message when the usage topic is missing
         // (subscribing would wait) or the changelog is not co-partitioned with it.
         check_co_partitioned(&consumer, &config)?;
-        let (producer, delivery) = output_producer(&config, exactly_once.then_some(member.as_str()))?;
+        let (producer, delivery) = output_producer(&kafka)?;
         tracing::debug!("Reading the entitlements table.");
         let mut follower = EntitlementFollower::new(&config, true)?;
         follower.catch_up(&mut engine)?;

@@ -7,7 +7,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, Top
 use rdkafka::client::DefaultClientContext;
 use rdkafka::types::RDKafkaErrorCode;
 
-use super::{client_config, KafkaError};
+use super::KafkaError;
 use crate::config::Config;
 
 /// What `create_topics` did per topic.
@@ -32,7 +32,7 @@ struct Spec<'a> {
 /// and checked: its partition count and `cleanup.policy` must be those it
 /// would be created with (the changelog is co-partitioned with usage).
 pub async fn create_topics(config: &Config) -> Result<Vec<TopicOutcome>, KafkaError> {
-    let admin: AdminClient<DefaultClientContext> = client_config(config, &[])?.create().map_err(KafkaError::client("creating the admin client"))?;
+    let admin: AdminClient<DefaultClientContext> = config.kafka_client()?.admin().create().map_err(KafkaError::client("creating the admin client"))?;
     let t = &config.topics;
     let specs: Vec<Spec<'_>> = [
         (&t.usage, "delete"),
