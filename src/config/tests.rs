@@ -136,5 +136,5 @@ fn every_client_gets_the_settings_bursar_owns_over_the_kafka_table() {
         }
         assert_eq!(producer.get("transactional.id"), None, "at_least_once is never transactional");
     }
-    assert_eq!(Config::default().kafka_client().unwrap_err().to_string().contains("bootstrap.servers"), true);
+    assert!(Config::default().kafka_client().unwrap_err().to_string().contains("bootstrap.servers"));
 }

@@ -17,6 +17,9 @@ use crate::engine::Engine;
 /// crashed instance holds it back until the broker aborts it).
 const RESTORE_STALL: Duration = Duration::from_secs(600);
 
+/// A changelog record's key and value (None: a tombstone).
+type KeyValue = (Vec<u8>, Option<Vec<u8>>);
+
 /// Reads partitions of the changelog back into the engine: one reader for
 /// the processor's life, assigned the partitions being restored.
 pub(crate) struct ChangelogReader {
@@ -34,7 +37,7 @@ impl ChangelogReader {
     /// (every record up to the end each partition has now). Returns the records read.
     pub fn restore(&self, engine: &mut Engine, partitions: &[i32]) -> Result<u64, KafkaError> {
         let ranges: BTreeMap<i32, (i64, i64)> = self.reader.watermarks(partitions)?.into_iter().filter(|(_, (low, high))| high > low).collect();
-        let mut records: BTreeMap<i32, Vec<(Vec<u8>, Option<Vec<u8>>)>> = partitions.iter().map(|p| (*p, Vec::new())).collect();
+        let mut records: BTreeMap<i32, Vec<KeyValue>> = partitions.iter().map(|p| (*p, Vec::new())).collect();
         let mut read = 0;
         if !ranges.is_empty() {
             self.reader.assign(ranges.iter().map(|(p, (low, _))| (*p, *low)))?;
