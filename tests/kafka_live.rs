@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use bursar::emit;
 use bursar::engine::output::Output;
+use bursar::sink::Stream;
 use common::*;
 
 const CAUGHT_UP: Duration = Duration::from_secs(240);
@@ -219,7 +220,7 @@ fn a_null_value_and_null_headers_reach_the_rejected_topic_unchanged_live_and_in_
     terminate(&mut child);
     let replayed = format!("{}.replayed-rejected", s.name);
     create_topic(&b, &replayed, 1, &[]);
-    let args = bursar::runtime::kafka::ReplayTopicArgs { rejected_topic: Some(replayed.clone()), ..replay_args(&s.config.topics.usage) };
+    let args = bursar::runtime::kafka::ReplayTopicArgs { topics: [(Stream::Rejected, replayed.clone())].into(), ..replay_args(&s.config.topics.usage) };
     bursar::runtime::kafka::replay_topic(&s.config, args).unwrap();
     let want: Vec<(String, Option<Vec<u8>>)> = headers.iter().map(|(k, v)| (k.to_string(), v.map(<[u8]>::to_vec))).collect();
     for topic in [&s.config.topics.rejected, &replayed] {
@@ -260,16 +261,16 @@ fn topics_create_reports_an_existing_topic_that_differs_and_run_refuses_a_change
 
 #[test]
 fn replay_refuses_a_missing_output_topic_before_reading_and_words_undelivered_output_for_replay() {
-    use bursar::runtime::kafka::{replay_topic, KafkaError, ReplayTopicArgs};
+    use bursar::runtime::kafka::{replay_topic, KafkaError, ReplayTopicArgs, RunError, SetupError};
     let Some(b) = bootstrap() else { return };
     let (ents, usage) = workload(300, 10, 23);
     let s = Setup::new(&b, "replay-out", 1, "");
     produce(&s.config, &ents, &usage);
-    let args = |findings: &str| ReplayTopicArgs { findings_topic: Some(findings.to_string()), ..replay_args(&s.config.topics.usage) };
+    let args = |findings: &str| ReplayTopicArgs { topics: [(Stream::Findings, findings.to_string())].into(), ..replay_args(&s.config.topics.usage) };
     let missing = format!("{}.nowhere", s.name);
     let started = std::time::Instant::now();
     let err = replay_topic(&s.config, args(&missing)).unwrap_err();
-    assert!(matches!(err, KafkaError::MissingOutputTopic(_)), "{err}");
+    assert!(matches!(err, KafkaError::Setup(SetupError::MissingOutputTopic(_))), "{err}");
     let text = err.to_string();
     assert!(text.contains(&missing) && text.contains("does not exist") && text.contains("--create --topic"), "{text}");
     assert!(started.elapsed() < Duration::from_secs(20), "refused only after {:?}", started.elapsed());
@@ -279,6 +280,6 @@ fn replay_refuses_a_missing_output_topic_before_reading_and_words_undelivered_ou
     create_topic(&b, &small, 1, &[("max.message.bytes", "200")]);
     let err = replay_topic(&s.config, args(&small)).unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, KafkaError::ReplayUndelivered { .. }), "{text}");
+    assert!(matches!(err, KafkaError::Run(RunError::ReplayUndelivered { .. })), "{text}");
     assert!(text.contains("replay") && !text.contains("offsets of their input"), "{text}");
 }

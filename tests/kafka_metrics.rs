@@ -65,8 +65,21 @@ fn metrics_count_events_rejections_findings_lag_and_latency_of_the_live_run() {
     assert!(sample(&metrics, "bursar_credentials_in_state").unwrap_or(0.0) > 0.0, "{metrics}");
     assert_eq!(sample(&metrics, "bursar_consumer_lag{partition=\"0\"}"), Some(0.0), "{metrics}");
     assert_eq!(sample(&metrics, "bursar_consumer_lag{partition=\"1\"}"), Some(0.0), "{metrics}");
-    for q in ["0.5", "0.99", "0.999"] {
-        let v = sample(&metrics, &format!("bursar_processing_latency_seconds{{quantile=\"{q}\"}}")).expect("latency quantile");
-        assert!(v > 0.0 && v < 60.0, "{metrics}");
+    // Latency: a histogram with one observation per committed record.
+    let count = sample(&metrics, "bursar_processing_latency_seconds_count").expect("latency count");
+    assert_eq!(count, usage.len() as f64, "one latency per record: {metrics}");
+    assert_eq!(sample(&metrics, "bursar_processing_latency_seconds_bucket{le=\"+Inf\"}"), Some(count), "{metrics}");
+    let sum = sample(&metrics, "bursar_processing_latency_seconds_sum").expect("latency sum");
+    assert!(sum > 0.0 && sum / count < 60.0, "{metrics}");
+    let mut previous = 0.0;
+    for le in bursar::telemetry::LATENCY_BUCKETS {
+        let v = sample(&metrics, &format!("bursar_processing_latency_seconds_bucket{{le=\"{le:?}\"}}")).unwrap_or_else(|| panic!("bucket {le}: {metrics}"));
+        assert!(v >= previous && v <= count, "buckets are cumulative: {metrics}");
+        previous = v;
     }
+    assert!(!metrics.contains("quantile"), "{metrics}");
+    assert!(sample(&metrics, "bursar_batches_total").unwrap_or(0.0) > 0.0, "{metrics}");
+    assert!(sample(&metrics, "bursar_partitions_assigned_total").unwrap_or(0.0) >= 2.0, "{metrics}");
+    assert_eq!(sample(&metrics, "bursar_partitions_restored_total"), Some(2.0), "{metrics}");
+    assert_eq!(sample(&metrics, "bursar_entitlements_skipped_total"), Some(0.0), "{metrics}");
 }

@@ -84,6 +84,6 @@ fn a_produce_error_that_persists_stops_the_processor_before_any_commit() {
     let result = run_until(&config, Duration::from_secs(60), || false);
     mock.clear_request_errors(RDKafkaApiKey::Produce);
     let err = result.expect_err("undelivered outputs must stop the processor");
-    assert!(matches!(err, kafka::KafkaError::Undelivered { .. }), "{err}");
+    assert!(matches!(err, kafka::KafkaError::Run(kafka::RunError::Undelivered { .. })), "{err}");
     assert_eq!(committed(&config), 0, "offsets were committed although outputs were not acknowledged");
 }

@@ -17,7 +17,7 @@ use bursar::engine::output::Output;
 use bursar::engine::Engine;
 use bursar::pipeline::{process_record, InputRecord};
 use bursar::runtime::kafka::{self, ReplayFrom, ReplayTopicArgs};
-use bursar::sink::{JsonLines, Sinks, Stream};
+use bursar::sink::{JsonLines, Stream};
 use bursar::telemetry::Metrics;
 use common::*;
 use rdkafka::config::ClientConfig;
@@ -139,11 +139,8 @@ fn usage_written_in_transactions_is_processed_to_its_end_without_the_aborted_rec
         topic: s.config.topics.usage.clone(),
         from: ReplayFrom::Earliest,
         until: None,
-        findings_topic: None,
-        windows_topic: None,
-        balances_topic: None,
-        rejected_topic: None,
-        files: Sinks::new().with(Stream::Findings, Box::new(JsonLines::new("replayed findings", Box::new(std::fs::File::create(&file).unwrap())))),
+        topics: Default::default(),
+        files: vec![(Stream::Findings, Box::new(JsonLines::new("replayed findings", Box::new(std::fs::File::create(&file).unwrap()))))],
         force_live: false,
         progress: false,
     };

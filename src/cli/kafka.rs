@@ -10,12 +10,13 @@ use bursar::config::Config;
 use bursar::gen::{entitlements_iter, usage, GenSpec};
 use bursar::model::time::parse_rfc3339_any;
 use bursar::runtime::kafka::{self, ReplayFrom, ReplayTopicArgs};
+use bursar::sink::{JsonLines, Sink, Stream};
 use bursar::telemetry::{init_logging, serve, Metrics};
 use clap::{Args, Subcommand};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// bursar.toml (SPEC §6); `kafka."bootstrap.servers"` is required.
+    /// bursar.toml (README.md "Configuration"); `kafka."bootstrap.servers"` is required.
     #[arg(long)]
     pub config: PathBuf,
 }
@@ -37,9 +38,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// The live processor: SIGTERM/SIGINT finish the batch, flush and commit.
 pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&a.config)?;
-    config.bootstrap_servers()?;
-    init_logging(config.log_format);
-    let addr: std::net::SocketAddr = config.metrics_addr.parse().context("metrics_addr")?;
+    config.kafka_client()?;
+    let runtime_config = config.runtime()?;
+    init_logging(runtime_config.log_format);
+    let addr = runtime_config.metrics_addr;
     let rt = runtime()?;
     let shutdown = Arc::new(AtomicBool::new(false));
     let metrics = Arc::new(Metrics::new());
@@ -113,23 +115,22 @@ pub fn replay_topic(a: super::replay::ReplayArgs, config: Config) -> anyhow::Res
             anyhow::bail!("--from must be before --until (the range is [from, until)), got {} and {}", a.from, a.until.as_deref().unwrap_or_default());
         }
     }
-    let files = super::file_sinks([&a.findings, &a.windows, &a.balances, &a.rejected])?;
-    let nothing = a.findings_topic.is_none() && a.windows_topic.is_none() && a.balances_topic.is_none() && a.rejected_topic.is_none() && files.is_empty();
-    if nothing {
+    let mut topics = std::collections::BTreeMap::new();
+    let mut files: Vec<(Stream, Box<dyn Sink>)> = Vec::new();
+    let named = [(Stream::Findings, &a.findings_topic, &a.findings), (Stream::Windows, &a.windows_topic, &a.windows), (Stream::Balances, &a.balances_topic, &a.balances), (Stream::Rejected, &a.rejected_topic, &a.rejected)];
+    for (stream, topic, file) in named {
+        if let Some(t) = topic {
+            topics.insert(stream, t.clone());
+        }
+        if let Some(p) = file {
+            let what = if p.as_os_str() == "-" { "stdout".to_string() } else { p.display().to_string() };
+            files.push((stream, Box::new(JsonLines::new(what, super::create_output(p)?))));
+        }
+    }
+    if topics.is_empty() && files.is_empty() {
         anyhow::bail!("replay --topic needs an output: --findings-topic T (or --windows-topic, ...) or --findings FILE (or --windows FILE, ...)");
     }
-    let args = ReplayTopicArgs {
-        topic,
-        from,
-        until,
-        findings_topic: a.findings_topic.clone(),
-        windows_topic: a.windows_topic.clone(),
-        balances_topic: a.balances_topic.clone(),
-        rejected_topic: a.rejected_topic.clone(),
-        files,
-        force_live: a.force_live,
-        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
-    };
+    let args = ReplayTopicArgs { topic, from, until, topics, files, force_live: a.force_live, progress: std::io::IsTerminal::is_terminal(&std::io::stderr()) };
     let s = kafka::replay_topic(&config, args)?;
     eprintln!("bursar: replayed {} records, {} outputs", s.records, s.outputs);
     Ok(ExitCode::SUCCESS)

@@ -67,3 +67,74 @@ fn the_documented_example_config_parses_to_the_defaults() {
     c.kafka.clear();
     assert_eq!(c, Config::default());
 }
+
+#[test]
+fn the_runtime_section_carries_parsed_values() {
+    let c = Config::parse("guarantee = \"exactly_once\"\ngroup_id = \"g\"\ninstance_id = \"i\"\nbatch_size = 7\nbatch_linger = \"2s\"\nmetrics_addr = \"0.0.0.0:1\"\nlog_format = \"json\"").unwrap();
+    let r = c.runtime().unwrap();
+    assert_eq!(r.guarantee, Guarantee::ExactlyOnce);
+    assert_eq!((r.group_id.as_str(), r.instance_id.as_str(), r.member_id()), ("g", "i", "g-i".to_string()));
+    assert_eq!(r.batch_size, 7);
+    assert_eq!(r.batch_linger, std::time::Duration::from_secs(2));
+    assert_eq!(r.metrics_addr, "0.0.0.0:1".parse().unwrap());
+    assert_eq!(r.log_format, LogFormat::Json);
+}
+
+#[test]
+fn the_default_batch_linger_is_100ms() {
+    assert_eq!(Config::default().runtime().unwrap().batch_linger, std::time::Duration::from_millis(100));
+}
+
+#[test]
+fn a_bad_batch_linger_names_the_key_and_the_fix() {
+    let err = Config::parse("batch_linger = \"fast\"").unwrap_err().to_string();
+    assert!(err.contains("`batch_linger`") && err.contains("<integer><unit>"), "{err}");
+    let err = Config::parse("batch_linger = \"100\"").unwrap_err().to_string();
+    assert!(err.contains("`batch_linger`"), "{err}");
+}
+
+#[test]
+fn transaction_timeout_bounds_message_timeout_under_exactly_once() {
+    let text = "[kafka]\n\"bootstrap.servers\" = \"h:1\"\n\"transaction.timeout.ms\" = 10000\n\"message.timeout.ms\" = 30000";
+    let alo = Config::parse(text).unwrap().kafka_client().unwrap();
+    assert_eq!(alo.transaction_timeout, std::time::Duration::from_secs(10));
+    assert_eq!(alo.output_message_timeout(), std::time::Duration::from_secs(30), "at_least_once keeps message.timeout.ms");
+    let eos = Config::parse(&format!("guarantee = \"exactly_once\"\n{text}")).unwrap().kafka_client().unwrap();
+    assert_eq!(eos.output_message_timeout(), std::time::Duration::from_secs(10));
+    let producer = eos.output_producer();
+    assert_eq!(producer.get("message.timeout.ms"), Some("10000"));
+    assert_eq!(producer.get("transaction.timeout.ms"), Some("10000"));
+    assert!(producer.get("transactional.id").is_some_and(|id| id.starts_with("bursar-")));
+    // Defaults: librdkafka's 60 s for both.
+    let d = Config::parse("guarantee = \"exactly_once\"\n[kafka]\n\"bootstrap.servers\" = \"h:1\"").unwrap().kafka_client().unwrap();
+    assert_eq!(d.output_producer().get("message.timeout.ms"), Some("60000"));
+}
+
+#[test]
+fn a_bad_kafka_timeout_names_the_key_and_the_fix() {
+    for key in ["transaction.timeout.ms", "message.timeout.ms"] {
+        for bad in ["\"soon\"", "0", "-5"] {
+            let err = Config::parse(&format!("[kafka]\n\"{key}\" = {bad}")).unwrap_err().to_string();
+            assert!(err.contains(&format!("`kafka.\"{key}\"`")) && err.contains("positive number of milliseconds"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn every_client_gets_the_settings_bursar_owns_over_the_kafka_table() {
+    let c = Config::parse("group_id = \"g\"\ninstance_id = \"i\"\n[kafka]\n\"bootstrap.servers\" = \"h:1\"\n\"linger.ms\" = 50\n\"compression.type\" = \"zstd\"").unwrap();
+    let k = c.kafka_client().unwrap();
+    let consumer = k.processor_consumer();
+    for (key, value) in [("group.id", "g"), ("group.instance.id", "g-i"), ("enable.auto.commit", "false"), ("enable.auto.offset.store", "false"), ("isolation.level", "read_committed"), ("bootstrap.servers", "h:1")] {
+        assert_eq!(consumer.get(key), Some(value), "{key}");
+    }
+    assert_eq!(k.reader(false).get("isolation.level"), Some("read_uncommitted"));
+    assert_eq!(k.reader(true).get("isolation.level"), Some("read_committed"));
+    for producer in [k.output_producer(), k.workload_producer()] {
+        for (key, value) in [("enable.idempotence", "true"), ("acks", "all"), ("partitioner", "murmur2_random"), ("linger.ms", "50"), ("compression.type", "zstd")] {
+            assert_eq!(producer.get(key), Some(value), "{key}");
+        }
+        assert_eq!(producer.get("transactional.id"), None, "at_least_once is never transactional");
+    }
+    assert!(Config::default().kafka_client().unwrap_err().to_string().contains("bootstrap.servers"));
+}

@@ -161,11 +161,8 @@ pub fn replay_args(topic: &str) -> bursar::runtime::kafka::ReplayTopicArgs {
         topic: topic.to_string(),
         from: bursar::runtime::kafka::ReplayFrom::Earliest,
         until: None,
-        findings_topic: None,
-        windows_topic: None,
-        balances_topic: None,
-        rejected_topic: None,
-        files: Default::default(),
+        topics: Default::default(),
+        files: Vec::new(),
         force_live: false,
         progress: false,
     }

@@ -2,79 +2,52 @@
 //! the usage topic: written after a batch's outputs are acknowledged (or in
 //! the same transaction), read back when a partition is assigned.
 
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::Message;
 
-use super::entitlements::partitions_of;
-use super::output::{send, OutputProducer};
-use super::{positions, reader_config, watermarks, KafkaError};
-use crate::config::Config;
+use super::error::{KafkaError, RunError, SetupError};
+use super::producer::OutputProducer;
+use super::reader::{PartitionReader, PastEnd};
+use crate::config::KafkaConfig;
 use crate::engine::Engine;
 
-/// Longest wait for a restore to make progress.
+/// Longest wait for a restore to make progress (an open transaction of a
+/// crashed instance holds it back until the broker aborts it).
 const RESTORE_STALL: Duration = Duration::from_secs(600);
 
-/// Reads partitions of the changelog back into the engine: one consumer for
+/// A changelog record's key and value (None: a tombstone).
+type KeyValue = (Vec<u8>, Option<Vec<u8>>);
+
+/// Reads partitions of the changelog back into the engine: one reader for
 /// the processor's life, assigned the partitions being restored.
 pub(crate) struct ChangelogReader {
-    consumer: BaseConsumer,
-    topic: String,
+    reader: PartitionReader,
 }
 
 impl ChangelogReader {
     /// The changelog is read `read_committed` whatever the guarantee, so state
     /// written in an aborted transaction (of an `exactly_once` run) is never restored.
-    pub fn new(config: &Config) -> Result<ChangelogReader, KafkaError> {
-        let consumer = reader_config(config, true)?.create().map_err(KafkaError::client("creating the changelog reader"))?;
-        Ok(ChangelogReader { consumer, topic: config.topics.changelog.clone() })
+    pub fn new(kafka: &KafkaConfig, topic: &str) -> Result<ChangelogReader, SetupError> {
+        Ok(ChangelogReader { reader: PartitionReader::new(kafka, true, topic, "the changelog", RESTORE_STALL)? })
     }
 
     /// Replaces the engine's state of each of `partitions` with the changelog's
     /// (every record up to the end each partition has now). Returns the records read.
     pub fn restore(&self, engine: &mut Engine, partitions: &[i32]) -> Result<u64, KafkaError> {
-        let topic = &self.topic;
-        let mut ends = std::collections::BTreeMap::new();
-        let mut records: std::collections::BTreeMap<i32, Vec<(Vec<u8>, Option<Vec<u8>>)>> = std::collections::BTreeMap::new();
-        let mut tpl = TopicPartitionList::new();
-        for (p, (low, high)) in watermarks(&self.consumer, topic, partitions)? {
-            records.insert(p, Vec::new());
-            if high > low {
-                ends.insert(p, high);
-                tpl.add_partition_offset(topic, p, Offset::Beginning).map_err(KafkaError::client("assigning the changelog"))?;
-            }
-        }
-        let mut read = 0u64;
-        if !ends.is_empty() {
-            self.consumer.assign(&tpl).map_err(KafkaError::client("assigning the changelog"))?;
-            let mut progress = Instant::now();
-            while !ends.is_empty() {
-                let Some(m) = self.consumer.poll(Duration::from_millis(100)) else {
-                    // The end may be a transaction marker, never delivered; an open
-                    // transaction of a crashed instance holds reading back until the
-                    // broker aborts it (transaction.timeout.ms).
-                    let at = positions(&self.consumer);
-                    ends.retain(|p, high| at.get(p).is_none_or(|pos| pos < high));
-                    if progress.elapsed() > RESTORE_STALL {
-                        return Err(KafkaError::Other(format!("timed out restoring partitions {:?} from {topic}", ends.keys().collect::<Vec<_>>())));
-                    }
-                    continue;
-                };
-                progress = Instant::now();
-                let m = m.map_err(KafkaError::client("reading the changelog"))?;
-                let p = m.partition();
-                if let (Some(k), Some(list)) = (m.key(), records.get_mut(&p)) {
-                    if ends.contains_key(&p) {
-                        list.push((k.to_vec(), m.payload().map(<[u8]>::to_vec)));
-                        read += 1;
-                    }
+        let ranges: BTreeMap<i32, (i64, i64)> = self.reader.watermarks(partitions)?.into_iter().filter(|(_, (low, high))| high > low).collect();
+        let mut records: BTreeMap<i32, Vec<KeyValue>> = partitions.iter().map(|p| (*p, Vec::new())).collect();
+        let mut read = 0;
+        if !ranges.is_empty() {
+            self.reader.assign(ranges.iter().map(|(p, (low, _))| (*p, *low)))?;
+            read = self.reader.read_to_end(&ranges, PastEnd::Skip, |m| {
+                if let (Some(k), Some(list)) = (m.key(), records.get_mut(&m.partition())) {
+                    list.push((k.to_vec(), m.payload().map(<[u8]>::to_vec)));
                 }
-                if ends.get(&p).is_some_and(|high| m.offset() + 1 >= *high) {
-                    ends.remove(&p);
-                }
-            }
-            self.consumer.unassign().map_err(KafkaError::client("releasing the changelog"))?;
+                Ok(())
+            })?;
+            self.reader.release()?;
         }
         for (p, list) in records {
             engine.restore_partition(p, list)?;
@@ -83,25 +56,13 @@ impl ChangelogReader {
     }
 }
 
-/// Checks that the usage and changelog topics exist and have as many
-/// partitions (SPEC §5: the changelog is co-partitioned with the input).
-pub(crate) fn check_co_partitioned<C: ConsumerContext>(consumer: &BaseConsumer<C>, config: &Config) -> Result<(), KafkaError> {
-    let (usage, changelog) = (&config.topics.usage, &config.topics.changelog);
-    let usage_partitions = partitions_of(consumer, usage)?.len();
-    let changelog_partitions = partitions_of(consumer, changelog)?.len();
-    if changelog_partitions != usage_partitions {
-        return Err(KafkaError::NotCoPartitioned { changelog: changelog.clone(), changelog_partitions, usage: usage.clone(), usage_partitions });
-    }
-    Ok(())
-}
-
 /// Sends one changelog batch for every partition in `partitions`: deletions,
 /// new dedupe segments and changed credentials, then the partition record.
-pub(crate) fn write(producer: &OutputProducer, topic: &str, engine: &mut Engine, partitions: &[i32]) -> Result<usize, KafkaError> {
+pub(crate) fn write(producer: &OutputProducer, topic: &str, engine: &mut Engine, partitions: &[i32]) -> Result<usize, RunError> {
     let mut sent = 0;
     for &p in partitions {
         for r in engine.changelog_snapshot(p) {
-            send(producer, topic, Some(p), Some(&r.key), r.value.as_deref(), None)?;
+            producer.send(topic, Some(p), Some(&r.key), r.value.as_deref(), None)?;
             sent += 1;
         }
     }

@@ -1,52 +1,44 @@
 //! Producing workloads to Kafka (`bursar gen --topic`), the way platform
-//! teams produce: usage keyed by its raw credential (murmur2, as the Java client), entitlements keyed by
-//! credential (a tombstone line becomes a null value).
+//! teams produce: usage keyed by its raw credential (murmur2, as the Java
+//! client), entitlements keyed by credential (a tombstone line becomes a null value).
 
-use super::output::{flush, send, Delivery, OutputProducer};
-use super::{client_config, KafkaError};
+use super::error::KafkaError;
+use super::producer::OutputProducer;
 use crate::config::Config;
 use crate::decode::key_hint;
-
-fn producer(config: &Config) -> Result<(OutputProducer, Delivery), KafkaError> {
-    let delivery = Delivery::default();
-    let p = client_config(config, &[("enable.idempotence", "true"), ("acks", "all"), ("linger.ms", "20"), ("compression.type", "lz4"), ("partitioner", "murmur2_random")])?
-        .create_with_context(delivery.clone())
-        .map_err(KafkaError::client("creating the producer"))?;
-    Ok((p, delivery))
-}
 
 /// Produces usage lines to `topic` (key = the line's raw credential or CloudEvent
 /// subject, as Kafka's default partitioner then places it). Returns the count.
 pub fn produce_lines(config: &Config, topic: &str, lines: impl Iterator<Item = String>) -> Result<u64, KafkaError> {
-    let (p, delivery) = producer(config)?;
+    let p = OutputProducer::create(&config.kafka_client()?.workload_producer())?;
     let mut n = 0u64;
     for line in lines {
         let key = key_hint(line.as_bytes());
-        // A line without a key goes to partition 0, as in file replay (SPEC §7.7).
+        // A line without a key goes to partition 0, as in file replay (docs/semantics.md "Live processing").
         let partition = if key.is_none() { Some(0) } else { None };
-        send(&p, topic, partition, key.as_deref().map(str::as_bytes), Some(line.as_bytes()), None)?;
+        p.send(topic, partition, key.as_deref().map(str::as_bytes), Some(line.as_bytes()), None)?;
         n += 1;
         if n % 10_000 == 0 {
-            p.poll(std::time::Duration::ZERO);
+            p.poll();
         }
     }
-    flush(&p, &delivery)?;
+    p.flush()?;
     Ok(n)
 }
 
 /// Produces entitlement lines (JSON Lines form) to `topic`, keyed by credential;
 /// `{"credential": ..., "tombstone": true}` becomes a tombstone (null value).
 pub fn produce_entitlements(config: &Config, topic: &str, lines: impl Iterator<Item = String>) -> Result<u64, KafkaError> {
-    let (p, delivery) = producer(config)?;
+    let p = OutputProducer::create(&config.kafka_client()?.workload_producer())?;
     let mut n = 0u64;
     for line in lines {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
         let Some(cred) = v.get("credential").and_then(|c| c.as_str()) else { continue };
         let tombstone = v.get("tombstone").and_then(|t| t.as_bool()).unwrap_or(false);
         let value = if tombstone { None } else { Some(line.as_bytes()) };
-        send(&p, topic, None, Some(cred.as_bytes()), value, None)?;
+        p.send(topic, None, Some(cred.as_bytes()), value, None)?;
         n += 1;
     }
-    flush(&p, &delivery)?;
+    p.flush()?;
     Ok(n)
 }

@@ -1,23 +1,30 @@
 //! `bursar replay --topic`: re-process a range of the usage topic with fresh
-//! state (SPEC §5–§6). The range is chosen by record timestamp (Kafka's
-//! offsets-for-times), like Kafka Streams' reset tool; every partition is read
-//! in offset order, then the input ends (open windows close, final balances).
+//! state (README.md "Running on Kafka"). The range is chosen by record
+//! timestamp (Kafka's offsets-for-times), like Kafka Streams' reset tool;
+//! every partition is read in offset order, then the input ends (open
+//! windows close, final balances). Outputs go to one [`Sinks`]: topics and
+//! files alike.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::Message;
 
-use super::entitlements::{partitions_of, EntitlementFollower};
-use super::output::{flush, send_output, Delivery, OutputProducer, OutputTopics};
-use super::{client_config, headers_of, positions, reader_config, watermarks, KafkaError};
-use crate::config::Config;
+use super::entitlements::EntitlementFollower;
+use super::error::{KafkaError, RunError, SetupError};
+use super::metadata::{offsets_at, partitions_of};
+use super::producer::OutputProducer;
+use super::reader::{PartitionReader, PastEnd};
+use super::topic_sink::TopicSink;
+use super::headers_of;
+use crate::config::{Config, KafkaConfig};
 use crate::engine::output::Output;
 use crate::engine::Engine;
 use crate::pipeline::{process_record, InputRecord};
-use crate::sink::Sinks;
+use crate::sink::{Sink, SinkError, Sinks, Stream};
+use crate::telemetry::Metrics;
 
 /// Longest wait for the next record of a partition before the replay fails
 /// (an open transaction holds a read_committed reader back until it ends).
@@ -36,13 +43,10 @@ pub struct ReplayTopicArgs {
     pub from: ReplayFrom,
     /// Exclusive end (record timestamp, epoch ms); None: the end at start.
     pub until: Option<i64>,
-    /// Output topics (None: not written to a topic).
-    pub findings_topic: Option<String>,
-    pub windows_topic: Option<String>,
-    pub balances_topic: Option<String>,
-    pub rejected_topic: Option<String>,
-    /// Output files (or other sinks), beside the topics.
-    pub files: Sinks,
+    /// Output topics per stream (each must exist; never a live one unless forced).
+    pub topics: BTreeMap<Stream, String>,
+    /// Output files (or any other sinks) per stream, beside the topics.
+    pub files: Vec<(Stream, Box<dyn Sink>)>,
     /// Allow writing into the live output topics.
     pub force_live: bool,
     pub progress: bool,
@@ -54,126 +58,122 @@ pub struct ReplaySummary {
     pub outputs: u64,
 }
 
-fn offsets_at(consumer: &BaseConsumer, topic: &str, partitions: &[i32], at: i64) -> Result<BTreeMap<i32, Option<i64>>, KafkaError> {
-    let mut tpl = TopicPartitionList::new();
-    for &p in partitions {
-        tpl.add_partition_offset(topic, p, Offset::Offset(at)).map_err(KafkaError::client("building a time query"))?;
-    }
-    let found = consumer.offsets_for_times(tpl, Duration::from_secs(30)).map_err(KafkaError::client("looking up offsets for times"))?;
-    Ok(found.elements().iter().map(|e| (e.partition(), if let Offset::Offset(o) = e.offset() { Some(o) } else { None })).collect())
-}
-
 /// Refuses a live output topic unless forced, and a missing one: checked
 /// before anything is read (a record sent to a missing topic would fail only
 /// after the whole range has been processed).
-fn check_output_topics(consumer: &BaseConsumer, config: &Config, args: &ReplayTopicArgs) -> Result<(), KafkaError> {
+fn check_output_topics(reader: &PartitionReader, config: &Config, args: &ReplayTopicArgs) -> Result<(), SetupError> {
     let t = &config.topics;
     let live = [&t.usage, &t.entitlements, &t.findings, &t.windows, &t.balances, &t.rejected, &t.changelog];
-    let outputs = [&args.findings_topic, &args.windows_topic, &args.balances_topic, &args.rejected_topic];
-    for name in outputs.into_iter().flatten() {
+    for name in args.topics.values() {
         if live.contains(&name) && !args.force_live {
-            return Err(KafkaError::LiveTopic(name.clone()));
+            return Err(SetupError::LiveTopic(name.clone()));
         }
-        partitions_of(consumer, name).map_err(|e| match e {
-            KafkaError::MissingTopic(name) => KafkaError::MissingOutputTopic(name),
+        partitions_of(reader.consumer(), name).map_err(|e| match e {
+            SetupError::MissingTopic(name) => SetupError::MissingOutputTopic(name),
             other => other,
         })?;
     }
     Ok(())
 }
 
-/// Replays `args.topic` into the named sinks; never into a live topic unless forced.
-pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<ReplaySummary, KafkaError> {
-    let consumer: BaseConsumer = reader_config(config, true)?.create().map_err(KafkaError::client("creating the replay consumer"))?;
-    check_output_topics(&consumer, config, &args)?;
-    let partitions = partitions_of(&consumer, &args.topic)?;
-    let mut engine = Engine::new(config.engine()?);
-    EntitlementFollower::new(config, true)?.catch_up(&mut engine)?;
-    let mut ranges = BTreeMap::new();
+/// Writes to several sinks of one stream (a topic and a file).
+struct Both(Vec<Box<dyn Sink>>);
+
+impl Sink for Both {
+    fn write(&mut self, output: &Output) -> Result<(), SinkError> {
+        self.0.iter_mut().try_for_each(|s| s.write(output))
+    }
+    fn flush(&mut self) -> Result<(), SinkError> {
+        self.0.iter_mut().try_for_each(|s| s.flush())
+    }
+}
+
+/// The replay's outputs as one `Sinks`: each stream's topic and file.
+fn sinks(kafka: &KafkaConfig, args: &mut ReplayTopicArgs) -> Result<Sinks, SetupError> {
+    let producer = if args.topics.is_empty() { None } else { Some(Arc::new(OutputProducer::create(&kafka.workload_producer())?)) };
+    let mut per_stream: BTreeMap<Stream, Vec<Box<dyn Sink>>> = BTreeMap::new();
+    if let Some(p) = &producer {
+        for (stream, topic) in &args.topics {
+            per_stream.entry(*stream).or_default().push(Box::new(TopicSink::new(p.clone(), topic.as_str(), args.topic.as_str())));
+        }
+    }
+    for (stream, file) in args.files.drain(..) {
+        per_stream.entry(stream).or_default().push(file);
+    }
+    let mut sinks = Sinks::new();
+    for (stream, mut list) in per_stream {
+        let sink: Box<dyn Sink> = if list.len() == 1 { list.remove(0) } else { Box::new(Both(list)) };
+        sinks.set(stream, sink);
+    }
+    Ok(sinks)
+}
+
+/// The `[start, end)` offsets of each partition for the replay's range.
+fn ranges(reader: &PartitionReader, topic: &str, args: &ReplayTopicArgs) -> Result<BTreeMap<i32, (i64, i64)>, KafkaError> {
+    let partitions = reader.partitions()?;
     let starts = match args.from {
         ReplayFrom::Earliest => None,
-        ReplayFrom::Time(ms) => Some(offsets_at(&consumer, &args.topic, &partitions, ms)?),
+        ReplayFrom::Time(ms) => Some(offsets_at(reader.consumer(), topic, &partitions, ms)?),
     };
-    let ends = args.until.map(|ms| offsets_at(&consumer, &args.topic, &partitions, ms)).transpose()?;
-    for (p, (low, high)) in watermarks(&consumer, &args.topic, &partitions)? {
+    let ends = args.until.map(|ms| offsets_at(reader.consumer(), topic, &partitions, ms)).transpose()?;
+    let mut ranges = BTreeMap::new();
+    for (p, (low, high)) in reader.watermarks(&partitions)? {
         let start = starts.as_ref().map_or(low, |s| s.get(&p).copied().flatten().unwrap_or(high));
         let end = ends.as_ref().map_or(high, |e| e.get(&p).copied().flatten().unwrap_or(high));
         ranges.insert(p, (start.max(low), end.min(high)));
     }
+    Ok(ranges)
+}
+
+fn progress_bar(total: u64) -> ProgressBar {
+    let b = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} replay [{bar:40}] {pos}/{len} records {per_sec} ETA {eta}") {
+        b.set_style(style.progress_chars("=> "));
+    }
+    b
+}
+
+/// Replays `args.topic` into the named sinks; never into a live topic unless forced.
+pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<ReplaySummary, KafkaError> {
+    let kafka = config.kafka_client()?;
+    let reader = PartitionReader::new(&kafka, true, &args.topic, "the replayed topic", STALL_TIMEOUT)?;
+    check_output_topics(&reader, config, &args)?;
+    let mut engine = Engine::new(config.engine()?);
+    EntitlementFollower::new(&kafka, &config.topics.entitlements, true, Arc::new(Metrics::new()))?.catch_up(&mut engine)?;
+    let ranges = ranges(&reader, &args.topic, &args)?;
     let total: u64 = ranges.values().map(|(s, e)| (e - s).max(0) as u64).sum();
-    let bar = args.progress.then(|| {
-        let b = ProgressBar::new(total);
-        if let Ok(style) = ProgressStyle::with_template("{spinner} replay [{bar:40}] {pos}/{len} records {per_sec} ETA {eta}") {
-            b.set_style(style.progress_chars("=> "));
-        }
-        b
-    });
-    let topics = OutputTopics {
-        findings: args.findings_topic.clone(),
-        windows: args.windows_topic.clone(),
-        balances: args.balances_topic.clone(),
-        rejected: args.rejected_topic.clone(),
-        source: args.topic.clone(),
-    };
-    let delivery = Delivery::default();
-    let producer: OutputProducer = client_config(config, &[("enable.idempotence", "true"), ("acks", "all"), ("linger.ms", "20"), ("partitioner", "murmur2_random")])?
-        .create_with_context(delivery.clone())
-        .map_err(KafkaError::client("creating the producer"))?;
+    let bar = args.progress.then(|| progress_bar(total));
+    let mut sinks = sinks(&kafka, &mut args)?;
     let mut summary = ReplaySummary::default();
     let mut out = Vec::new();
-    let emit = |out: &mut Vec<Output>, files: &mut Sinks, summary: &mut ReplaySummary| -> Result<(), KafkaError> {
+    let emit = |out: &mut Vec<Output>, sinks: &mut Sinks, summary: &mut ReplaySummary| -> Result<(), KafkaError> {
         for o in out.drain(..) {
-            send_output(&producer, &topics, &o)?;
-            files.write(&o)?;
+            sinks.write(&o)?;
             summary.outputs += 1;
         }
         Ok(())
     };
-    for (&p, &(start, end)) in &ranges {
-        if start >= end {
-            continue;
-        }
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(&args.topic, p, Offset::Offset(start)).map_err(KafkaError::client("assigning"))?;
-        consumer.assign(&tpl).map_err(KafkaError::client("assigning"))?;
-        let mut next = start;
-        let mut progress = Instant::now();
-        while next < end {
-            let Some(m) = consumer.poll(Duration::from_millis(200)) else {
-                // Transaction markers and aborted records are never delivered but move the position.
-                let position = positions(&consumer).get(&p).copied().unwrap_or(next);
-                if position > next {
-                    next = position;
-                    progress = Instant::now();
-                } else if progress.elapsed() > STALL_TIMEOUT {
-                    return Err(KafkaError::Other(format!("partition {p} of {} stopped at offset {next} before {end}", args.topic)));
-                }
-                continue;
-            };
-            progress = Instant::now();
-            let m = m.map_err(KafkaError::client("reading the topic"))?;
-            if m.offset() >= end {
-                break;
-            }
-            next = m.offset() + 1;
-            let headers = headers_of(&m);
+    for (&p, &(start, end)) in ranges.iter().filter(|(_, (s, e))| s < e) {
+        reader.assign([(p, start)])?;
+        reader.read_to_end(&BTreeMap::from([(p, (start, end))]), PastEnd::Skip, |m| {
+            let headers = headers_of(m);
             let record = InputRecord { partition: p, offset: m.offset(), line: None, key: m.key(), value: m.payload(), headers: &headers };
             process_record(&mut engine, &record, &mut out);
-            emit(&mut out, &mut args.files, &mut summary)?;
+            emit(&mut out, &mut sinks, &mut summary)?;
             summary.records += 1;
             if let Some(b) = &bar {
                 b.inc(1);
             }
-        }
+            Ok(())
+        })?;
     }
     engine.finish(&mut out);
-    emit(&mut out, &mut args.files, &mut summary)?;
+    emit(&mut out, &mut sinks, &mut summary)?;
     // Replay commits no offsets: its undelivered outputs are worded for it.
-    flush(&producer, &delivery).map_err(|e| match e {
-        KafkaError::Undelivered { count, reason } => KafkaError::ReplayUndelivered { count, reason },
-        other => other,
+    sinks.flush().map_err(|e| match e {
+        SinkError::Delivery(detail) => KafkaError::Run(RunError::ReplayUndelivered { detail }),
+        other => other.into(),
     })?;
-    args.files.flush()?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

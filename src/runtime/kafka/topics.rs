@@ -7,7 +7,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, Top
 use rdkafka::client::DefaultClientContext;
 use rdkafka::types::RDKafkaErrorCode;
 
-use super::{client_config, KafkaError};
+use super::error::{KafkaError, SetupError};
 use crate::config::Config;
 
 /// What `create_topics` did per topic.
@@ -32,7 +32,7 @@ struct Spec<'a> {
 /// and checked: its partition count and `cleanup.policy` must be those it
 /// would be created with (the changelog is co-partitioned with usage).
 pub async fn create_topics(config: &Config) -> Result<Vec<TopicOutcome>, KafkaError> {
-    let admin: AdminClient<DefaultClientContext> = client_config(config, &[])?.create().map_err(KafkaError::client("creating the admin client"))?;
+    let admin: AdminClient<DefaultClientContext> = config.kafka_client()?.admin().create().map_err(SetupError::client("creating the admin client"))?;
     let t = &config.topics;
     let specs: Vec<Spec<'_>> = [
         (&t.usage, "delete"),
@@ -49,16 +49,16 @@ pub async fn create_topics(config: &Config) -> Result<Vec<TopicOutcome>, KafkaEr
     let topics: Vec<NewTopic<'_>> =
         specs.iter().map(|s| NewTopic::new(s.name, s.partitions, TopicReplication::Fixed(t.replication_factor)).set("cleanup.policy", s.policy)).collect();
     let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
-    let results = admin.create_topics(topics.iter(), &opts).await.map_err(KafkaError::client("creating topics"))?;
+    let results = admin.create_topics(topics.iter(), &opts).await.map_err(SetupError::client("creating topics"))?;
     let mut out = Vec::new();
     for r in results {
         match r {
             Ok(name) => out.push(TopicOutcome::Created(name)),
             Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => {
-                let spec = specs.iter().find(|s| s.name == name).ok_or_else(|| KafkaError::Other(format!("the broker named an unknown topic {name}")))?;
+                let spec = specs.iter().find(|s| s.name == name).ok_or_else(|| SetupError::UnexpectedTopic(name.clone()))?;
                 out.push(check_existing(&admin, spec).await?);
             }
-            Err((name, code)) => return Err(KafkaError::Other(format!("creating topic {name}: {code}"))),
+            Err((topic, code)) => return Err(SetupError::CreateTopic { topic, code }.into()),
         }
     }
     Ok(out)
@@ -67,13 +67,13 @@ pub async fn create_topics(config: &Config) -> Result<Vec<TopicOutcome>, KafkaEr
 /// Compares an existing topic's partition count and cleanup policy with `spec`.
 async fn check_existing(admin: &AdminClient<DefaultClientContext>, spec: &Spec<'_>) -> Result<TopicOutcome, KafkaError> {
     let name = spec.name;
-    let md = admin.inner().fetch_metadata(Some(name), Duration::from_secs(30)).map_err(KafkaError::client(format!("reading metadata of {name}")))?;
+    let md = admin.inner().fetch_metadata(Some(name), Duration::from_secs(30)).map_err(SetupError::client(format!("reading metadata of {name}")))?;
     let partitions = md.topics().iter().find(|t| t.name() == name).map_or(0, |t| t.partitions().len() as i32);
     let opts = AdminOptions::new().request_timeout(Some(Duration::from_secs(30)));
-    let described = admin.describe_configs([&ResourceSpecifier::Topic(name)], &opts).await.map_err(KafkaError::client(format!("reading the configuration of {name}")))?;
+    let described = admin.describe_configs([&ResourceSpecifier::Topic(name)], &opts).await.map_err(SetupError::client(format!("reading the configuration of {name}")))?;
     let policy = match described.into_iter().next() {
         Some(Ok(resource)) => resource.get("cleanup.policy").and_then(|e| e.value.clone()).unwrap_or_default(),
-        Some(Err(code)) => return Err(KafkaError::Other(format!("reading the configuration of {name}: {code}"))),
+        Some(Err(code)) => return Err(SetupError::DescribeTopic { topic: name.to_string(), code }.into()),
         None => String::new(),
     };
     let mut problems = Vec::new();

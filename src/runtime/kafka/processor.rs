@@ -1,0 +1,282 @@
+//! The live processor's state, in one place: its clients, the engine, which
+//! partitions it holds, what it last committed, and how it commits
+//! (docs/semantics.md "Live processing").
+//!
+//! A batch: partitions seen for the first time are restored from the
+//! changelog, the records go through the engine, the outputs and the
+//! changelog are sent, and the guarantee's [`Commit`] makes them durable with
+//! the input offsets. Offsets committed are the consumer's positions: past
+//! the batch's last record and past any transaction marker after it, so a
+//! usage topic written by a transactional producer ends with no lag.
+//!
+//! Rebalances: records are buffered while a batch fills and processed after,
+//! so a revoked partition's buffered records are dropped unprocessed (the new
+//! owner starts from the committed offset with the changelog's state).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::OwnedMessage;
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+use super::changelog::{self, ChangelogReader};
+use super::commit::{self, Commit, Committed};
+use super::entitlements::EntitlementFollower;
+use super::error::{KafkaError, RunError, SetupError};
+use super::metadata::{check_co_partitioned, positions};
+use super::producer::OutputProducer;
+use super::rebalance::Tracker;
+use super::topic_sink::TopicSink;
+use super::headers_of;
+use crate::config::{Config, Topics};
+use crate::engine::output::Output;
+use crate::engine::Engine;
+use crate::pipeline::{process_record, InputRecord};
+use crate::sink::Sinks;
+use crate::telemetry::{BatchCommitted, ConsumerError, InternalEvent, Metrics, PartitionRevoked, PartitionsRestored, ProcessingStarted, RecordRejected};
+
+/// Consumed records, each with the instant it was consumed (for the latency metric).
+#[derive(Default)]
+pub(super) struct Batch {
+    records: Vec<OwnedMessage>,
+    consumed: Vec<Instant>,
+}
+
+/// The processor: one consumer-group member.
+pub(super) struct Processor {
+    topics: Topics,
+    engine: Engine,
+    consumer: BaseConsumer<Tracker>,
+    producer: Arc<OutputProducer>,
+    /// The four output streams, each to its topic through `producer`.
+    outputs: Sinks,
+    commit: Box<dyn Commit>,
+    follower: EntitlementFollower,
+    changelog: ChangelogReader,
+    /// Partitions whose state is in the engine (restored from the changelog).
+    restored: BTreeSet<i32>,
+    /// The last offset committed per restored partition (to commit positions
+    /// that moved past transaction markers only).
+    committed: BTreeMap<i32, i64>,
+    metrics: Arc<Metrics>,
+}
+
+impl Processor {
+    /// Connects, checks the topics, loads the entitlements table and subscribes.
+    pub(super) fn new(config: &Config, metrics: Arc<Metrics>) -> Result<Processor, KafkaError> {
+        let kafka = config.kafka_client()?;
+        let topics = config.topics.clone();
+        let mut engine = Engine::new(config.engine()?).with_changelog();
+        // Static membership (KIP-345): a restarted instance takes its partitions
+        // back at once instead of waiting out a rebalance.
+        let consumer: BaseConsumer<Tracker> =
+            kafka.processor_consumer().create_with_context(Tracker::new(&topics.usage, metrics.clone())).map_err(SetupError::client("creating the usage consumer"))?;
+        // Fail at once with a clear message when the usage topic is missing
+        // (subscribing would wait) or the changelog is not co-partitioned with it.
+        check_co_partitioned(&consumer, &topics)?;
+        let producer = Arc::new(OutputProducer::for_outputs(&kafka)?);
+        let mut follower = EntitlementFollower::new(&kafka, &topics.entitlements, true, metrics.clone())?;
+        follower.catch_up(&mut engine)?;
+        consumer.subscribe(&[topics.usage.as_str()]).map_err(SetupError::client("subscribing to the usage topic"))?;
+        ProcessingStarted { guarantee: kafka.guarantee, group: &kafka.group_id, topic: &topics.usage }.emit(&metrics);
+        let changelog = ChangelogReader::new(&kafka, &topics.changelog)?;
+        Ok(Processor {
+            outputs: TopicSink::live(&producer, &topics),
+            commit: commit::for_guarantee(kafka.guarantee, metrics.clone()),
+            topics,
+            engine,
+            consumer,
+            producer,
+            follower,
+            changelog,
+            restored: BTreeSet::new(),
+            committed: BTreeMap::new(),
+            metrics,
+        })
+    }
+
+    /// Applies new entitlement records.
+    pub(super) fn follow_entitlements(&mut self) -> Result<(), KafkaError> {
+        Ok(self.follower.follow(&mut self.engine)?)
+    }
+
+    /// Polls records until the batch is full, the linger passed, or a
+    /// rebalance revoked partitions; then drops the records of revoked partitions.
+    pub(super) fn fill(&mut self, batch_size: usize, linger: Duration, shutdown: &AtomicBool) -> Batch {
+        let mut batch = Batch::default();
+        let deadline = Instant::now() + linger;
+        while batch.records.len() < batch_size && !shutdown.load(Ordering::SeqCst) {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            match self.consumer.poll(deadline - now) {
+                Some(Ok(m)) => {
+                    batch.records.push(m.detach());
+                    batch.consumed.push(Instant::now());
+                }
+                Some(Err(e)) => ConsumerError { error: &e }.emit(&self.metrics),
+                None => {}
+            }
+            if self.consumer.context().take_revoke_seen() {
+                break;
+            }
+        }
+        self.handle_revocations();
+        let tracker = self.consumer.context();
+        let keep: Vec<bool> = batch.records.iter().map(|m| !tracker.revoked_contains(m.partition())).collect();
+        tracker.clear_revoked();
+        if keep.iter().all(|k| *k) {
+            return batch;
+        }
+        let mut kept = Batch::default();
+        for ((m, t), k) in batch.records.into_iter().zip(batch.consumed).zip(keep) {
+            if k {
+                kept.records.push(m);
+                kept.consumed.push(t);
+            }
+        }
+        kept
+    }
+
+    /// Forgets revoked partitions (their new owner restores them), and the
+    /// state of newly assigned ones (restored before their first record).
+    fn handle_revocations(&mut self) {
+        for p in self.consumer.context().revoked() {
+            if self.restored.remove(&p) {
+                PartitionRevoked { partition: p }.emit(&self.metrics);
+            }
+            self.committed.remove(&p);
+            self.engine.drop_partition(p);
+            self.metrics.forget_lag(p);
+        }
+        for p in self.consumer.context().take_assigned() {
+            self.restored.remove(&p);
+            self.committed.remove(&p);
+        }
+    }
+
+    /// Processes and commits one batch (which may be empty: then only
+    /// positions that moved past transaction markers are committed).
+    pub(super) fn process_batch(&mut self, batch: Batch) -> Result<(), KafkaError> {
+        let partitions: BTreeSet<i32> = batch.records.iter().map(|m| m.partition()).collect();
+        let new: Vec<i32> = partitions.iter().copied().filter(|p| !self.restored.contains(p)).collect();
+        if !new.is_empty() {
+            let records = self.changelog.restore(&mut self.engine, &new)?;
+            PartitionsRestored { partitions: &new, records }.emit(&self.metrics);
+            self.restored.extend(new);
+        }
+        let offsets = self.offsets_to_commit(&batch);
+        if batch.records.is_empty() && offsets.is_empty() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        match self.try_batch(&batch, &partitions, &offsets) {
+            Ok((Committed::Yes, changelog)) => {
+                self.committed.extend(offsets);
+                self.batch_done(&batch, changelog, started);
+            }
+            Ok((Committed::No, changelog)) => self.batch_done(&batch, changelog, started),
+            Err(e) => {
+                self.commit.recover(&self.producer, e)?;
+                self.rewind(&batch, &partitions)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn batch_done(&self, batch: &Batch, changelog: usize, started: Instant) {
+        BatchCommitted { records: batch.records.len(), changelog, took: started.elapsed(), consumed: &batch.consumed }.emit(&self.metrics);
+        self.metrics.observe_engine(self.engine.stats(), self.engine.credentials_in_state());
+    }
+
+    /// Every step of a batch after the restore: outputs, changelog, commit.
+    /// Returns whether the offsets were committed and the changelog records sent.
+    fn try_batch(&mut self, batch: &Batch, partitions: &BTreeSet<i32>, offsets: &BTreeMap<i32, i64>) -> Result<(Committed, usize), KafkaError> {
+        let tpl = self.offset_list(offsets)?;
+        self.commit.begin(&self.producer)?;
+        self.produce_outputs(batch)?;
+        self.commit.outputs_sent(&self.producer)?;
+        let touched: Vec<i32> = partitions.iter().copied().collect();
+        let changelog = changelog::write(&self.producer, &self.topics.changelog, &mut self.engine, &touched)?;
+        Ok((self.commit.commit_batch(&self.producer, &self.consumer, &tpl)?, changelog))
+    }
+
+    /// Runs the batch's records through the engine and writes every output.
+    fn produce_outputs(&mut self, batch: &Batch) -> Result<(), KafkaError> {
+        let mut outputs = Vec::new();
+        for m in &batch.records {
+            let headers = headers_of(m);
+            let record = InputRecord { partition: m.partition(), offset: m.offset(), line: None, key: m.key(), value: m.payload(), headers: &headers };
+            process_record(&mut self.engine, &record, &mut outputs);
+            for o in outputs.drain(..) {
+                if let Output::Rejected(r) = &o {
+                    RecordRejected { kind: r.kind, partition: r.partition, offset: r.offset }.emit(&self.metrics);
+                }
+                self.outputs.write(&o)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Next offset per partition: past the batch's records, and past
+    /// transaction markers on partitions whose state this instance holds.
+    fn offsets_to_commit(&self, batch: &Batch) -> BTreeMap<i32, i64> {
+        let mut next: BTreeMap<i32, i64> = BTreeMap::new();
+        for m in &batch.records {
+            next.insert(m.partition(), m.offset() + 1);
+        }
+        for (p, position) in positions(&self.consumer) {
+            if let Some(n) = next.get_mut(&p) {
+                *n = (*n).max(position);
+            } else if self.restored.contains(&p) && self.committed.get(&p).is_some_and(|c| position > *c) {
+                next.insert(p, position);
+            }
+        }
+        next
+    }
+
+    fn offset_list(&self, offsets: &BTreeMap<i32, i64>) -> Result<TopicPartitionList, RunError> {
+        let mut tpl = TopicPartitionList::new();
+        for (p, o) in offsets {
+            tpl.add_partition_offset(&self.topics.usage, *p, Offset::Offset(*o)).map_err(RunError::client("building offsets"))?;
+        }
+        Ok(tpl)
+    }
+
+    /// Drops `partitions` from the engine (restored again before their next
+    /// record) and seeks the consumer back to their committed offsets (or, when
+    /// none was ever committed, to the batch's first record of the partition).
+    fn rewind(&mut self, batch: &Batch, partitions: &BTreeSet<i32>) -> Result<(), RunError> {
+        let topic = self.topics.usage.clone();
+        let mut first: BTreeMap<i32, i64> = BTreeMap::new();
+        for m in &batch.records {
+            first.entry(m.partition()).or_insert(m.offset());
+        }
+        let mut query = TopicPartitionList::new();
+        for &p in partitions {
+            query.add_partition(&topic, p);
+        }
+        let committed = self.consumer.committed_offsets(query, Duration::from_secs(30)).map_err(RunError::client("reading committed offsets"))?;
+        let mut seek = TopicPartitionList::new();
+        for e in committed.elements() {
+            let offset = match e.offset() {
+                Offset::Offset(o) => o,
+                _ => first.get(&e.partition()).copied().unwrap_or(0),
+            };
+            seek.add_partition_offset(&topic, e.partition(), Offset::Offset(offset)).map_err(RunError::client("building offsets"))?;
+        }
+        for &p in partitions {
+            self.engine.drop_partition(p);
+            self.restored.remove(&p);
+        }
+        let sought = self.consumer.seek_partitions(seek, Duration::from_secs(30)).map_err(RunError::client("seeking back to the committed offsets"))?;
+        for e in sought.elements() {
+            e.error().map_err(RunError::client(format!("seeking partition {} back", e.partition())))?;
+        }
+        Ok(())
+    }
+}

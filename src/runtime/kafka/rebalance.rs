@@ -1,0 +1,87 @@
+//! The usage consumer's context: partitions assigned and revoked by the
+//! group since the processor last looked, and the consumer lag from
+//! librdkafka's statistics.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
+use rdkafka::statistics::Statistics;
+use rdkafka::ClientContext;
+
+use crate::telemetry::{InternalEvent, Metrics, PartitionsAssigned};
+
+pub(super) struct Tracker {
+    assigned: Mutex<BTreeSet<i32>>,
+    revoked: Mutex<BTreeSet<i32>>,
+    revoke_seen: AtomicBool,
+    /// Where the consumer lag and the rebalance events go.
+    metrics: Arc<Metrics>,
+    topic: String,
+}
+
+impl Tracker {
+    pub(super) fn new(topic: &str, metrics: Arc<Metrics>) -> Tracker {
+        Tracker { assigned: Mutex::default(), revoked: Mutex::default(), revoke_seen: AtomicBool::new(false), metrics, topic: topic.to_string() }
+    }
+
+    /// True once after a revocation (a batch being filled ends early).
+    pub(super) fn take_revoke_seen(&self) -> bool {
+        self.revoke_seen.swap(false, Ordering::SeqCst)
+    }
+
+    pub(super) fn revoked_contains(&self, partition: i32) -> bool {
+        self.revoked.lock().map(|r| r.contains(&partition)).unwrap_or(false)
+    }
+
+    /// The partitions revoked since the last call (kept until `clear_revoked`).
+    pub(super) fn revoked(&self) -> Vec<i32> {
+        self.revoked.lock().map(|r| r.iter().copied().collect()).unwrap_or_default()
+    }
+
+    pub(super) fn clear_revoked(&self) {
+        if let Ok(mut r) = self.revoked.lock() {
+            r.clear();
+        }
+    }
+
+    /// The partitions assigned since the last call.
+    pub(super) fn take_assigned(&self) -> BTreeSet<i32> {
+        self.assigned.lock().map(|mut a| std::mem::take(&mut *a)).unwrap_or_default()
+    }
+}
+
+impl ClientContext for Tracker {
+    /// librdkafka's statistics (`statistics.interval.ms`): the lag of each
+    /// assigned usage partition (end, or last stable offset, minus committed).
+    fn stats(&self, statistics: Statistics) {
+        let Some(topic) = statistics.topics.get(&self.topic) else { return };
+        for (p, s) in &topic.partitions {
+            if *p >= 0 && s.consumer_lag >= 0 {
+                self.metrics.observe_lag(*p, s.consumer_lag);
+            }
+        }
+    }
+}
+
+impl ConsumerContext for Tracker {
+    fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            if let Ok(mut r) = self.revoked.lock() {
+                r.extend(tpl.elements().iter().map(|e| e.partition()));
+            }
+            self.revoke_seen.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(tpl) = rebalance {
+            let partitions: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+            if let Ok(mut a) = self.assigned.lock() {
+                a.extend(partitions.iter().copied());
+            }
+            PartitionsAssigned { partitions: &partitions }.emit(&self.metrics);
+        }
+    }
+}

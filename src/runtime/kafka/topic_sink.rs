@@ -1,0 +1,74 @@
+//! Kafka topics as a [`Sink`]: one [`TopicSink`] per output stream, encoding
+//! each output as its topic carries it (README.md "Outputs"); `flush` waits
+//! for the broker's acknowledgements.
+
+use std::sync::Arc;
+
+use rdkafka::message::{Header, OwnedHeaders};
+
+use super::error::RunError;
+use super::producer::OutputProducer;
+use crate::config::Topics;
+use crate::emit;
+use crate::engine::output::Output;
+use crate::sink::{Sink, SinkError, Sinks, Stream};
+
+/// One output stream to one topic, through a producer the sinks share.
+pub struct TopicSink {
+    producer: Arc<OutputProducer>,
+    topic: String,
+    /// Source topic named in rejected-record headers (`bursar.source.topic`).
+    source: String,
+}
+
+impl TopicSink {
+    pub(crate) fn new(producer: Arc<OutputProducer>, topic: impl Into<String>, source: impl Into<String>) -> TopicSink {
+        TopicSink { producer, topic: topic.into(), source: source.into() }
+    }
+
+    /// Every stream to its live topic (`topics.findings`, ...).
+    pub(crate) fn live(producer: &Arc<OutputProducer>, topics: &Topics) -> Sinks {
+        let mut sinks = Sinks::new();
+        for (stream, topic) in [(Stream::Findings, &topics.findings), (Stream::Windows, &topics.windows), (Stream::Balances, &topics.balances), (Stream::Rejected, &topics.rejected)] {
+            sinks.set(stream, Box::new(TopicSink::new(producer.clone(), topic.as_str(), topics.usage.as_str())));
+        }
+        sinks
+    }
+
+    /// Produces one output (record timestamps are left to the producer: never
+    /// an event time, which Kafka may refuse as future).
+    fn send(&self, output: &Output) -> Result<(), RunError> {
+        let (p, topic) = (&self.producer, self.topic.as_str());
+        match output {
+            Output::Finding(f) => {
+                let mut headers = OwnedHeaders::new();
+                for (k, v) in emit::finding_headers(f) {
+                    headers = headers.insert(Header { key: k, value: Some(v.as_bytes()) });
+                }
+                p.send(topic, None, Some(f.credential.as_bytes()), Some(emit::finding_json(f).as_bytes()), Some(headers))
+            }
+            Output::Window(w) => p.send(topic, None, Some(w.credential.as_bytes()), Some(emit::window_json(w).as_bytes()), None),
+            Output::Balance(b) => p.send(topic, None, Some(b.credential.as_bytes()), Some(emit::balance_json(b).as_bytes()), None),
+            Output::Rejected(r) => {
+                let mut headers = OwnedHeaders::new();
+                for (k, v) in emit::rejected_headers(r, &self.source) {
+                    headers = headers.insert(Header { key: &k, value: v.as_deref() });
+                }
+                p.send(topic, None, r.key.as_deref(), r.value.as_deref(), Some(headers))
+            }
+        }
+    }
+}
+
+impl Sink for TopicSink {
+    fn write(&mut self, output: &Output) -> Result<(), SinkError> {
+        self.send(output).map_err(|e| SinkError::Delivery(e.to_string()))
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        self.producer.flush().map_err(|e| match e {
+            RunError::Undelivered { count, reason } => SinkError::Delivery(format!("{count} output record(s) to {} were not acknowledged by the broker ({reason})", self.topic)),
+            other => SinkError::Delivery(format!("{} ({other})", self.topic)),
+        })
+    }
+}
