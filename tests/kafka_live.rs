@@ -150,6 +150,34 @@ fn kill_9_at_random_moments_loses_nothing_and_ends_in_the_uninterrupted_state() 
     assert_exact_after_crashes(&s, &reference);
 }
 
+/// Busy keys: the largest changelog value stays under 64 KiB (their event
+/// ids live in dedupe segments), and kill -9 under load changes nothing.
+fn dense_crashes(guarantee: &str, seed: u64) {
+    let Some(b) = bootstrap() else { return };
+    // 60k calls over 1 hour from 40 keys: the busiest make several calls a second.
+    let (ents, usage) = dense_workload(60_000, 40, 1, seed);
+    let s = Setup::new(&b, &format!("dense-{}", &guarantee[..3]), 4, &format!("guarantee = \"{guarantee}\""));
+    produce(&s.config, &ents, &usage);
+    crash_repeatedly_then_finish(&s, waits(std::process::id() as u64 + seed, 3, 0, 500));
+    let reference = reference(&s.config.engine().unwrap(), 4, &ents.join("\n"), &usage);
+    assert_exact_after_crashes(&s, &reference);
+    let changelog = consume_all(&b, &s.config.topics.changelog, true, READ_LIMIT);
+    let largest = changelog.iter().filter_map(|r| r.value.as_ref().map(Vec::len)).max().unwrap_or(0);
+    let segments = changelog.iter().filter(|r| r.key.as_deref().is_some_and(|k| k.first() == Some(&0xF7))).count();
+    assert!(largest <= 64 * 1024, "a changelog record of {largest} B");
+    assert!(segments > 0, "the busy keys' ids should be in dedupe segments");
+}
+
+#[test]
+fn busy_keys_under_kill_9_keep_changelog_records_small_and_lose_nothing() {
+    dense_crashes("at_least_once", 21);
+}
+
+#[test]
+fn busy_keys_under_kill_9_exactly_once_keep_changelog_records_small_and_lose_nothing() {
+    dense_crashes("exactly_once", 23);
+}
+
 #[test]
 fn two_instances_share_the_partitions_and_one_killed_mid_stream_changes_nothing() {
     let Some(b) = bootstrap() else { return };

@@ -47,7 +47,7 @@ pub struct ChangelogRecord {
 /// topic holds records this version cannot read.
 #[derive(Debug, thiserror::Error)]
 pub enum ChangelogError {
-    #[error("changelog partition {partition} holds state written by an older bursar (JSON records); reset the state (recreate the changelog topic and the group's offsets) or replay the history into new topics (docs/operations.md, \"Upgrades\")")]
+    #[error("changelog partition {partition} holds state written by an older bursar (JSON records); reset the state (recreate the changelog topic and the group's offsets) or replay the history into new topics (docs/semantics.md, \"Live processing\")")]
     OldFormat { partition: i32 },
     #[error("changelog partition {partition} has a record with an unknown key (first byte {first:#04x}); is topics.changelog the changelog of this bursar?")]
     UnknownKey { partition: i32, first: u8 },

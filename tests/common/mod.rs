@@ -350,3 +350,10 @@ pub fn assert_same_groups(got: &BTreeMap<Vec<u8>, Vec<Vec<u8>>>, expected: &BTre
     }
     assert!(problems.is_empty(), "{what}: {} keys differ; first: {}", problems.len(), problems.first().cloned().unwrap_or_default());
 }
+
+/// A dense workload: `credentials` keys with Pareto call rates over `hours`
+/// (a few keys make several calls a second), CloudEvents, duplicates, bad lines.
+pub fn dense_workload(events: u64, credentials: u64, hours: u32, seed: u64) -> (Vec<String>, Vec<String>) {
+    let spec = bursar::gen::GenSpec { seed, events, credentials, hours, shape: bursar::gen::Shape::Dense, ..Default::default() };
+    (bursar::gen::entitlements(&spec), bursar::gen::usage(&spec).collect())
+}
