@@ -34,6 +34,8 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 #[path = "support/windows.rs"]
 #[allow(dead_code)]
 mod windows;
+#[path = "support/live.rs"]
+mod live;
 #[path = "support/dense_kafka.rs"]
 mod dense_kafka;
 
@@ -162,14 +164,7 @@ fn main() {
     let live_spec = GenSpec { seed: 6, events: 60_000, credentials: 5_000, days: 2, start_ms: spec.start_ms + 40 * 86_400_000, ..Default::default() };
     let offsets_before: Vec<i64> = (0..4).map(|p| c.fetch_watermarks(&cfg.topics.findings, p, Duration::from_secs(5)).unwrap().1).collect();
     let lines: Vec<String> = usage(&live_spec).collect();
-    let t = Instant::now();
-    for (i, chunk) in lines.chunks(2_000).enumerate() {
-        kafka::produce_lines(&cfg, &cfg.topics.usage, chunk.iter().cloned()).unwrap();
-        let due = Duration::from_millis(100 * (i as u64 + 1));
-        if let Some(wait) = due.checked_sub(t.elapsed()) {
-            std::thread::sleep(wait);
-        }
-    }
+    live::produce_at_rate(&bootstrap, &cfg.topics.usage, &lines, 20_000);
     let t = Instant::now();
     while committed(&group, &cfg) < n as i64 + lines.len() as i64 && t.elapsed() < WAIT && !handle.is_finished() {
         std::thread::sleep(Duration::from_millis(50));

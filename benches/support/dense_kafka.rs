@@ -173,15 +173,7 @@ pub fn dense(bootstrap: &str) {
         let findings_before = ends(&probe, &cfg.topics.findings);
         let live = GenSpec { seed: 6, events: 60_000, hours: 1, start_ms: spec.start_ms + 6 * 3_600_000, ..spec };
         let lines: Vec<String> = usage(&live).collect();
-        let t = Instant::now();
-        for (i, chunk) in lines.chunks(2_000).enumerate() {
-            if kafka::produce_lines(&cfg, &cfg.topics.usage, chunk.iter().cloned()).is_err() {
-                break;
-            }
-            if let Some(wait) = Duration::from_millis(100 * (i as u64 + 1)).checked_sub(t.elapsed()) {
-                std::thread::sleep(wait);
-            }
-        }
+        crate::live::produce_at_rate(bootstrap, &cfg.topics.usage, &lines, 20_000);
         let live_end = ends(&probe, &cfg.topics.usage);
         latency = Some(match wait_committed(&mut child, &group, &cfg, &live_end, Instant::now(), &stderr_path) {
             Outcome::Committed(_) => Ok(finding_latency(bootstrap, &cfg, &usage_end, &findings_before)),

@@ -108,6 +108,18 @@ impl Engine {
         self.partitions.get(&partition).is_some_and(|p| p.meta.offset >= offset)
     }
 
+    /// The id of a credential already known on `partition` (for [`Engine::prefetch`]).
+    pub fn id_of(&self, partition: i32, credential: &str) -> Option<partition::CredId> {
+        self.partitions.get(&partition)?.id_of(credential)
+    }
+
+    /// A cache hint for an upcoming event of credential `id` on `partition`.
+    pub fn prefetch(&self, partition: i32, id: partition::CredId) {
+        if let Some(p) = self.partitions.get(&partition) {
+            p.prefetch(id);
+        }
+    }
+
     /// Processes one accepted usage event (SPEC §7.2 steps 2-4).
     pub fn process(&mut self, partition: i32, offset: i64, event: UsageEvent, out: &mut Vec<Output>) {
         let start = out.len();

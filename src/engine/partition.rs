@@ -113,6 +113,32 @@ impl PartitionState {
         self.insert(Cred::new(Arc::from(credential), self.persist))
     }
 
+    /// The id of a credential already known (None when new).
+    pub fn id_of(&self, credential: &str) -> Option<CredId> {
+        self.index.get(credential).copied()
+    }
+
+    /// Asks the CPU to start loading what an event of credential `id` will
+    /// touch (a hint only: it changes nothing).
+    pub fn prefetch(&self, id: CredId) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(c) = self.creds.get(id as usize) {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let at = c as *const Cred as *const i8;
+            let lines = std::mem::size_of::<Cred>().div_ceil(64);
+            for i in 0..lines {
+                // SAFETY: prefetching never faults and reads nothing; the address is within `c`.
+                unsafe { _mm_prefetch(at.wrapping_add(64 * i), _MM_HINT_T0) };
+            }
+            for p in [c.state.burst.as_ptr() as *const i8, c.state.windows.as_ptr() as *const i8, c.state.burst.first().map_or(std::ptr::null(), |b| b.slices_ptr())] {
+                if !p.is_null() {
+                    // SAFETY: as above; a dangling or null pointer is never prefetched.
+                    unsafe { _mm_prefetch(p, _MM_HINT_T0) };
+                }
+            }
+        }
+    }
+
     /// Adds a credential (new or restored) and returns its id.
     pub(super) fn insert(&mut self, cred: Cred) -> CredId {
         let id = self.creds.len() as CredId;

@@ -29,6 +29,8 @@ use crate::sink::{SinkError, Sinks, Stream};
 const BLOCK_LINES: usize = 2048;
 /// Blocks in flight per queue.
 const QUEUE: usize = 4;
+/// Records between a credential's prefetch and its processing.
+const PREFETCH_AHEAD: usize = 4;
 
 /// Counts of one replay.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -75,8 +77,13 @@ struct Item {
     decoded: Decoded,
 }
 
-/// The outputs of one block from one shard, each with its record's index.
-type OutBlock = Vec<(u32, Output)>;
+/// The outputs of one block from one shard, in emission order, and for each
+/// record that had some its index in the block and how many.
+#[derive(Default)]
+struct OutBlock {
+    outputs: Vec<Output>,
+    records: Vec<(u32, u32)>,
+}
 
 /// Replays JSON Lines from `reader` through `engine` (entitlements loaded),
 /// writing every output to `sinks` in emission order; then ends the input.
@@ -225,14 +232,29 @@ struct ShardQueues {
 
 fn run_shard(mut engine: Engine, partitions: i32, shard: usize, shards: usize, q: ShardQueues) -> (Stats, Vec<(i32, Vec<Output>)>) {
     let mut offsets = vec![0i64; partitions as usize];
-    let mut out = Vec::with_capacity(16);
+    let mut out = Vec::new();
+    let mut ahead = Vec::with_capacity(BLOCK_LINES);
     for mut block in q.input.iter() {
-        let mut answer: OutBlock = q.output_back.try_recv().unwrap_or_else(|_| Vec::with_capacity(block.len() * 4));
-        for item in block.drain(..) {
+        let mut answer = q.output_back.try_recv().unwrap_or_else(|_| OutBlock { outputs: Vec::with_capacity(block.len() * 4), records: Vec::with_capacity(block.len()) });
+        // The block's known credentials, looked up together so their cache
+        // misses overlap; each is prefetched a few records before its turn.
+        ahead.clear();
+        ahead.extend(block.iter().map(|i| match &i.decoded {
+            Decoded::Event(e) => engine.id_of(i.partition, &e.credential).map(|id| (i.partition, id)),
+            Decoded::Rejected(_) => None,
+        }));
+        for (j, item) in block.drain(..).enumerate() {
+            if let Some(Some((p, id))) = ahead.get(j + PREFETCH_AHEAD) {
+                engine.prefetch(*p, *id);
+            }
             let offset = offsets[item.partition as usize];
             offsets[item.partition as usize] += 1;
-            apply_record(&mut engine, item.partition, offset, item.decoded, &mut out);
-            answer.extend(out.drain(..).map(|o| (item.index, o)));
+            let before = answer.outputs.len();
+            apply_record(&mut engine, item.partition, offset, item.decoded, &mut answer.outputs);
+            let n = (answer.outputs.len() - before) as u32;
+            if n > 0 {
+                answer.records.push((item.index, n));
+            }
         }
         let _ = q.input_back.try_send(block);
         if q.output.send(answer).is_err() {
@@ -320,24 +342,27 @@ fn parallel<R: BufRead + Send>(engine: Engine, partitions: i32, shards: usize, r
 /// outputs all come from one shard, in emission order), emptying them.
 fn merge(blocks: &mut [OutBlock], write: &mut impl FnMut(&Output) -> Result<(), SinkError>) -> Result<(), SinkError> {
     if let [only] = blocks {
-        for (_, o) in only.drain(..) {
+        for o in only.outputs.drain(..) {
             write(&o)?;
         }
+        only.records.clear();
         return Ok(());
     }
-    let mut heads = vec![0usize; blocks.len()];
+    // Per shard: the next record to write, and where its outputs start.
+    let mut heads = vec![(0usize, 0usize); blocks.len()];
     loop {
-        // The shard whose next output belongs to the earliest record.
-        let next = (0..blocks.len()).filter(|s| heads[*s] < blocks[*s].len()).min_by_key(|s| blocks[*s][heads[*s]].0);
+        let next = (0..blocks.len()).filter(|s| heads[*s].0 < blocks[*s].records.len()).min_by_key(|s| blocks[*s].records[heads[*s].0].0);
         let Some(s) = next else { break };
-        let index = blocks[s][heads[s]].0;
-        while heads[s] < blocks[s].len() && blocks[s][heads[s]].0 == index {
-            write(&blocks[s][heads[s]].1)?;
-            heads[s] += 1;
+        let (record, start) = heads[s];
+        let n = blocks[s].records[record].1 as usize;
+        for o in &blocks[s].outputs[start..start + n] {
+            write(o)?;
         }
+        heads[s] = (record + 1, start + n);
     }
     for b in blocks.iter_mut() {
-        b.clear();
+        b.outputs.clear();
+        b.records.clear();
     }
     Ok(())
 }

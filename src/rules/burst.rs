@@ -77,6 +77,11 @@ fn clamp(v: i128) -> i64 {
 }
 
 impl BurstState {
+    /// Where the slices live (a prefetch hint for the engine).
+    pub fn slices_ptr(&self) -> *const i8 {
+        self.slices.as_ptr() as *const i8
+    }
+
     /// Adds the event to its slice; returns the sums over the 60 slices ending at
     /// the newest slice, or None when the event is older than the ring.
     fn add(&mut self, event: &UsageEvent) -> Option<[i128; 3]> {
