@@ -308,3 +308,21 @@ fn write_cloudevent(out: &mut String, c: &Call) {
     write_fields(out, c, false, true);
     out.push_str("}}");
 }
+
+/// The re-sent duplicate, once its countdown in `dup` reaches zero.
+pub(crate) fn due_resend(dup: &mut Option<(u32, String)>) -> Option<String> {
+    let (left, line) = dup.take()?;
+    if left == 0 {
+        return Some(line);
+    }
+    *dup = Some((left - 1, line));
+    None
+}
+
+/// `call` made into the next malformed line, every rejection kind in turn.
+pub(crate) fn spoiled(mut call: Call, counter: &mut u32) -> Call {
+    *counter += 1;
+    call.defect = Defect::nth(*counter);
+    call.cloudevent = matches!(call.defect, Defect::CloudEvent(_));
+    call
+}

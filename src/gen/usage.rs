@@ -200,11 +200,8 @@ impl SparseLines {
     }
 
     fn bad_call(&mut self, i: u64) -> Call {
-        self.bad_counter += 1;
-        let mut call = self.background(i);
-        call.defect = Defect::nth(self.bad_counter);
-        call.cloudevent = matches!(call.defect, Defect::CloudEvent(_));
-        call
+        let call = self.background(i);
+        super::event::spoiled(call, &mut self.bad_counter)
     }
 }
 
@@ -217,11 +214,8 @@ impl Iterator for SparseLines {
         }
         let i = self.emitted;
         self.emitted += 1;
-        if let Some((left, line)) = self.dup.take() {
-            if left == 0 {
-                return Some(line);
-            }
-            self.dup = Some((left - 1, line));
+        if let Some(line) = super::event::due_resend(&mut self.dup) {
+            return Some(line);
         }
         let call = if let Some(call) = self.episode_call() {
             call
