@@ -1,4 +1,4 @@
-//! `bursar validate` (SPEC §6): checks usage events or entitlements line by
+//! `bursar validate` (README.md): checks usage events or entitlements line by
 //! line, with the same decoders the pipeline uses, and lists what is wrong
 //! with line numbers. Reasons never quote a raw secret.
 

@@ -1,5 +1,5 @@
 //! The bundled data of `bursar demo` (examples/*.jsonl) tells a story in
-//! which every rule of SPEC §3 fires and a few records are rejected.
+//! which every rule of docs/semantics.md fires and a few records are rejected.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! Subcommands (SPEC §6). Each file parses nothing itself: clap derives the
+//! Subcommands (README.md). Each file parses nothing itself: clap derives the
 //! arguments here and each command is one function.
 
 mod demo;

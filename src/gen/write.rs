@@ -134,7 +134,7 @@ pub(crate) fn push_decimal7(out: &mut String, units: u64, digits: u32) {
     }
 }
 
-/// How an event time is written; all are valid SPEC §7.7 forms.
+/// How an event time is written; all are valid docs/semantics.md forms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TimeStyle {
     /// `2026-01-01T00:00:00.123Z`

@@ -1,4 +1,4 @@
-//! Entitlements (SPEC §1.2): who owns a credential, what it may reach, its
+//! Entitlements (README.md): who owns a credential, what it may reach, its
 //! monthly credits and banking, burst limits and dormancy.
 
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! The usage event: one model/API call (SPEC §1.1), after decoding and redaction.
+//! The usage event: one model/API call (README.md), after decoding and redaction.
 
 use serde::{Deserialize, Serialize};
 
