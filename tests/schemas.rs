@@ -201,7 +201,7 @@ fn known_bad_outputs_are_refused() {
     let patches = [("/bursar.error.kind", json!("oops")), ("/bursar.source.offset", json!("-1")), ("/bursar.source.partition", json!("two"))];
     assert_patches_refused(&schema("rejected-headers.v1.json"), &headers, &patches);
     let finding = parse(&emit::finding_json(&emit_fixtures::finding(
-        bursar::engine::output::Rule::Burst,
+        bursar::rules::Rule::Burst,
         Some(emit_fixtures::full_event("k")),
         Some("o@example.com"),
     )));

@@ -4,7 +4,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{encode, finding_headers, finding_json, window_json};
-use crate::engine::output::{Finding, Output, Rule, WindowRecord};
+use crate::engine::output::{Output, WindowRecord};
+use crate::rules::{Finding, Rule};
 use crate::model::UsageEvent;
 
 const T0: i64 = 1_777_888_800_000; // 2026-05-04T10:00:00.000Z

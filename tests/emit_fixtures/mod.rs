@@ -5,7 +5,9 @@
 //! the engine, so the encoders are checked on their own.
 #![allow(dead_code)]
 
-use bursar::engine::output::{BalanceRecord, Finding, GrantView, RejectKind, RejectedRecord, Rule, WindowRecord};
+use bursar::decode::RejectKind;
+use bursar::engine::output::{BalanceRecord, GrantView, RejectedRecord, WindowRecord};
+use bursar::rules::{Finding, Rule};
 use bursar::model::UsageEvent;
 use serde_json::{json, Map, Value};
 

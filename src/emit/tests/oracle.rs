@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::engine::output::{Finding, Rule};
+use crate::rules::{Finding, Rule};
 use crate::model::credits;
 
 /// A figure as plain text: strings as they are, arrays joined with `, `,

@@ -11,7 +11,9 @@ use super::oracle;
 use crate::emit::describe::attacks;
 use crate::emit::{balance_json, encode, encode_into, finding_json, rejected_json, window_json};
 use crate::emit::{write_balance, write_finding, write_rejected, write_window};
-use crate::engine::output::{BalanceRecord, Finding, GrantView, Output, RejectKind, RejectedRecord, Rule, WindowRecord};
+use crate::decode::RejectKind;
+use crate::engine::output::{BalanceRecord, GrantView, Output, RejectedRecord, WindowRecord};
+use crate::rules::{Finding, Rule};
 use crate::model::time::{END_TIME_MS, MIN_TIME_MS};
 use crate::model::UsageEvent;
 
