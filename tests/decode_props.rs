@@ -6,7 +6,7 @@ use bursar::decode::entitlement::{decode_entitlement_kafka, decode_entitlement_l
 use bursar::decode::partitioner::partition_for;
 use bursar::decode::secrets::{is_raw_secret, is_raw_secret_bytes, redact_key, redact_value, redacted_id};
 use bursar::decode::{decode_usage, decode_usage_keyed, decode_usage_reference, fast_path_accepts, key_hint, key_hint_reference};
-use bursar::engine::output::RejectKind;
+use bursar::decode::RejectKind;
 use bursar::model::time::{END_TIME_MS, MIN_TIME_MS};
 use bursar::model::UsageEvent;
 use proptest::prelude::*;

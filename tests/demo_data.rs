@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use bursar::config::EngineConfig;
-use bursar::engine::output::{RejectKind, Rule};
+use bursar::decode::RejectKind;
+use bursar::rules::Rule;
 use bursar::runtime::replay::{replay_text, ReplayOutputs};
 
 const ENTITLEMENTS: &str = include_str!("../examples/entitlements.jsonl");

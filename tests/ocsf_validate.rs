@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::Command;
 
 use bursar::config::EngineConfig;
-use bursar::engine::output::{Finding, Rule};
+use bursar::rules::{Finding, Rule};
 use bursar::runtime::replay::replay_text;
 
 const TOOL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/tools/ocsf-validate");

@@ -54,7 +54,8 @@ fn project(out: &ReplayOutputs, expected: &Expected) -> [Vec<Value>; 4] {
         .map(|(i, f)| {
             let mut v = json!({"rule": f.rule.as_str(), "credential": f.credential, "time": format_rfc3339(f.time), "dedupe_key": f.dedupe_key(), "severity": f.severity});
             if let Some(want) = expected.streams[0].get(i).and_then(|w| w.get("figures")).and_then(Value::as_object) {
-                let figures: serde_json::Map<String, Value> = want.keys().map(|k| (k.clone(), f.figures.get(k).cloned().unwrap_or(Value::Null))).collect();
+                let have = f.figures.to_map();
+                let figures: serde_json::Map<String, Value> = want.keys().map(|k| (k.clone(), have.get(k).cloned().unwrap_or(Value::Null))).collect();
                 v["figures"] = Value::Object(figures);
             }
             v

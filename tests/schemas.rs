@@ -201,7 +201,7 @@ fn known_bad_outputs_are_refused() {
     let patches = [("/bursar.error.kind", json!("oops")), ("/bursar.source.offset", json!("-1")), ("/bursar.source.partition", json!("two"))];
     assert_patches_refused(&schema("rejected-headers.v1.json"), &headers, &patches);
     let finding = parse(&emit::finding_json(&emit_fixtures::finding(
-        bursar::engine::output::Rule::Burst,
+        bursar::rules::Rule::Burst,
         Some(emit_fixtures::full_event("k")),
         Some("o@example.com"),
     )));
@@ -218,4 +218,30 @@ fn known_bad_outputs_are_refused() {
         ("/unmapped/bursar/sum_credits", json!(75.5)),
     ];
     assert_patches_refused(&schema("finding.v1.json"), &finding, &patches);
+}
+
+/// The finding schema's enums of rule names are exactly the table of rules,
+/// and every per-rule `if … contains const` branch names a rule of the table.
+#[test]
+fn the_finding_schema_lists_exactly_the_rules_of_the_table() {
+    use bursar::rules::RULES;
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string("schemas/finding.v1.json").unwrap()).unwrap();
+    let table: std::collections::BTreeSet<&str> = RULES.iter().map(|r| r.name).collect();
+    let enum_at = |ptr: &str| -> std::collections::BTreeSet<String> {
+        schema.pointer(ptr).and_then(Value::as_array).unwrap_or_else(|| panic!("{ptr}")).iter().map(|v| v.as_str().unwrap().to_string()).collect()
+    };
+    for ptr in ["/properties/finding_info/properties/types/items/enum", "/properties/finding_info/properties/analytic/properties/name/enum", "/properties/unmapped/properties/bursar/properties/rule/enum"] {
+        let listed = enum_at(ptr);
+        assert_eq!(listed.iter().map(String::as_str).collect::<std::collections::BTreeSet<_>>(), table, "{ptr}");
+    }
+    let branches: std::collections::BTreeSet<String> = schema["allOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b.pointer("/if/properties/finding_info/properties/types/contains/const").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    // A rule whose figures the schema does not constrain has no branch (credential.exposed).
+    for rule in &branches {
+        assert!(table.contains(rule.as_str()), "allOf branch for {rule}, not a rule of the table");
+    }
 }

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use bursar::config::EngineConfig;
-use bursar::engine::output::{Output, Rule};
+use bursar::engine::output::Output;
+use bursar::rules::Rule;
 use bursar::runtime::replay::replay_text;
 use clap::Args;
 

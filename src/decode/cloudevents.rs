@@ -14,7 +14,7 @@
 
 use super::usage::{data_fields, parse_table, read, reject, Table, UsageFields};
 use super::{Json, KeyName};
-use crate::engine::output::{RejectKind, Rejection};
+use super::rejection::{RejectKind, Rejection};
 
 /// How a usage record is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,7 +151,7 @@ pub(crate) fn binary<'a>(headers: &[(&str, &'a [u8])], data: &Table<'a>) -> Resu
 #[cfg(test)]
 mod tests {
     use crate::decode::decode_usage;
-    use crate::engine::output::RejectKind;
+    use crate::decode::RejectKind;
     use serde_json::{json, Value};
 
     fn envelope() -> Value {

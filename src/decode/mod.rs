@@ -11,12 +11,13 @@ mod cloudevents;
 pub mod entitlement;
 mod fast;
 pub mod partitioner;
+pub mod rejection;
 pub mod secrets;
 mod usage;
 
+pub use rejection::{RejectKind, Rejection};
 pub use usage::{decode_usage, decode_usage_reference, key_hint, key_hint_reference};
 
-use crate::engine::output::Rejection;
 use crate::model::UsageEvent;
 
 /// A usage record decoded together with its key hint, from one pass over

@@ -13,7 +13,7 @@ use super::cloudevents::{self, Mode};
 use super::fast;
 use super::secrets::{is_raw_secret, redacted_id};
 use super::{json_error_reason, read_count, read_credits, read_string, read_time, too_deep, Json, KeyName, MAX_DEPTH};
-use crate::engine::output::{RejectKind, Rejection};
+use super::rejection::{RejectKind, Rejection};
 use crate::model::usage::Text;
 use crate::model::UsageEvent;
 

@@ -1,6 +1,6 @@
 //! Findings as OCSF 1.7.0 Detection Findings (README.md, Outputs; docs/semantics.md,
 //! Findings as OCSF 1.7.0), with CloudEvents binary-mode headers. Deterministic: every member is written in a fixed
-//! order, figures in the (sorted) order of their map.
+//! order, figures in the order of the rule's `figure_names` (sorted by name).
 //!
 //! Mapping choices OCSF leaves open:
 //! - the acting identity is `evidences[].actor.user`: `uid`/`name` = the
@@ -17,10 +17,11 @@
 
 use sha2::{Digest, Sha256};
 
-use super::describe::{attacks, severity_caption, title, write_description};
+use super::describe::{severity_caption, write_description};
 use super::json::{credits_field, int_field, into_string, key, put_escaped, put_int, put_str, str_field};
 
-use crate::engine::output::Finding;
+use crate::rules::figures::FigureValue;
+use crate::rules::Finding;
 use crate::model::time::{format_rfc3339, push_rfc3339};
 
 /// OCSF version of every finding, as a literal for `concat!`.
@@ -34,10 +35,6 @@ macro_rules! ocsf_version {
 pub const OCSF_VERSION: &str = ocsf_version!();
 /// `ce_type` of findings.
 pub const FINDING_TYPE: &str = "io.bursar.finding.v1";
-
-/// Members of `unmapped.bursar` that bursar writes itself; a figure of the
-/// same name is left out rather than written twice.
-const RESERVED: [&str; 4] = ["rule", "credential", "dedupe_key", "source"];
 
 /// The finding uid (`Finding::uid`: the first 32 hex digits of SHA-256 of
 /// rule NUL credential NUL dedupe parts joined with NUL), as bytes.
@@ -153,13 +150,13 @@ fn write_unmapped(out: &mut Vec<u8>, f: &Finding) {
         put_escaped(out, part);
     }
     out.push(b'"');
-    for (k, v) in f.figures.iter().filter(|(k, _)| !RESERVED.contains(&k.as_str())) {
+    // No figure is named like a member bursar writes itself (rules::table tests).
+    f.figures.members(&mut |k, v| {
         out.push(b',');
         put_str(out, k);
         out.push(b':');
-        // Writing into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, v);
-    }
+        write_figure(out, &v);
+    });
     out.extend_from_slice(br#","source":{"topic":"#);
     put_str(out, &f.topic);
     int_field(out, "partition", f.partition);
@@ -169,6 +166,28 @@ fn write_unmapped(out: &mut Vec<u8>, f: &Finding) {
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b"}}}}");
+}
+
+/// A figure as serde_json writes it (strings escaped by serde_json).
+fn write_figure(out: &mut Vec<u8>, v: &FigureValue<'_>) {
+    // Writing into a Vec cannot fail.
+    match v {
+        FigureValue::Text(s) => {
+            let _ = serde_json::to_writer(&mut *out, s.as_ref());
+        }
+        FigureValue::Int(i) => put_int(out, *i),
+        FigureValue::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        FigureValue::List(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let _ = serde_json::to_writer(&mut *out, item);
+            }
+            out.push(b']');
+        }
+    }
 }
 
 /// Appends one OCSF 1.7.0 Detection Finding as compact JSON to `out`,
@@ -186,7 +205,8 @@ pub fn write_finding(f: &Finding, out: &mut Vec<u8>) {
     out.extend_from_slice(concat!(r#"","product":{"name":"bursar","vendor_name":"bursar","version":""#, env!("CARGO_PKG_VERSION"), r#""}},"finding_info":{"uid":""#).as_bytes());
     out.extend_from_slice(&uid);
     out.push(b'"');
-    str_field(out, false, "title", title(f.rule));
+    let info = f.rule.info();
+    str_field(out, false, "title", info.title);
     key(out, false, "desc");
     write_description(out, f);
     out.extend_from_slice(br#","types":[""#);
@@ -198,7 +218,7 @@ pub fn write_finding(f: &Finding, out: &mut Vec<u8>) {
     out.extend_from_slice(br#"","name":""#);
     out.extend_from_slice(rule);
     out.extend_from_slice(br#"","type_id":1,"type":"Rule"}"#);
-    if let Some(a) = attacks(f.rule) {
+    if let Some(a) = info.attacks {
         out.extend_from_slice(br#","attacks":"#);
         out.extend_from_slice(a.as_bytes());
     }

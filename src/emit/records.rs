@@ -138,7 +138,8 @@ pub fn rejected_headers(r: &RejectedRecord, source_topic: &str) -> Vec<(String, 
 mod tests {
     use super::*;
     use crate::emit::json::write_str;
-    use crate::engine::output::{GrantView, RejectKind};
+    use crate::decode::RejectKind;
+    use crate::engine::output::GrantView;
 
     #[test]
     fn strings_are_escaped_like_serde_json() {

@@ -1,10 +1,12 @@
 //! Unit tests of the finding encoder: determinism, the fixed OCSF members,
 //! the mapping of the triggering call, descriptions and headers.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::{encode, finding_headers, finding_json, window_json};
-use crate::engine::output::{Finding, Output, Rule, WindowRecord};
+use crate::engine::output::{Output, WindowRecord};
+use crate::rules::figures::{Dimension, Figures, Sum};
+use crate::rules::{Finding, Rule};
 use crate::model::UsageEvent;
 
 const T0: i64 = 1_777_888_800_000; // 2026-05-04T10:00:00.000Z
@@ -26,9 +28,33 @@ fn event() -> UsageEvent {
     }
 }
 
-fn burst(figures: Value) -> Finding {
+/// Burst figures of a 5m rule on credits (and calls when `calls`).
+fn burst_figures(calls: bool) -> Figures {
+    let calls = calls.then_some(Sum { sum: 3, limit: 10 });
+    Figures::Burst { rule_index: 0, window_ms: 300_000, slice: 42, exceeded: vec![Dimension::Credits], credits: Some(Sum { sum: 75_000_000, limit: 50_000_000 }), calls, tokens: None }
+}
+
+/// One figures value of each rule, as the rules build them.
+fn figures_of(rule: Rule) -> Figures {
+    match rule {
+        Rule::Burst => burst_figures(false),
+        Rule::CreditsThreshold => Figures::CreditsThreshold { month: 24_316, threshold: 800_000, used: 8_000_000, available_at_start: 10_000_000 },
+        Rule::CreditsOverdraft => Figures::CreditsOverdraft { month: 24_316, overage: 1, used: 11_000_000, available_at_start: 10_000_000 },
+        Rule::BankingDrawdown => Figures::BankingDrawdown { month: 24_316, used_banked: 1_000_000, banked_at_start: 3_000_000 },
+        Rule::BankingAccumulation => Figures::BankingAccumulation { month: 24_316, banked: 2_000_000, monthly: 1_000_000 },
+        Rule::DormantReactivated => Figures::DormantReactivated { last_activity: T0 - 8_000_000_000, gap_ms: 8_000_000_000 },
+        Rule::DormantIdle => Figures::DormantIdle { last_activity: T0, due: T0 + 1, dormancy_ms: 1 },
+        Rule::ScopeViolation => Figures::ScopeViolation { capability: "chat".into(), model: "".into(), day: 20_577, violated: vec!["capability"] },
+        Rule::ScopeDrift => Figures::ScopeDrift { dimension: "model", value: "m".into() },
+        Rule::CredentialRevoked => Figures::CredentialRevoked { reason: "not_yet_valid", status: "active" },
+        Rule::CredentialUnmanaged => Figures::CredentialUnmanaged { day: 20_577 },
+        Rule::CredentialExposed => Figures::CredentialExposed,
+    }
+}
+
+fn burst(figures: Figures) -> Finding {
     Finding {
-        rule: Rule::Burst,
+        rule: figures.rule(),
         credential: "key_7f3a".into(),
         dedupe: vec!["0".into(), "42".into()],
         time: T0,
@@ -38,7 +64,7 @@ fn burst(figures: Value) -> Finding {
         topic: "ai.usage".into(),
         partition: 1,
         offset: Some(17),
-        figures: figures.as_object().cloned().unwrap_or_default(),
+        figures,
     }
 }
 
@@ -48,22 +74,14 @@ fn parse(f: &Finding) -> Value {
 
 #[test]
 fn the_same_finding_always_encodes_to_the_same_bytes() {
-    let f = burst(json!({"window": "5m", "sum_credits": "75", "limit_credits": "50", "exceeded": ["credits"]}));
+    let f = burst(burst_figures(true));
     let a = finding_json(&f);
     assert_eq!(a, finding_json(&f.clone()));
-    // Figures inserted in another order still come out in one order.
-    let mut g = f.clone();
-    let mut reversed = Map::new();
-    for (k, v) in f.figures.iter().rev() {
-        reversed.insert(k.clone(), v.clone());
-    }
-    g.figures = reversed;
-    assert_eq!(a, finding_json(&g));
 }
 
 #[test]
 fn a_finding_carries_the_fixed_detection_finding_members() {
-    let v = parse(&burst(json!({})));
+    let v = parse(&burst(burst_figures(false)));
     for (k, want) in [("class_uid", json!(2004)), ("category_uid", json!(2)), ("activity_id", json!(1)), ("type_uid", json!(200401))] {
         assert_eq!(v[k], want, "{k}");
     }
@@ -73,7 +91,7 @@ fn a_finding_carries_the_fixed_detection_finding_members() {
     assert_eq!(v["finding_info"]["created_time"], json!(T0));
     assert_eq!(v["metadata"]["version"], "1.7.0");
     assert_eq!(v["metadata"]["product"], json!({"name": "bursar", "vendor_name": "bursar", "version": env!("CARGO_PKG_VERSION")}));
-    let uid = burst(json!({})).uid();
+    let uid = burst(burst_figures(false)).uid();
     assert_eq!((v["metadata"]["uid"].as_str(), v["finding_info"]["uid"].as_str()), (Some(uid.as_str()), Some(uid.as_str())));
     assert_eq!(v["finding_info"]["types"], json!(["burst"]));
     assert_eq!(v["finding_info"]["analytic"], json!({"uid": "bursar.burst", "name": "burst", "type_id": 1, "type": "Rule"}));
@@ -82,7 +100,7 @@ fn a_finding_carries_the_fixed_detection_finding_members() {
 #[test]
 fn severity_captions_follow_ocsf() {
     for (id, caption) in [(1, "Informational"), (2, "Low"), (3, "Medium"), (4, "High"), (5, "Critical")] {
-        let mut f = burst(json!({}));
+        let mut f = burst(burst_figures(false));
         f.severity = id;
         assert_eq!(parse(&f)["severity"], caption);
     }
@@ -90,7 +108,7 @@ fn severity_captions_follow_ocsf() {
 
 #[test]
 fn the_triggering_call_is_the_evidence_and_its_ip_an_observable() {
-    let v = parse(&burst(json!({})));
+    let v = parse(&burst(burst_figures(false)));
     let e = &v["evidences"][0];
     assert_eq!(e["actor"]["user"]["programmatic_credentials"], json!([{"uid": "key_7f3a", "type": "API Key"}]));
     assert_eq!(e["actor"]["user"]["uid"], "svc-batch");
@@ -105,7 +123,7 @@ fn the_triggering_call_is_the_evidence_and_its_ip_an_observable() {
 
 #[test]
 fn a_timer_finding_has_only_the_credential_as_evidence() {
-    let mut f = burst(json!({}));
+    let mut f = burst(burst_figures(false));
     f.rule = Rule::DormantIdle;
     f.evidence = None;
     f.offset = None;
@@ -119,11 +137,11 @@ fn a_timer_finding_has_only_the_credential_as_evidence() {
 
 #[test]
 fn unmapped_bursar_holds_rule_credential_dedupe_key_figures_then_source() {
-    let f = burst(json!({"window": "5m", "rule_index": 0, "rule": "shadowed", "source": "shadowed"}));
+    let f = burst(burst_figures(false));
     let text = finding_json(&f);
     let tail = &text[text.find(r#""unmapped""#).unwrap()..];
     assert!(
-        tail.starts_with(r#""unmapped":{"bursar":{"rule":"burst","credential":"key_7f3a","dedupe_key":"0|42","rule_index":0,"window":"5m","source":{"topic":"ai.usage","partition":1,"offset":17}}}"#),
+        tail.starts_with(r#""unmapped":{"bursar":{"rule":"burst","credential":"key_7f3a","dedupe_key":"0|42","exceeded":["credits"],"limit_credits":"50","rule_index":0,"slice":42,"sum_credits":"75","window":"5m","source":{"topic":"ai.usage","partition":1,"offset":17}}}"#),
         "{tail}"
     );
 }
@@ -131,9 +149,7 @@ fn unmapped_bursar_holds_rule_credential_dedupe_key_figures_then_source() {
 #[test]
 fn attacks_map_burst_to_hijacking_and_identity_rules_to_valid_accounts() {
     let sub = |rule: Rule| {
-        let mut f = burst(json!({}));
-        f.rule = rule;
-        let v = parse(&f);
+        let v = parse(&burst(figures_of(rule)));
         v["finding_info"]["attacks"].as_array().map(|a| a.iter().map(|x| x["sub_technique"]["uid"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>())
     };
     assert_eq!(sub(Rule::Burst), Some(vec!["T1496.004".to_string()]));
@@ -148,7 +164,7 @@ fn attacks_map_burst_to_hijacking_and_identity_rules_to_valid_accounts() {
 
 #[test]
 fn a_burst_description_names_the_sum_the_window_and_the_limit() {
-    let v = parse(&burst(json!({"window": "5m", "sum_credits": "75", "limit_credits": "50", "sum_calls": 3, "limit_calls": 10, "exceeded": ["credits"]})));
+    let v = parse(&burst(burst_figures(true)));
     assert_eq!(v["finding_info"]["title"], "Burst threshold breached");
     assert_eq!(v["finding_info"]["desc"], "Credential key_7f3a exceeded a burst limit: credits 75 over 5m exceeds the limit 50.");
 }
@@ -156,21 +172,16 @@ fn a_burst_description_names_the_sum_the_window_and_the_limit() {
 #[test]
 fn descriptions_are_sentences_with_or_without_figures() {
     for rule in Rule::ALL {
-        for figures in [json!({}), json!({"month": "2026-05", "threshold": "0.8", "used": "8", "available_at_start": "10", "reason": "not_yet_valid", "day": "2026-05-04"})] {
-            let mut f = burst(figures);
-            f.rule = rule;
-            let desc = parse(&f)["finding_info"]["desc"].as_str().unwrap_or_default().to_string();
-            assert!(desc.ends_with('.') && !desc.contains('?') && !desc.contains("None") && !desc.contains("  "), "{rule:?}: {desc}");
-        }
+        let desc = parse(&burst(figures_of(rule)))["finding_info"]["desc"].as_str().unwrap_or_default().to_string();
+        assert!(desc.ends_with('.') && !desc.contains('?') && !desc.contains("None") && !desc.contains("  "), "{rule:?}: {desc}");
     }
-    let mut f = burst(json!({"month": "2026-05", "threshold": "0.8", "used": "8", "available_at_start": "10"}));
-    f.rule = Rule::CreditsThreshold;
+    let f = burst(figures_of(Rule::CreditsThreshold));
     assert_eq!(parse(&f)["finding_info"]["desc"], "Credential key_7f3a used 8 credits in 2026-05, 80% or more of the 10 available at the month start.");
 }
 
 #[test]
 fn strings_from_input_are_escaped() {
-    let mut f = burst(json!({"value": "a\"b\\c\u{1}"}));
+    let mut f = burst(Figures::ScopeDrift { dimension: "model", value: "a\"b\\c\u{1}".into() });
     f.credential = "k \"1\"\n".into();
     f.owner = Some("ö\t".into());
     let v = parse(&f);
@@ -181,7 +192,7 @@ fn strings_from_input_are_escaped() {
 
 #[test]
 fn finding_headers_are_cloudevents_binary_mode() {
-    let f = burst(json!({}));
+    let f = burst(burst_figures(false));
     let h = finding_headers(&f);
     let want: Vec<(&str, String)> = vec![
         ("ce_specversion", "1.0".into()),
@@ -197,7 +208,7 @@ fn finding_headers_are_cloudevents_binary_mode() {
 
 #[test]
 fn encode_dispatches_on_the_output_kind() {
-    let f = burst(json!({}));
+    let f = burst(burst_figures(false));
     assert_eq!(encode(&Output::Finding(Box::new(f.clone()))), finding_json(&f));
     let w = WindowRecord {
         credential: "k".into(),

@@ -9,7 +9,6 @@ pub mod changelog;
 pub mod credential;
 pub mod dedupe;
 pub mod entitlements;
-pub mod finding;
 pub mod output;
 pub mod partition;
 pub mod windows;
@@ -19,7 +18,9 @@ use std::collections::BTreeMap;
 use crate::config::EngineConfig;
 use crate::model::{EntitlementRecord, UsageEvent};
 use entitlements::EntitlementStore;
-use output::{Output, RejectKind, Rule};
+use crate::decode::RejectKind;
+use crate::rules::Rule;
+use output::Output;
 use partition::{PartitionState, Shared};
 
 pub use changelog::{ChangelogError, ChangelogRecord};
@@ -199,10 +200,4 @@ fn count_findings(stats: &mut Stats, outputs: &[Output]) {
     }
 }
 
-/// Grows `v` by half its length (at least one slot) instead of doubling:
-/// per-credential vectors are many and short, so slack is most of their cost.
-pub(crate) fn reserve_lean<T>(v: &mut Vec<T>) {
-    if v.len() == v.capacity() {
-        v.reserve_exact((v.len() / 2).max(1));
-    }
-}
+pub(crate) use crate::rules::reserve_lean;

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::credential::CredState;
 use super::dedupe::Dedupe;
 use super::entitlements::{EntitlementStore, Versions};
-use super::finding::Ctx;
+use crate::rules::Ctx;
 use super::output::Output;
 use super::windows;
 use super::Stats;

@@ -46,7 +46,7 @@ pub fn decode_record(record: &InputRecord<'_>, max_value_bytes: usize) -> Decode
 
 /// The rejected-stream form of a record: the original key, value and headers
 /// with every raw secret redacted, and the reason.
-pub fn rejected(record: &InputRecord<'_>, rejection: crate::engine::output::Rejection) -> RejectedRecord {
+pub fn rejected(record: &InputRecord<'_>, rejection: crate::decode::Rejection) -> RejectedRecord {
     RejectedRecord {
         partition: record.partition,
         offset: record.offset,
@@ -90,7 +90,7 @@ pub fn process_record(engine: &mut Engine, record: &InputRecord<'_>, out: &mut V
 mod tests {
     use super::*;
     use crate::config::EngineConfig;
-    use crate::engine::output::RejectKind;
+    use crate::decode::RejectKind;
 
     fn run(value: Option<&[u8]>, headers: &[(&str, Option<&[u8]>)]) -> Vec<Output> {
         let mut engine = Engine::new(EngineConfig::default());

@@ -4,11 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::finding::Ctx;
-use crate::engine::output::{Output, Rule};
-use crate::figures;
-use crate::model::credits;
-use crate::model::time::format_duration;
+use super::figures::Figures;
+use super::finding::{Ctx, Outputs};
+use super::figures::{Dimension, Sum};
 use crate::model::{BurstRule, UsageEvent};
 
 const SLICES: i64 = 60;
@@ -29,7 +27,7 @@ pub struct BurstState {
 }
 
 /// Updates every rule object with `event` and fires those whose sum exceeds a limit.
-pub fn evaluate(states: &mut Vec<BurstState>, rules: &[BurstRule], event: &UsageEvent, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
+pub fn evaluate<O: Outputs + ?Sized>(states: &mut Vec<BurstState>, rules: &[BurstRule], event: &UsageEvent, ctx: &Ctx<'_>, out: &mut O) {
     for (index, rule) in rules.iter().enumerate() {
         if states.len() <= index {
             states.resize_with(index + 1, BurstState::default);
@@ -40,34 +38,26 @@ pub fn evaluate(states: &mut Vec<BurstState>, rules: &[BurstRule], event: &Usage
             *state = BurstState { window_ms: rule.window_ms, newest: i64::MIN, silent_until: None, slices: Vec::new(), sums: [0; 3] };
         }
         let Some(sums) = state.add(event) else { continue };
-        let dims = [(rule.credits, sums[0], "credits"), (rule.calls, sums[1], "calls"), (rule.tokens, sums[2], "tokens")];
-        let exceeded: Vec<&str> = dims.iter().filter(|(l, s, _)| l.is_some_and(|l| *s > l as i128)).map(|d| d.2).collect();
+        let dims = [(rule.credits, sums[0], Dimension::Credits), (rule.calls, sums[1], Dimension::Calls), (rule.tokens, sums[2], Dimension::Tokens)];
+        let exceeded: Vec<Dimension> = dims.iter().filter(|(l, s, _)| l.is_some_and(|l| *s > l as i128)).map(|d| d.2).collect();
         if exceeded.is_empty() || state.silent_until.is_some_and(|until| event.time < until) {
             continue;
         }
         state.silent_until = Some(event.time.saturating_add(rule.window_ms));
         let doubled = dims.iter().any(|(l, s, _)| l.is_some_and(|l| *s > l as i128 && *s >= 2 * l as i128));
         let slice = event.time.div_euclid(rule.window_ms / SLICES);
-        let mut f = figures! {
-            "rule_index" => index as u64,
-            "window" => format_duration(rule.window_ms),
-            "slice" => slice,
-            "exceeded" => exceeded.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        let sum = |limit: Option<i64>, sum: i128| limit.map(|limit| Sum { sum: clamp(sum), limit });
+        let f = Figures::Burst {
+            rule_index: index as u64,
+            window_ms: rule.window_ms,
+            slice,
+            exceeded,
+            credits: sum(rule.credits, sums[0]),
+            calls: sum(rule.calls, sums[1]),
+            tokens: sum(rule.tokens, sums[2]),
         };
-        if let Some(limit) = rule.credits {
-            f.insert("sum_credits".into(), credits::format(clamp(sums[0])).into());
-            f.insert("limit_credits".into(), credits::format(limit).into());
-        }
-        if let Some(limit) = rule.calls {
-            f.insert("sum_calls".into(), clamp(sums[1]).into());
-            f.insert("limit_calls".into(), limit.into());
-        }
-        if let Some(limit) = rule.tokens {
-            f.insert("sum_tokens".into(), clamp(sums[2]).into());
-            f.insert("limit_tokens".into(), limit.into());
-        }
-        let severity = if doubled { 4 } else { 3 };
-        ctx.emit(out, Rule::Burst, vec![index.to_string(), slice.to_string()], event.time, severity, f);
+        let severity = super::Rule::Burst.info().severity.graded(doubled);
+        ctx.emit_graded(out, vec![index.to_string(), slice.to_string()], event.time, severity, f);
     }
 }
 
@@ -94,7 +84,7 @@ impl BurstState {
         for (acc, v) in self.sums.iter_mut().zip(add) {
             *acc += v as i128;
         }
-        crate::engine::reserve_lean(&mut self.slices);
+        super::reserve_lean(&mut self.slices);
         match self.slices.iter().rposition(|(s, _)| *s <= slice) {
             Some(i) if self.slices[i].0 == slice => {
                 for (acc, v) in self.slices[i].1.iter_mut().zip(add) {

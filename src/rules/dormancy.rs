@@ -4,10 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::finding::Ctx;
-use crate::engine::output::{Output, Rule};
-use crate::figures;
-use crate::model::time::{format_duration, format_rfc3339, MS_PER_DAY};
+use super::figures::Figures;
+use super::finding::{Ctx, Outputs};
 use crate::model::UsageEvent;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +22,7 @@ pub struct Activity {
 
 /// Fires `dormant.reactivated` when the gap since the last activity (or, for a
 /// first event, the version's `valid_from`) is at least `dormancy`.
-pub fn reactivated(activity: &mut Activity, valid_from: Option<i64>, dormancy: i64, event: &UsageEvent, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
+pub fn reactivated<O: Outputs + ?Sized>(activity: &mut Activity, valid_from: Option<i64>, dormancy: i64, event: &UsageEvent, ctx: &Ctx<'_>, out: &mut O) {
     let last = match activity.last_activity {
         Some(t) => t,
         None => match valid_from {
@@ -37,8 +35,7 @@ pub fn reactivated(activity: &mut Activity, valid_from: Option<i64>, dormancy: i
         return;
     }
     activity.reactivated_at = Some(last);
-    let f = figures! { "last_activity" => format_rfc3339(last), "gap_ms" => gap, "gap_days" => gap.div_euclid(MS_PER_DAY) };
-    ctx.emit(out, Rule::DormantReactivated, vec![last.to_string()], event.time, 3, f);
+    ctx.emit(out, vec![last.to_string()], event.time, Figures::DormantReactivated { last_activity: last, gap_ms: gap });
 }
 
 /// Records the event as activity. Returns the new idle timer `(due, last, dormancy)`
@@ -58,8 +55,7 @@ pub fn record(activity: &mut Activity, event_time: i64, dormancy: i64) -> Option
 }
 
 /// Fires `dormant.idle` for a due timer (time = the due instant).
-pub fn idle(activity: &mut Activity, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
+pub fn idle<O: Outputs + ?Sized>(activity: &mut Activity, ctx: &Ctx<'_>, out: &mut O) {
     let Some((due, last, dormancy)) = activity.idle_due.take() else { return };
-    let f = figures! { "last_activity" => format_rfc3339(last), "due" => format_rfc3339(due), "dormancy" => format_duration(dormancy) };
-    ctx.emit(out, Rule::DormantIdle, vec![last.to_string()], due, 1, f);
+    ctx.emit(out, vec![last.to_string()], due, Figures::DormantIdle { last_activity: last, due, dormancy_ms: dormancy });
 }

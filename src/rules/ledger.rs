@@ -6,12 +6,39 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::{EngineConfig, Factor};
-use crate::engine::finding::Ctx;
-use crate::engine::output::{BalanceRecord, GrantView, Output, Rule};
-use crate::figures;
-use crate::model::credits::format as cr;
+use super::figures::Figures;
+use super::finding::{Ctx, Outputs};
 use crate::model::time::{month_label, month_start, Month};
+use crate::rules::Rule;
 use crate::model::CreditPlan;
+
+/// A live grant in a balance record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantView {
+    pub month: Month,
+    pub amount: i64,
+    pub remaining: i64,
+    /// Month whose start is the expiry instant.
+    pub expires: Month,
+}
+
+/// A credential's credit ledger at an instant (docs/semantics.md, "Window and balance records"). All amounts micro-credits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BalanceRecord {
+    pub credential: std::sync::Arc<str>,
+    pub as_of: i64,
+    pub month: Month,
+    pub available_at_start: i64,
+    pub banked_at_start: i64,
+    pub used: i64,
+    pub used_banked: i64,
+    pub remaining: i64,
+    pub overage: i64,
+    pub granted_total: i64,
+    pub burned_total: i64,
+    pub expired_total: i64,
+    pub grants: smallvec::SmallVec<[GrantView; 4]>,
+}
 
 /// One month's grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,7 +111,7 @@ impl Ledger {
 
     /// Rolls forward into `self.month + 1` (SPEC §3.2 order): expire, cap,
     /// accumulation check, new grant, pay carried overage; then a balance record.
-    pub fn roll_one(&mut self, plan: MonthPlan, accumulation: Factor, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
+    pub fn roll_one<O: Outputs + ?Sized>(&mut self, plan: MonthPlan, accumulation: Factor, ctx: &Ctx<'_>, out: &mut O) {
         let month = self.month + 1;
         let start = month_start(month);
         let bank_months = plan.bank_months as i64;
@@ -110,15 +137,14 @@ impl Ledger {
         }
         self.expired_total += expired;
         if banked > 0 && accumulation.reached(banked, plan.monthly) {
-            let f = figures! { "month" => month_label(month), "banked" => cr(banked), "monthly" => cr(plan.monthly) };
-            ctx.emit(out, Rule::BankingAccumulation, vec![month_label(month)], start, 2, f);
+            ctx.emit(out, vec![month_label(month)], start, Figures::BankingAccumulation { month, banked, monthly: plan.monthly });
         }
         let carried = self.overage;
         let pay = carried.min(plan.monthly).max(0);
         self.overage -= pay;
         self.burned_total += pay;
         self.granted_total += plan.monthly;
-        crate::engine::reserve_lean(&mut self.grants);
+        super::reserve_lean(&mut self.grants);
         self.grants.push(Grant { month, amount: plan.monthly, remaining: plan.monthly - pay });
         self.month = month;
         self.bank_months = plan.bank_months;
@@ -129,12 +155,12 @@ impl Ledger {
         self.thresholds_fired = 0;
         self.overdraft_fired = false;
         self.drawdown_fired = false;
-        out.push(Output::Balance(self.balance(ctx.credential, start)));
+        out.balance(self.balance(ctx.credential, start));
     }
 
     /// Books `credits` of an event at `time` (already rolled to the event's month,
     /// or later): burn oldest-first, then overage; fire overdraft, thresholds, drawdown.
-    pub fn book(&mut self, credits: i64, time: i64, config: &EngineConfig, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
+    pub fn book<O: Outputs + ?Sized>(&mut self, credits: i64, time: i64, config: &EngineConfig, ctx: &Ctx<'_>, out: &mut O) {
         let mut rest = credits;
         for g in self.grants.iter_mut() {
             if rest == 0 {
@@ -157,8 +183,8 @@ impl Ledger {
             self.overage = self.overage.saturating_add(rest);
             if !self.overdraft_fired {
                 self.overdraft_fired = true;
-                let f = figures! { "month" => label(), "overage" => cr(self.overage), "used" => cr(self.used), "available_at_start" => cr(self.available_at_start) };
-                ctx.emit(out, Rule::CreditsOverdraft, vec![label()], time, 3, f);
+                let f = Figures::CreditsOverdraft { month: self.month, overage: self.overage, used: self.used, available_at_start: self.available_at_start };
+                ctx.emit(out, vec![label()], time, f);
             }
         }
         for (i, factor) in config.thresholds.iter().enumerate() {
@@ -167,14 +193,14 @@ impl Ledger {
                 continue;
             }
             self.thresholds_fired |= bit;
-            let severity = if factor.micros < 1_000_000 { 2 } else { 3 };
-            let f = figures! { "month" => label(), "threshold" => cr(factor.micros), "used" => cr(self.used), "available_at_start" => cr(self.available_at_start) };
-            ctx.emit(out, Rule::CreditsThreshold, vec![label(), factor.per_mille().to_string()], time, severity, f);
+            let severity = Rule::CreditsThreshold.info().severity.graded(factor.micros >= 1_000_000);
+            let f = Figures::CreditsThreshold { month: self.month, threshold: factor.micros, used: self.used, available_at_start: self.available_at_start };
+            ctx.emit_graded(out, vec![label(), factor.per_mille().to_string()], time, severity, f);
         }
         if !self.drawdown_fired && self.banked_at_start > 0 && config.drawdown.reached(self.used_banked, self.banked_at_start) {
             self.drawdown_fired = true;
-            let f = figures! { "month" => label(), "used_banked" => cr(self.used_banked), "banked_at_start" => cr(self.banked_at_start) };
-            ctx.emit(out, Rule::BankingDrawdown, vec![label()], time, 3, f);
+            let f = Figures::BankingDrawdown { month: self.month, used_banked: self.used_banked, banked_at_start: self.banked_at_start };
+            ctx.emit(out, vec![label()], time, f);
         }
     }
 
@@ -211,6 +237,19 @@ impl Ledger {
 mod tests {
     use super::*;
 
+    /// What the ledger put out, findings and balances apart.
+    #[derive(Default)]
+    struct Collected(Vec<crate::rules::Finding>, Vec<BalanceRecord>);
+
+    impl Outputs for Collected {
+        fn finding(&mut self, f: crate::rules::Finding) {
+            self.0.push(f);
+        }
+        fn balance(&mut self, b: BalanceRecord) {
+            self.1.push(b);
+        }
+    }
+
     fn ctx() -> Ctx<'static> {
         static K: std::sync::LazyLock<std::sync::Arc<str>> = std::sync::LazyLock::new(|| "k".into());
         Ctx { credential: &K, owner: None, topic: "t", partition: 0, trigger: None }
@@ -220,7 +259,7 @@ mod tests {
     fn unused_grants_roll_forward_and_expire_after_the_bank_window() {
         let plan = MonthPlan { monthly: 100, bank_months: 1, bank_cap: None };
         let mut l = Ledger::open(0, plan);
-        let mut out = Vec::new();
+        let mut out = Collected::default();
         l.roll_one(plan, Factor::from_f64(2.0), &ctx(), &mut out);
         assert_eq!((l.banked_at_start, l.available_at_start, l.remaining()), (100, 200, 200));
         l.roll_one(plan, Factor::from_f64(2.0), &ctx(), &mut out);
@@ -233,7 +272,7 @@ mod tests {
     fn overage_is_paid_by_the_next_grant() {
         let plan = MonthPlan { monthly: 100, bank_months: 0, bank_cap: None };
         let mut l = Ledger::open(0, plan);
-        let mut out = Vec::new();
+        let mut out = Collected::default();
         l.book(130, 0, &EngineConfig::default(), &ctx(), &mut out);
         assert_eq!(l.overage, 30);
         l.roll_one(plan, Factor::from_f64(2.0), &ctx(), &mut out);
@@ -245,7 +284,7 @@ mod tests {
     fn bank_cap_forfeits_the_oldest_grant_first() {
         let plan = MonthPlan { monthly: 100, bank_months: 3, bank_cap: Some(150) };
         let mut l = Ledger::open(0, plan);
-        let mut out = Vec::new();
+        let mut out = Collected::default();
         l.roll_one(plan, Factor::from_f64(2.0), &ctx(), &mut out);
         l.roll_one(plan, Factor::from_f64(2.0), &ctx(), &mut out);
         // at month 2: carried 200 > 150, month 0's grant loses 50.
@@ -259,7 +298,7 @@ mod tests {
         use crate::decode::entitlement::{MAX_BANK_MONTHS, MAX_MONTHLY_MICROS};
         let plan = MonthPlan { monthly: MAX_MONTHLY_MICROS, bank_months: MAX_BANK_MONTHS as u32, bank_cap: None };
         let mut l = Ledger::open(0, plan);
-        let mut out = Vec::new();
+        let mut out = Collected::default();
         // Every month of the years 2000..2200, with the largest usage now and then.
         for m in 0..2412 {
             if m % 500 == 0 {

@@ -3,9 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::finding::Ctx;
-use crate::engine::output::{Output, Rule};
-use crate::figures;
+use super::figures::Figures;
+use super::finding::{Ctx, Outputs};
 use crate::model::time::{day_label, day_of, Day};
 use crate::model::usage::Text;
 use crate::model::{Entitlement, Status, UsageEvent};
@@ -19,15 +18,15 @@ pub struct Lifecycle {
 }
 
 /// Evaluates the three rules in their emission order.
-pub fn evaluate(state: &mut Lifecycle, version: Option<&Entitlement>, event: &UsageEvent, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
+pub fn evaluate<O: Outputs + ?Sized>(state: &mut Lifecycle, version: Option<&Entitlement>, event: &UsageEvent, ctx: &Ctx<'_>, out: &mut O) {
     if event.exposed && !state.exposed_fired {
         state.exposed_fired = true;
-        ctx.emit(out, Rule::CredentialExposed, Vec::new(), event.time, 5, figures! { "redacted" => true });
+        ctx.emit(out, Vec::new(), event.time, Figures::CredentialExposed);
     }
     let day = day_of(event.time);
     let Some(version) = version else {
         if state.once_per_day(day, "unmanaged") {
-            ctx.emit(out, Rule::CredentialUnmanaged, vec![day_label(day)], event.time, 3, figures! { "day" => day_label(day) });
+            ctx.emit(out, vec![day_label(day)], event.time, Figures::CredentialUnmanaged { day });
         }
         return;
     };
@@ -40,14 +39,14 @@ pub fn evaluate(state: &mut Lifecycle, version: Option<&Entitlement>, event: &Us
     };
     if let Some(reason) = reason {
         if state.once_per_day(day, reason) {
-            let severity = if reason == "revoked" { 5 } else { 4 };
+            let severity = super::Rule::CredentialRevoked.info().severity.graded(reason == "revoked");
             let status = match version.status {
                 Status::Active => "active",
                 Status::Suspended => "suspended",
                 Status::Revoked => "revoked",
             };
-            let f = figures! { "reason" => reason, "status" => status };
-            ctx.emit(out, Rule::CredentialRevoked, vec![reason.to_string(), day_label(day)], event.time, severity, f);
+            let f = Figures::CredentialRevoked { reason, status };
+            ctx.emit_graded(out, vec![reason.to_string(), day_label(day)], event.time, severity, f);
         }
     }
 }
@@ -62,7 +61,7 @@ impl Lifecycle {
         let newest = self.reported.iter().filter(|(_, r)| r == reason).map(|(d, _)| *d).max().map_or(day, |n| n.max(day));
         self.reported.retain(|(d, r)| r != reason || *d >= newest - 1);
         if day >= newest - 1 {
-            crate::engine::reserve_lean(&mut self.reported);
+            super::reserve_lean(&mut self.reported);
             self.reported.push((day, Text::from(reason)));
         }
         true

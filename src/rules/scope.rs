@@ -2,9 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::finding::Ctx;
-use crate::engine::output::{Output, Rule};
-use crate::figures;
+use super::figures::Figures;
+use super::finding::{Ctx, Outputs};
 use crate::model::entitlement::allowed;
 use crate::model::time::{day_label, day_of, Day};
 use crate::model::usage::Text;
@@ -24,7 +23,7 @@ pub struct ScopeMemory {
 /// Fires `scope.violation` for an out-of-scope event; otherwise learns the
 /// event's values, or (after `learning_ends`) fires `scope.drift` for new ones.
 /// `scope` is None for an unmanaged credential (everything in scope).
-pub fn evaluate(memory: &mut ScopeMemory, scope: Option<&Scope>, event: &UsageEvent, learning: bool, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
+pub fn evaluate<O: Outputs + ?Sized>(memory: &mut ScopeMemory, scope: Option<&Scope>, event: &UsageEvent, learning: bool, ctx: &Ctx<'_>, out: &mut O) {
     let mut violated = Vec::new();
     if let Some(scope) = scope {
         if !allowed(&scope.capabilities, &event.capability) {
@@ -46,7 +45,7 @@ pub fn evaluate(memory: &mut ScopeMemory, scope: Option<&Scope>, event: &UsageEv
     }
 }
 
-fn violation(memory: &mut ScopeMemory, event: &UsageEvent, violated: Vec<&str>, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
+fn violation<O: Outputs + ?Sized>(memory: &mut ScopeMemory, event: &UsageEvent, violated: Vec<&'static str>, ctx: &Ctx<'_>, out: &mut O) {
     let day = day_of(event.time);
     let model = event.model.clone().unwrap_or_default();
     let pair = (event.capability.clone(), model.clone());
@@ -56,29 +55,25 @@ fn violation(memory: &mut ScopeMemory, event: &UsageEvent, violated: Vec<&str>, 
     let newest = memory.violations.iter().map(|(d, _)| *d).max().unwrap_or(day).max(day);
     super::keep_recent_days(&mut memory.violations, newest);
     if day >= newest - 1 && memory.violations.iter().filter(|(d, _)| *d == day).count() < REMEMBERED {
-        crate::engine::reserve_lean(&mut memory.violations);
+        super::reserve_lean(&mut memory.violations);
         memory.violations.push((day, pair));
     }
     let label = day_label(day);
-    let f = figures! {
-        "capability" => event.capability.as_str(),
-        "model" => model.as_str(),
-        "day" => label.clone(),
-        "violated" => violated.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-    };
-    ctx.emit(out, Rule::ScopeViolation, vec![event.capability.to_string(), model.to_string(), label], event.time, 4, f);
+    let dedupe = vec![event.capability.to_string(), model.to_string(), label];
+    let f = Figures::ScopeViolation { capability: event.capability.clone(), model, day, violated };
+    ctx.emit(out, dedupe, event.time, f);
 }
 
-fn drift(seen: &mut Vec<Text>, dimension: &str, value: &str, learning: bool, time: i64, ctx: &Ctx<'_>, out: &mut Vec<Output>) {
+fn drift<O: Outputs + ?Sized>(seen: &mut Vec<Text>, dimension: &'static str, value: &str, learning: bool, time: i64, ctx: &Ctx<'_>, out: &mut O) {
     if seen.iter().any(|v| v == value) {
         return;
     }
     if seen.len() < REMEMBERED {
-        crate::engine::reserve_lean(seen);
+        super::reserve_lean(seen);
         seen.push(Text::from(value));
     }
     if !learning {
-        let f = figures! { "dimension" => dimension, "value" => value };
-        ctx.emit(out, Rule::ScopeDrift, vec![dimension.to_string(), value.to_string()], time, 2, f);
+        let f = Figures::ScopeDrift { dimension, value: Text::from(value) };
+        ctx.emit(out, vec![dimension.to_string(), value.to_string()], time, f);
     }
 }

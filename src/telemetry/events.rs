@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::Metrics;
 use crate::config::Guarantee;
-use crate::engine::output::RejectKind;
+use crate::decode::RejectKind;
 
 /// An observable event: logs and counts.
 pub trait InternalEvent {

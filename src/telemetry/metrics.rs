@@ -17,7 +17,8 @@ use prometheus_client::registry::Registry;
 
 use super::ratelimit::RateLimiter;
 
-use crate::engine::output::{RejectKind, Rule};
+use crate::decode::RejectKind;
+use crate::rules::Rule;
 use crate::engine::Stats;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

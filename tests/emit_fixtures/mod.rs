@@ -5,9 +5,11 @@
 //! the engine, so the encoders are checked on their own.
 #![allow(dead_code)]
 
-use bursar::engine::output::{BalanceRecord, Finding, GrantView, RejectKind, RejectedRecord, Rule, WindowRecord};
+use bursar::decode::RejectKind;
+use bursar::engine::output::{BalanceRecord, GrantView, RejectedRecord, WindowRecord};
+use bursar::rules::figures::{Dimension, Sum};
+use bursar::rules::{Figures, Finding, Rule};
 use bursar::model::UsageEvent;
-use serde_json::{json, Map, Value};
 
 /// 2026-05-04T10:00:00.000Z.
 pub const T0: i64 = 1_777_888_800_000;
@@ -37,39 +39,41 @@ pub fn bare_event(credential: &str) -> UsageEvent {
     UsageEvent { model: None, principal: None, source: None, src_ip: None, tokens_in: 0, tokens_out: 0, credits: 0, ..full_event(credential) }
 }
 
-fn map(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap_or_default()
-}
-
 /// Dedupe key parts, severity and figures of a rule, as the engine builds them.
-pub fn rule_parts(rule: Rule) -> (Vec<String>, u8, Map<String, Value>) {
+pub fn rule_parts(rule: Rule) -> (Vec<String>, u8, Figures) {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    const MAY_2026: i32 = 2026 * 12 + 4;
+    const MAY_4_2026: i32 = 20_577;
+    let c = |credits: i64| credits * 1_000_000;
     match rule {
         Rule::Burst => (
             s(&["0", "5925962666"]),
             3,
-            map(json!({"rule_index": 0, "window": "5m", "slice": 5_925_962_666_i64, "exceeded": ["credits"],
-                       "sum_credits": "75.5", "limit_credits": "50", "sum_calls": 3, "limit_calls": 2000})),
+            Figures::Burst {
+                rule_index: 0,
+                window_ms: 300_000,
+                slice: 5_925_962_666,
+                exceeded: vec![Dimension::Credits],
+                credits: Some(Sum { sum: 75_500_000, limit: c(50) }),
+                calls: Some(Sum { sum: 3, limit: 2000 }),
+                tokens: None,
+            },
         ),
-        Rule::CreditsThreshold => (s(&["2026-05", "800"]), 2, map(json!({"month": "2026-05", "threshold": "0.8", "used": "800", "available_at_start": "1000"}))),
-        Rule::CreditsOverdraft => (s(&["2026-05"]), 3, map(json!({"month": "2026-05", "overage": "0.25", "used": "1000.25", "available_at_start": "1000"}))),
-        Rule::BankingDrawdown => (s(&["2026-05"]), 3, map(json!({"month": "2026-05", "used_banked": "1500", "banked_at_start": "3000"}))),
-        Rule::BankingAccumulation => (s(&["2026-05"]), 2, map(json!({"month": "2026-05", "banked": "2000", "monthly": "1000"}))),
-        Rule::DormantReactivated => (
-            s(&["1769904000000"]),
-            3,
-            map(json!({"last_activity": "2026-02-01T00:00:00.000Z", "gap_ms": 7_984_800_000_i64, "gap_days": 92})),
+        Rule::CreditsThreshold => (s(&["2026-05", "800"]), 2, Figures::CreditsThreshold { month: MAY_2026, threshold: 800_000, used: c(800), available_at_start: c(1000) }),
+        Rule::CreditsOverdraft => (s(&["2026-05"]), 3, Figures::CreditsOverdraft { month: MAY_2026, overage: 250_000, used: 1_000_250_000, available_at_start: c(1000) }),
+        Rule::BankingDrawdown => (s(&["2026-05"]), 3, Figures::BankingDrawdown { month: MAY_2026, used_banked: c(1500), banked_at_start: c(3000) }),
+        Rule::BankingAccumulation => (s(&["2026-05"]), 2, Figures::BankingAccumulation { month: MAY_2026, banked: c(2000), monthly: c(1000) }),
+        Rule::DormantReactivated => (s(&["1769904000000"]), 3, Figures::DormantReactivated { last_activity: 1_769_904_000_000, gap_ms: 7_984_800_000 }),
+        Rule::DormantIdle => (s(&["1769904000000"]), 1, Figures::DormantIdle { last_activity: 1_769_904_000_000, due: 1_777_680_000_000, dormancy_ms: 7_776_000_000 }),
+        Rule::ScopeViolation => (
+            s(&["image", "", "2026-05-04"]),
+            4,
+            Figures::ScopeViolation { capability: "image".into(), model: "".into(), day: MAY_4_2026, violated: vec!["capability"] },
         ),
-        Rule::DormantIdle => (
-            s(&["1769904000000"]),
-            1,
-            map(json!({"last_activity": "2026-02-01T00:00:00.000Z", "due": "2026-05-02T00:00:00.000Z", "dormancy": "90d"})),
-        ),
-        Rule::ScopeViolation => (s(&["image", "", "2026-05-04"]), 4, map(json!({"capability": "image", "model": "", "day": "2026-05-04", "violated": ["capability"]}))),
-        Rule::ScopeDrift => (s(&["model", "qwen-2"]), 2, map(json!({"dimension": "model", "value": "qwen-2"}))),
-        Rule::CredentialRevoked => (s(&["revoked", "2026-05-04"]), 5, map(json!({"reason": "revoked", "status": "revoked"}))),
-        Rule::CredentialUnmanaged => (s(&["2026-05-04"]), 3, map(json!({"day": "2026-05-04"}))),
-        Rule::CredentialExposed => (Vec::new(), 5, map(json!({"redacted": true}))),
+        Rule::ScopeDrift => (s(&["model", "qwen-2"]), 2, Figures::ScopeDrift { dimension: "model", value: "qwen-2".into() }),
+        Rule::CredentialRevoked => (s(&["revoked", "2026-05-04"]), 5, Figures::CredentialRevoked { reason: "revoked", status: "revoked" }),
+        Rule::CredentialUnmanaged => (s(&["2026-05-04"]), 3, Figures::CredentialUnmanaged { day: MAY_4_2026 }),
+        Rule::CredentialExposed => (Vec::new(), 5, Figures::CredentialExposed),
     }
 }
 
@@ -107,7 +111,7 @@ pub fn all_findings() -> Vec<Finding> {
     }
     let mut odd = finding(Rule::ScopeDrift, Some(full_event("k")), Some("o\"wner\\\u{1}"));
     odd.credential = "key \"quoted\" \u{7f} ünï€ \n".into();
-    odd.figures.insert("value".into(), json!("model\twith\ttabs"));
+    odd.figures = Figures::ScopeDrift { dimension: "model", value: "model\twith\ttabs".into() };
     out.push(odd);
     out
 }

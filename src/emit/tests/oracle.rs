@@ -1,16 +1,18 @@
 //! The String-building descriptions and ATT&CK arrays this module had before
 //! it wrote into a buffer, kept verbatim as an oracle: the buffer writers
-//! must produce the same text for any figures.
+//! must produce the same text for any figures (read here by name from
+//! `Figures::to_map`, there from the typed fields).
 
 use serde_json::Value;
 
-use crate::engine::output::{Finding, Rule};
+use crate::rules::{Finding, Rule};
 use crate::model::credits;
 
 /// A figure as plain text: strings as they are, arrays joined with `, `,
 /// numbers and booleans in JSON form; None when absent, null or empty.
 fn fig(f: &Finding, name: &str) -> Option<String> {
-    let text = match f.figures.get(name)? {
+    let figures = f.figures.to_map();
+    let text = match figures.get(name)? {
         Value::Null => return None,
         Value::String(s) => s.clone(),
         Value::Array(items) => items.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect::<Vec<_>>().join(", "),
@@ -99,9 +101,10 @@ pub(super) fn description(f: &Finding) -> String {
 
 /// The burst sentence: each exceeded dimension with its sum and limit.
 fn burst(f: &Finding) -> String {
-    let exceeded: Vec<String> = match f.figures.get("exceeded").and_then(Value::as_array) {
+    let figures = f.figures.to_map();
+    let exceeded: Vec<String> = match figures.get("exceeded").and_then(Value::as_array) {
         Some(dims) => dims.iter().filter_map(|d| d.as_str().map(str::to_string)).collect(),
-        None => ["credits", "calls", "tokens"].iter().filter(|d| f.figures.contains_key(&format!("sum_{d}"))).map(|d| d.to_string()).collect(),
+        None => ["credits", "calls", "tokens"].iter().filter(|d| figures.contains_key(&format!("sum_{d}"))).map(|d| d.to_string()).collect(),
     };
     let over = clause(f, "window", " over ");
     let parts: Vec<String> = exceeded

@@ -5,13 +5,15 @@
 
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::oracle;
-use crate::emit::describe::attacks;
+use crate::rules::figures::{Dimension, Figures, Sum};
 use crate::emit::{balance_json, encode, encode_into, finding_json, rejected_json, window_json};
 use crate::emit::{write_balance, write_finding, write_rejected, write_window};
-use crate::engine::output::{BalanceRecord, Finding, GrantView, Output, RejectKind, RejectedRecord, Rule, WindowRecord};
+use crate::decode::RejectKind;
+use crate::engine::output::{BalanceRecord, GrantView, Output, RejectedRecord, WindowRecord};
+use crate::rules::Finding;
 use crate::model::time::{END_TIME_MS, MIN_TIME_MS};
 use crate::model::UsageEvent;
 
@@ -116,26 +118,31 @@ fn rejected() -> impl Strategy<Value = RejectedRecord> {
     )
 }
 
-const FIGURES: [&str; 33] = [
-    "month", "threshold", "used", "available_at_start", "overage", "used_banked", "banked_at_start", "banked", "monthly", "gap_days", "gap_ms",
-    "last_activity", "due", "dormancy", "capability", "model", "violated", "dimension", "value", "reason", "day", "window", "exceeded",
-    "sum_credits", "limit_credits", "sum_calls", "limit_calls", "sum_tokens", "limit_tokens", "sum_x", "rule", "source", "dedupe_key",
-];
+fn sum() -> impl Strategy<Value = Option<Sum>> {
+    prop::option::of((credits(), credits()).prop_map(|(sum, limit)| Sum { sum, limit }))
+}
 
-fn figure() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        // Eighths: fractions that serde_json reads back exactly.
-        (-8_000_000i64..8_000_000).prop_map(|n| Value::from(n as f64 / 8.0)),
-        text().prop_map(Value::String),
-        "[0-9]{1,3}(\\.[0-9]{1,7})?".prop_map(Value::String),
-        prop::sample::select(vec!["credits", "calls", "tokens", "x", "", "not_yet_valid", "revoked"]).prop_map(Value::from),
-    ];
-    leaf.prop_recursive(2, 8, 4, |inner| {
-        prop_oneof![prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array), prop::collection::btree_map(text(), inner, 0..2).prop_map(|m| Value::Object(m.into_iter().collect()))]
-    })
+/// Figures of any rule, with text from input that may be empty or hostile.
+fn figures() -> impl Strategy<Value = Figures> {
+    let word = || prop::sample::select(vec!["revoked", "suspended", "not_yet_valid", "expired", "", "capability", "model"]);
+    let month = || -1_000i32..5_000;
+    prop_oneof![
+        Just(Figures::CredentialExposed),
+        (-10_000i32..100_000).prop_map(|day| Figures::CredentialUnmanaged { day }),
+        (word(), word()).prop_map(|(reason, status)| Figures::CredentialRevoked { reason, status }),
+        (text(), text(), -10_000i32..100_000, prop::collection::vec(prop::sample::select(vec!["capability", "model"]), 0..3))
+            .prop_map(|(c, m, day, violated)| Figures::ScopeViolation { capability: c.into(), model: m.into(), day, violated }),
+        (word(), text()).prop_map(|(dimension, v)| Figures::ScopeDrift { dimension, value: v.into() }),
+        (time(), 0i64..1 << 45).prop_map(|(last_activity, gap_ms)| Figures::DormantReactivated { last_activity, gap_ms }),
+        (any::<u32>(), 1i64..1 << 40, any::<i64>(), prop::collection::vec(prop::sample::select(Dimension::ALL.to_vec()), 0..4), sum(), sum(), sum()).prop_map(
+            |(i, window_ms, slice, exceeded, credits, calls, tokens)| Figures::Burst { rule_index: i as u64, window_ms, slice, exceeded, credits, calls, tokens }
+        ),
+        (month(), credits(), credits(), credits()).prop_map(|(month, overage, used, available_at_start)| Figures::CreditsOverdraft { month, overage, used, available_at_start }),
+        (month(), credits(), credits(), credits()).prop_map(|(month, threshold, used, available_at_start)| Figures::CreditsThreshold { month, threshold, used, available_at_start }),
+        (month(), credits(), credits()).prop_map(|(month, used_banked, banked_at_start)| Figures::BankingDrawdown { month, used_banked, banked_at_start }),
+        (month(), credits(), credits()).prop_map(|(month, banked, monthly)| Figures::BankingAccumulation { month, banked, monthly }),
+        (time(), time(), 1i64..1 << 40).prop_map(|(last_activity, due, dormancy_ms)| Figures::DormantIdle { last_activity, due, dormancy_ms }),
+    ]
 }
 
 fn event() -> impl Strategy<Value = UsageEvent> {
@@ -159,17 +166,16 @@ fn event() -> impl Strategy<Value = UsageEvent> {
 
 fn finding() -> impl Strategy<Value = Finding> {
     (
-        prop::sample::select(Rule::ALL.to_vec()),
+        figures(),
         text(),
         prop::collection::vec(text(), 0..3),
         (time(), 1u8..=5),
         prop::option::of(text()),
         prop::option::of(event()),
         (text(), any::<i32>(), any::<Option<i64>>()),
-        prop::collection::btree_map(prop::sample::select(FIGURES.to_vec()), figure(), 0..12),
     )
-        .prop_map(|(rule, credential, dedupe, (time, severity), owner, evidence, (topic, partition, offset), figures)| Finding {
-            rule,
+        .prop_map(|(figures, credential, dedupe, (time, severity), owner, evidence, (topic, partition, offset))| Finding {
+            rule: figures.rule(),
             credential,
             dedupe,
             time,
@@ -179,7 +185,7 @@ fn finding() -> impl Strategy<Value = Finding> {
             topic,
             partition,
             offset,
-            figures: figures.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Map<String, Value>>(),
+            figures,
         })
 }
 
@@ -267,13 +273,17 @@ proptest! {
         prop_assert_eq!(v["finding_info"]["desc"].as_str().unwrap(), oracle::description(&f));
         let want_attacks: Option<Value> = oracle::attacks(f.rule).map(|a| serde_json::from_str(&a).unwrap());
         prop_assert_eq!(v["finding_info"].get("attacks"), want_attacks.as_ref());
-        prop_assert_eq!(attacks(f.rule).map(str::to_string), oracle::attacks(f.rule));
+        prop_assert_eq!(f.rule.info().attacks.map(str::to_string), oracle::attacks(f.rule));
         let bursar = &v["unmapped"]["bursar"];
         prop_assert_eq!(bursar["credential"].as_str(), Some(f.credential.as_str()));
         prop_assert_eq!(bursar["dedupe_key"].as_str().unwrap(), f.dedupe.join("|"));
-        for (k, want) in f.figures.iter().filter(|(k, _)| !["rule", "credential", "dedupe_key", "source"].contains(&k.as_str())) {
+        let figures = f.figures.to_map();
+        for (k, want) in &figures {
             prop_assert_eq!(&bursar[k], want);
         }
+        // The members in the table's order: the sorted order of a serde_json map.
+        let written: Vec<&str> = bursar.as_object().unwrap().keys().map(String::as_str).filter(|k| figures.contains_key(*k)).collect();
+        prop_assert_eq!(written, figures.keys().map(String::as_str).collect::<Vec<_>>());
         prop_assert_eq!(&v["resources"][0]["owner"]["name"], &f.owner.as_ref().map_or(Value::Null, |o| Value::from(o.as_str())));
         if let Some(e) = &f.evidence {
             let data = &v["evidences"][0]["data"];
