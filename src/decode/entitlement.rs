@@ -1,4 +1,4 @@
-//! Entitlement records (SPEC §1.2, §7.1, §7.7) from a JSON Lines file or the
+//! Entitlement records (README.md, §7.1, §7.7) from a JSON Lines file or the
 //! compacted entitlements topic.
 //!
 //! A record that breaks §1.2 is refused whole with a reason naming the field;

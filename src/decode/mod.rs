@@ -57,10 +57,10 @@ use crate::model::credits::{self, CreditsError};
 use crate::model::time::{self, TimeError};
 
 /// Deepest accepted nesting of arrays and objects; the top-level object is
-/// level 1 (SPEC §7.7: "nesting deeper than 128" is `invalid_json`).
+/// level 1 (docs/semantics.md: "nesting deeper than 128" is `invalid_json`).
 pub const MAX_DEPTH: usize = 128;
 
-/// True when `line` is no record: empty or only whitespace (SPEC §7.7).
+/// True when `line` is no record: empty or only whitespace (docs/semantics.md).
 /// Whitespace is JSON's (space, tab, CR, LF): any other byte, such as a form
 /// feed or a no-break space, makes the line a record (then `invalid_json`).
 pub fn is_blank(line: &[u8]) -> bool {
@@ -68,7 +68,7 @@ pub fn is_blank(line: &[u8]) -> bool {
 }
 
 /// The records of a JSON Lines text held in memory: each non-blank line with
-/// its physical line number (from 1), a trailing `\r` stripped (SPEC §7.7).
+/// its physical line number (from 1), a trailing `\r` stripped (docs/semantics.md).
 pub fn records(text: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
     text.split(|&b| b == b'\n').enumerate().map(|(i, line)| (i as u64 + 1, line.strip_suffix(b"\r").unwrap_or(line))).filter(|(_, line)| !is_blank(line))
 }
@@ -181,7 +181,7 @@ impl<'a> Json<'a> {
 /// Most characters of a value quoted in a reason.
 const SHOWN_CHARS: usize = 64;
 
-/// `text` made safe to quote in a reason: raw secrets redacted (SPEC §7.7),
+/// `text` made safe to quote in a reason: raw secrets redacted (docs/semantics.md),
 /// then cut to [`SHOWN_CHARS`] characters (and redacted again, since a cut
 /// can expose a secret-shaped prefix).
 pub(crate) fn shown(text: &str) -> String {

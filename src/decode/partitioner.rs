@@ -1,4 +1,4 @@
-//! Kafka's default partitioner for keyed records (SPEC §7.2): murmur2 of the
+//! Kafka's default partitioner for keyed records (docs/semantics.md): murmur2 of the
 //! key bytes as the Java client and librdkafka's `murmur2_random` compute it,
 //! made positive with `& 0x7fffffff`, modulo the partition count. File replay
 //! uses it so that `replay --partitions N` equals a live run over a topic of N

@@ -1,4 +1,4 @@
-//! Raw-secret detection and redaction (SPEC §3.10, §7.3, §7.7).
+//! Raw-secret detection and redaction (docs/semantics.md, §7.3, §7.7).
 //!
 //! A raw secret is replaced by `sha256:` + the first 16 hex digits of its
 //! SHA-256 before it is stored, logged or emitted anywhere. A redacted id is
@@ -29,7 +29,7 @@ const ENTROPY_MIN_LEN: usize = 40;
 /// Least Shannon entropy, bits per character, of a high-entropy secret.
 const ENTROPY_MIN_BITS: f64 = 4.5;
 
-/// True when `s` is a raw secret by SPEC §7.3 `credential.exposed`.
+/// True when `s` is a raw secret by docs/semantics.md `credential.exposed`.
 pub fn is_raw_secret(s: &str) -> bool {
     is_raw_secret_bytes(s.as_bytes())
 }
@@ -101,7 +101,7 @@ pub fn redacted_id_bytes(raw: &[u8]) -> String {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// A record key, redacted when it is a raw secret (SPEC §7.3).
+/// A record key, redacted when it is a raw secret (docs/semantics.md).
 pub fn redact_key(key: &[u8]) -> Vec<u8> {
     if is_raw_secret_bytes(key) {
         redacted_id_bytes(key).into_bytes()
@@ -110,7 +110,7 @@ pub fn redact_key(key: &[u8]) -> Vec<u8> {
     }
 }
 
-/// A record value (or header value) with no raw secret left (SPEC §7.7):
+/// A record value (or header value) with no raw secret left (docs/semantics.md):
 /// every occurrence of the raw secret key is replaced by its redacted id,
 /// then every maximal run of `[A-Za-z0-9+/=_-]` that is a raw secret.
 pub fn redact_value(value: &[u8], raw_key: Option<&[u8]>) -> Vec<u8> {

@@ -1,4 +1,4 @@
-//! Usage events (SPEC §1.1, §4.5, §7.7): bytes to a validated, redacted
+//! Usage events (README.md, §4.5, §7.7): bytes to a validated, redacted
 //! [`UsageEvent`], or a [`Rejection`] with the first kind that applies:
 //! `too_large`, `invalid_json`, `invalid_cloudevent`, then the §1.1 fields in
 //! table order, missing before invalid for each field.
@@ -96,7 +96,7 @@ pub(crate) fn native_fields<'a>(t: &Table<'a>) -> Result<UsageFields<'a>, Reject
 }
 
 /// The usage fields of a CloudEvent's `data`: its own `id`, `time` and
-/// `credential` are ignored (SPEC §7.7), so they are not read at all.
+/// `credential` are ignored (docs/semantics.md), so they are not read at all.
 pub(crate) fn data_fields<'a>(t: &Table<'a>) -> Result<UsageFields<'a>, Rejection> {
     Ok(UsageFields {
         id: None,
@@ -153,7 +153,7 @@ pub fn decode_usage_reference(value: &[u8], headers: &[(&str, &[u8])], max_value
 }
 
 /// The raw `credential` (native) or `subject` (structured CloudEvent) string
-/// of a file line, before redaction, for partitioning (SPEC §7.7). Parsed
+/// of a file line, before redaction, for partitioning (docs/semantics.md). Parsed
 /// whatever the size or other defects of the line; None when there is none.
 pub fn key_hint(value: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(value).ok()?;
@@ -201,7 +201,7 @@ fn optional_string(v: Option<Json<'_>>, name: &str, max: usize) -> Result<Option
     v.map(|v| read_string(v, 0, max, true).map(scrub)).transpose().map_err(invalid(name, false))
 }
 
-/// A string field as kept: a raw secret (SPEC §7.3) is replaced by its
+/// A string field as kept: a raw secret (docs/semantics.md) is replaced by its
 /// redacted id, so none leaves bursar through any field of an event.
 fn scrub(s: Cow<'_, str>) -> Text {
     if is_raw_secret(&s) {
@@ -211,7 +211,7 @@ fn scrub(s: Cow<'_, str>) -> Text {
     }
 }
 
-/// Checks the fields in SPEC §1.1 table order and builds the event.
+/// Checks the fields in README.md table order and builds the event.
 fn check(f: UsageFields<'_>) -> Result<UsageEvent, Rejection> {
     let c = f.cloud;
     let id = read_string(required(f.id, "id", c)?, 1, 128, true).map_err(invalid("id", c))?;
@@ -225,7 +225,7 @@ fn check(f: UsageFields<'_>) -> Result<UsageEvent, Rejection> {
     let principal = optional_string(f.principal, "principal", usize::MAX)?;
     let source = optional_string(f.source, "source", usize::MAX)?;
     let src_ip = optional_string(f.src_ip, "src_ip", usize::MAX)?;
-    // Step 1 of SPEC §7.2: only a raw secret in `credential` is
+    // Step 1 of docs/semantics.md: only a raw secret in `credential` is
     // `credential.exposed`; one in any other field is redacted all the same.
     let exposed = is_raw_secret(&credential);
     Ok(UsageEvent {

@@ -121,7 +121,7 @@ impl Engine {
         }
     }
 
-    /// Processes one accepted usage event (SPEC §7.2 steps 2-4).
+    /// Processes one accepted usage event (docs/semantics.md steps 2-4).
     pub fn process(&mut self, partition: i32, offset: i64, event: UsageEvent, out: &mut Vec<Output>) {
         let start = out.len();
         let changelog = self.changelog;

@@ -1,4 +1,4 @@
-//! The credit ledger (SPEC §3.2, §7.3, §7.7 "Ledger") and its findings:
+//! The credit ledger (docs/semantics.md, §7.3, §7.7 "Ledger") and its findings:
 //! `credits.threshold`, `credits.overdraft`, `banking.drawdown`,
 //! `banking.accumulation`. All amounts are micro-credits; conservation
 //! `granted_total = burned_total + expired_total + remaining` holds at every step.
@@ -109,7 +109,7 @@ impl Ledger {
         self.grants.iter().map(|g| g.remaining).sum()
     }
 
-    /// Rolls forward into `self.month + 1` (SPEC §3.2 order): expire, cap,
+    /// Rolls forward into `self.month + 1` (docs/semantics.md order): expire, cap,
     /// accumulation check, new grant, pay carried overage; then a balance record.
     pub fn roll_one<O: Outputs + ?Sized>(&mut self, plan: MonthPlan, accumulation: Factor, ctx: &Ctx<'_>, out: &mut O) {
         let month = self.month + 1;

@@ -1,5 +1,5 @@
 //! `credential.exposed`, `credential.unmanaged`, `credential.revoked`
-//! (SPEC §3.7, §3.8, §3.10, §7.3): who may use the key at all.
+//! (docs/semantics.md, §3.8, §3.10, §7.3): who may use the key at all.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! `scope.violation` and `scope.drift` (SPEC §3.5, §3.6, §7.3, §7.7).
+//! `scope.violation` and `scope.drift` (docs/semantics.md, §3.6, §7.3, §7.7).
 
 use serde::{Deserialize, Serialize};
 
