@@ -23,3 +23,20 @@ pub struct CredState {
     pub scope: ScopeMemory,
     pub lifecycle: Lifecycle,
 }
+
+impl CredState {
+    /// The heap blocks an event is likely to touch, for a prefetch hint.
+    pub fn heap_parts(&self) -> impl Iterator<Item = *const u8> + '_ {
+        let vec_part = |empty: bool, p: *const u8| (!empty).then_some(p);
+        [
+            vec_part(self.burst.is_empty(), self.burst.as_ptr() as *const u8),
+            self.burst.first().and_then(|b| b.slices_part()),
+            vec_part(self.windows.is_empty(), self.windows.as_ptr() as *const u8),
+            self.ledger.as_ref().and_then(|l| vec_part(l.grants.is_empty(), l.grants.as_ptr() as *const u8)),
+            self.dedupe.heap_part(),
+        ]
+        .into_iter()
+        .chain(self.scope.heap_parts())
+        .flatten()
+    }
+}

@@ -260,6 +260,14 @@ impl Dedupe {
         self.prune_at = self.ids.len() * 2;
     }
 
+    /// Where the lookup table lives, when it is a short vector (a prefetch hint).
+    pub fn heap_part(&self) -> Option<*const u8> {
+        match &self.ids {
+            Ids::Small(v) if !v.is_empty() => Some(v.as_ptr() as *const u8),
+            _ => None,
+        }
+    }
+
     /// Sequence numbers below this belong to the state.
     pub fn next_seq(&self) -> u32 {
         self.next_seq

@@ -114,10 +114,11 @@ impl Engine {
         self.partitions.get(&partition)?.id_of(credential)
     }
 
-    /// A cache hint for an upcoming event of credential `id` on `partition`.
-    pub fn prefetch(&self, partition: i32, id: partition::CredId) {
+    /// A cache hint for an upcoming event of credential `id` on `partition`
+    /// (see [`PartitionState::prefetch`]).
+    pub fn prefetch(&self, partition: i32, id: partition::CredId, heap: bool) {
         if let Some(p) = self.partitions.get(&partition) {
-            p.prefetch(id);
+            p.prefetch(id, heap);
         }
     }
 

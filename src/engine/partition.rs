@@ -119,21 +119,23 @@ impl PartitionState {
     }
 
     /// Asks the CPU to start loading what an event of credential `id` will
-    /// touch (a hint only: it changes nothing).
-    pub fn prefetch(&self, id: CredId) {
+    /// touch (a hint only: it changes nothing): the credential's own slot
+    /// (`heap` false), or the heap blocks its state points to (`heap` true,
+    /// best a few records after the slot, once the slot is in the cache).
+    pub fn prefetch(&self, id: CredId, heap: bool) {
         #[cfg(target_arch = "x86_64")]
         if let Some(c) = self.creds.get(id as usize) {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let at = c as *const Cred as *const i8;
-            let lines = std::mem::size_of::<Cred>().div_ceil(64);
-            for i in 0..lines {
-                // SAFETY: prefetching never faults and reads nothing; the address is within `c`.
-                unsafe { _mm_prefetch(at.wrapping_add(64 * i), _MM_HINT_T0) };
-            }
-            for p in [c.state.burst.as_ptr() as *const i8, c.state.windows.as_ptr() as *const i8, c.state.burst.first().map_or(std::ptr::null(), |b| b.slices_ptr())] {
-                if !p.is_null() {
-                    // SAFETY: as above; a dangling or null pointer is never prefetched.
-                    unsafe { _mm_prefetch(p, _MM_HINT_T0) };
+            if heap {
+                for p in c.state.heap_parts() {
+                    // SAFETY: prefetching never faults and reads nothing.
+                    unsafe { _mm_prefetch(p as *const i8, _MM_HINT_T0) };
+                }
+            } else {
+                let at = c as *const Cred as *const i8;
+                for i in 0..std::mem::size_of::<Cred>().div_ceil(64) {
+                    // SAFETY: as above; the address is within `c`.
+                    unsafe { _mm_prefetch(at.wrapping_add(64 * i), _MM_HINT_T0) };
                 }
             }
         }

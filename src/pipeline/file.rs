@@ -244,8 +244,11 @@ fn run_shard(mut engine: Engine, partitions: i32, shard: usize, shards: usize, q
             Decoded::Rejected(_) => None,
         }));
         for (j, item) in block.drain(..).enumerate() {
+            if let Some(Some((p, id))) = ahead.get(j + 2 * PREFETCH_AHEAD) {
+                engine.prefetch(*p, *id, false);
+            }
             if let Some(Some((p, id))) = ahead.get(j + PREFETCH_AHEAD) {
-                engine.prefetch(*p, *id);
+                engine.prefetch(*p, *id, true);
             }
             let offset = offsets[item.partition as usize];
             offsets[item.partition as usize] += 1;

@@ -67,9 +67,9 @@ fn clamp(v: i128) -> i64 {
 }
 
 impl BurstState {
-    /// Where the slices live (a prefetch hint for the engine).
-    pub fn slices_ptr(&self) -> *const i8 {
-        self.slices.as_ptr() as *const i8
+    /// Where the slices live, when there are any (a prefetch hint for the engine).
+    pub fn slices_part(&self) -> Option<*const u8> {
+        (!self.slices.is_empty()).then(|| self.slices.as_ptr() as *const u8)
     }
 
     /// Adds the event to its slice; returns the sums over the 60 slices ending at

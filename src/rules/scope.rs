@@ -20,6 +20,13 @@ pub struct ScopeMemory {
     violations: Vec<(Day, (Text, Text))>,
 }
 
+impl ScopeMemory {
+    /// Where its lists live, when they hold anything (a prefetch hint).
+    pub fn heap_parts(&self) -> [Option<*const u8>; 2] {
+        [(!self.capabilities.is_empty()).then(|| self.capabilities.as_ptr() as *const u8), (!self.models.is_empty()).then(|| self.models.as_ptr() as *const u8)]
+    }
+}
+
 /// Fires `scope.violation` for an out-of-scope event; otherwise learns the
 /// event's values, or (after `learning_ends`) fires `scope.drift` for new ones.
 /// `scope` is None for an unmanaged credential (everything in scope).
