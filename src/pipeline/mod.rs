@@ -44,6 +44,26 @@ pub fn decode_record(record: &InputRecord<'_>, max_value_bytes: usize) -> Decode
     }
 }
 
+/// Decodes `records` in order, on two threads when there are many (decoding
+/// needs no state; the engine then applies them in order on one).
+pub fn decode_records(records: &[InputRecord<'_>], max_value_bytes: usize) -> Vec<Decoded> {
+    const PARALLEL_FROM: usize = 1024;
+    if records.len() < PARALLEL_FROM {
+        return records.iter().map(|r| decode_record(r, max_value_bytes)).collect();
+    }
+    let (first, second) = records.split_at(records.len() / 2);
+    std::thread::scope(|scope| {
+        let other = std::thread::Builder::new().name("bursar-decode".into()).spawn_scoped(scope, || second.iter().map(|r| decode_record(r, max_value_bytes)).collect::<Vec<_>>());
+        let mut out: Vec<Decoded> = first.iter().map(|r| decode_record(r, max_value_bytes)).collect();
+        match other.map(|h| h.join()) {
+            Ok(Ok(rest)) => out.extend(rest),
+            // No second thread (or it failed): decode the rest here.
+            _ => out.extend(second.iter().map(|r| decode_record(r, max_value_bytes))),
+        }
+        out
+    })
+}
+
 /// The rejected-stream form of a record: the original key, value and headers
 /// with every raw secret redacted, and the reason.
 pub fn rejected(record: &InputRecord<'_>, rejection: crate::decode::Rejection) -> RejectedRecord {

@@ -34,7 +34,7 @@ use super::headers_of;
 use crate::config::{Config, Topics};
 use crate::engine::output::Output;
 use crate::engine::Engine;
-use crate::pipeline::{process_record, InputRecord};
+use crate::pipeline::{apply_record, decode_records, InputRecord};
 use crate::sink::Sinks;
 use crate::telemetry::{BatchCommitted, ConsumerError, InternalEvent, Metrics, PartitionRevoked, PartitionsRestored, ProcessingStarted, RecordRejected};
 
@@ -208,10 +208,16 @@ impl Processor {
     /// Runs the batch's records through the engine and writes every output.
     fn produce_outputs(&mut self, batch: &Batch) -> Result<(), KafkaError> {
         let mut outputs = Vec::new();
-        for m in &batch.records {
-            let headers = headers_of(m);
-            let record = InputRecord { partition: m.partition(), offset: m.offset(), line: None, key: m.key(), value: m.payload(), headers: &headers };
-            process_record(&mut self.engine, &record, &mut outputs);
+        let headers: Vec<_> = batch.records.iter().map(headers_of).collect();
+        let records: Vec<InputRecord<'_>> = batch
+            .records
+            .iter()
+            .zip(&headers)
+            .map(|(m, h)| InputRecord { partition: m.partition(), offset: m.offset(), line: None, key: m.key(), value: m.payload(), headers: h })
+            .collect();
+        let decoded = decode_records(&records, self.engine.config().max_value_bytes);
+        for (r, d) in records.iter().zip(decoded) {
+            apply_record(&mut self.engine, r.partition, r.offset, d, &mut outputs);
             for o in outputs.drain(..) {
                 if let Output::Rejected(r) = &o {
                     RecordRejected { kind: r.kind, partition: r.partition, offset: r.offset }.emit(&self.metrics);
