@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use bursar::decode::{decode_usage, decode_usage_keyed, decode_usage_reference, fast_path_accepts, key_hint, key_hint_reference, records};
+use bursar::decode::{decode_usage, decode_usage_keyed, decode_usage_reference, fast_path_accepts, key_hint, key_hint_reference, json_lines};
 
 const MAX: usize = 65_536;
 
@@ -30,7 +30,7 @@ fn ns_per_line(lines: &[&[u8]], f: impl Fn(&[u8]) -> bool) -> (f64, usize) {
 fn main() -> std::io::Result<()> {
     for path in std::env::args().skip(1) {
         let text = std::fs::read(&path)?;
-        let lines: Vec<&[u8]> = records(&text).map(|(_, line)| line).collect();
+        let lines: Vec<&[u8]> = json_lines(&text).map(|(_, line)| line).collect();
         let fast = lines.iter().filter(|l| fast_path_accepts(l, &[], MAX)).count();
         println!("{path}: {} lines, the fast path decides {:.2}%", lines.len(), 100.0 * fast as f64 / lines.len() as f64);
         let rows: [(&str, &dyn Fn(&[u8]) -> bool); 6] = [

@@ -2,7 +2,7 @@
 //! line, with the same decoders the pipeline uses, and lists what is wrong
 //! with line numbers. Reasons never quote a raw secret.
 
-use crate::decode::{decode_usage, entitlement::decode_entitlement_line, records};
+use crate::decode::{decode_usage, entitlement::decode_entitlement_line, json_lines};
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct LineError {
 pub fn validate_text(kind: Kind, text: &(impl AsRef<[u8]> + ?Sized), max_value_bytes: usize) -> (u64, Vec<LineError>) {
     let mut checked = 0u64;
     let mut errors = Vec::new();
-    for (line_no, line) in records(text.as_ref()) {
+    for (line_no, line) in json_lines(text.as_ref()) {
         checked += 1;
         let failure = match kind {
             Kind::Usage => decode_usage(line, &[], max_value_bytes).err().map(|r| (r.kind.as_str().to_string(), r.reason)),

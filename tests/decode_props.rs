@@ -3,7 +3,7 @@
 //! secret survives redaction.
 
 use bursar::decode::entitlement::{decode_entitlement_kafka, decode_entitlement_line};
-use bursar::decode::partitioner::partition_for;
+use bursar::pipeline::partitioner::partition_for;
 use bursar::decode::secrets::{is_raw_secret, is_raw_secret_bytes, redact_key, redact_value, redacted_id};
 use bursar::decode::{decode_usage, decode_usage_keyed, decode_usage_reference, fast_path_accepts, key_hint, key_hint_reference};
 use bursar::decode::RejectKind;

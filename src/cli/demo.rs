@@ -37,7 +37,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     sinks.flush()?;
 
-    let records = |text: &str| bursar::decode::records(text.as_bytes()).count();
+    let records = |text: &str| bursar::decode::json_lines(text.as_bytes()).count();
     println!("bursar demo: {} usage records, {} entitlement records (bundled sample data)\n", records(USAGE), records(ENTITLEMENTS));
     println!("{:<22} {:>5} {:>8}  credentials", "rule", "sev", "findings");
     println!("{}", "-".repeat(78));

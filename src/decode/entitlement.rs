@@ -274,7 +274,7 @@ fn burst_rule(parent: &Obj<'_>, index: usize, raw: &RawValue) -> Result<BurstRul
 /// is stripped; a line that is not UTF-8 is skipped like any bad record.
 pub fn read_entitlements(text: &(impl AsRef<[u8]> + ?Sized)) -> (Vec<EntitlementRecord>, Vec<(u64, EntitlementError)>) {
     let (mut records, mut skipped) = (Vec::new(), Vec::new());
-    for (line_no, line) in super::records(text.as_ref()) {
+    for (line_no, line) in super::json_lines(text.as_ref()) {
         match decode_entitlement_line(line) {
             Ok(record) => records.push(record),
             Err(e) => skipped.push((line_no, e)),

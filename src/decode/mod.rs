@@ -1,5 +1,5 @@
 //! Bytes in, typed records out: usage events (native JSON and CloudEvents),
-//! entitlements, secret redaction and Kafka's default partitioner.
+//! entitlements and secret redaction.
 //!
 //! Decoding reads JSON with serde_json but keeps every member it needs as
 //! borrowed raw text (`&RawValue`): strings without escapes are sliced, not
@@ -10,7 +10,7 @@
 mod cloudevents;
 pub mod entitlement;
 mod fast;
-pub mod partitioner;
+
 pub mod rejection;
 pub mod secrets;
 mod usage;
@@ -69,7 +69,7 @@ pub fn is_blank(line: &[u8]) -> bool {
 
 /// The records of a JSON Lines text held in memory: each non-blank line with
 /// its physical line number (from 1), a trailing `\r` stripped (docs/semantics.md).
-pub fn records(text: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+pub fn json_lines(text: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
     text.split(|&b| b == b'\n').enumerate().map(|(i, line)| (i as u64 + 1, line.strip_suffix(b"\r").unwrap_or(line))).filter(|(_, line)| !is_blank(line))
 }
 

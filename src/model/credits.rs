@@ -3,7 +3,6 @@
 //! No floating point ever touches a credit amount: JSON numbers are read from
 //! their decimal text, rounded half-to-even to six fractional digits.
 
-use std::fmt;
 
 use super::time::two_digits;
 
@@ -207,31 +206,6 @@ fn decimal(micros: i64) -> ([u8; DECIMAL_MAX], usize) {
         len += n;
     }
     (b, len)
-}
-
-/// A credit amount in micro-credits that displays as its decimal string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Credits(pub i64);
-
-impl fmt::Display for Credits {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&format(self.0))
-    }
-}
-
-impl serde::Serialize for Credits {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format(self.0))
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Credits {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        let neg = text.starts_with('-');
-        let v = parse_decimal_string(text.trim_start_matches('-')).map_err(serde::de::Error::custom)?;
-        Ok(Credits(if neg { -v } else { v }))
-    }
 }
 
 #[cfg(test)]

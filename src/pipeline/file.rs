@@ -20,7 +20,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crossbeam_channel::{bounded, Receiver, Sender};
 
 use super::{apply_record, rejected, Decoded, InputRecord};
-use crate::decode::{decode_usage_keyed, is_blank, partitioner::partition_for};
+use super::partitioner::partition_for;
+use crate::decode::{decode_usage_keyed, is_blank};
 use crate::engine::output::Output;
 use crate::engine::{Engine, Stats};
 use crate::sink::{SinkError, Sinks, Stream};

@@ -3,6 +3,7 @@
 //! are the same code. `file` runs it as a pipeline of threads over a file.
 
 mod file;
+pub mod partitioner;
 
 pub use file::{replay_file, FileReplay, ReplaySummary};
 

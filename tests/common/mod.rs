@@ -9,7 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bursar::config::{Config, EngineConfig};
-use bursar::decode::{key_hint, partitioner::partition_for};
+use bursar::decode::key_hint;
+use bursar::pipeline::partitioner::partition_for;
 use bursar::engine::output::Output;
 use bursar::engine::Engine;
 use bursar::pipeline::{process_record, InputRecord};

@@ -26,7 +26,7 @@ mod topics;
 
 pub use error::{KafkaError, RunError, SetupError};
 pub use produce::{produce_entitlements, produce_lines};
-pub use replay_topic::{replay_topic, ReplayFrom, ReplaySummary, ReplayTopicArgs};
+pub use replay_topic::{replay_topic, ReplayFrom, TopicReplaySummary, ReplayTopicArgs};
 pub use run::run;
 pub use topic_sink::TopicSink;
 pub use topics::{create_topics, TopicOutcome};

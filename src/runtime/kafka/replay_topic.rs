@@ -53,7 +53,7 @@ pub struct ReplayTopicArgs {
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct ReplaySummary {
+pub struct TopicReplaySummary {
     pub records: u64,
     pub outputs: u64,
 }
@@ -134,7 +134,7 @@ fn progress_bar(total: u64) -> ProgressBar {
 }
 
 /// Replays `args.topic` into the named sinks; never into a live topic unless forced.
-pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<ReplaySummary, KafkaError> {
+pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<TopicReplaySummary, KafkaError> {
     let kafka = config.kafka_client()?;
     let reader = PartitionReader::new(&kafka, true, &args.topic, "the replayed topic", STALL_TIMEOUT)?;
     check_output_topics(&reader, config, &args)?;
@@ -144,9 +144,9 @@ pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<Replay
     let total: u64 = ranges.values().map(|(s, e)| (e - s).max(0) as u64).sum();
     let bar = args.progress.then(|| progress_bar(total));
     let mut sinks = sinks(&kafka, &mut args)?;
-    let mut summary = ReplaySummary::default();
+    let mut summary = TopicReplaySummary::default();
     let mut out = Vec::new();
-    let emit = |out: &mut Vec<Output>, sinks: &mut Sinks, summary: &mut ReplaySummary| -> Result<(), KafkaError> {
+    let emit = |out: &mut Vec<Output>, sinks: &mut Sinks, summary: &mut TopicReplaySummary| -> Result<(), KafkaError> {
         for o in out.drain(..) {
             sinks.write(&o)?;
             summary.outputs += 1;
