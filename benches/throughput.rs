@@ -362,12 +362,49 @@ fn print_size(label: &str, s: &StateSize) {
     );
 }
 
+/// (e) The changelog of `credentials` credentials (one event each, live
+/// mode): its records and bytes, and the time to restore a partition from them.
+fn restore_run(credentials: u64) {
+    let spec = GenSpec { seed: 9, events: credentials, credentials, days: 30, ..GenSpec::default() };
+    let mut engine = Engine::new(EngineConfig::default()).with_changelog();
+    let (records, _) = read_entitlements(&gen::entitlements(&spec).join("\n"));
+    for r in records {
+        engine.apply_entitlement(r);
+    }
+    let mut out = Vec::new();
+    for (i, line) in gen::usage(&spec).enumerate() {
+        process_record(&mut engine, &record(i, &line), &mut out);
+        out.clear();
+    }
+    let log: Vec<(Vec<u8>, Option<Vec<u8>>)> = engine.changelog_snapshot(0).into_iter().map(|r| (r.key, r.value)).collect();
+    let bytes: usize = log.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len)).sum();
+    let largest = log.iter().filter_map(|(_, v)| v.as_ref().map(Vec::len)).max().unwrap_or(0);
+    let in_state = engine.credentials_in_state();
+    drop(engine);
+    let mut fresh = Engine::new(EngineConfig::default()).with_changelog();
+    let t = Instant::now();
+    let restored = fresh.restore_partition(0, log.clone()).expect("restore");
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "(e) changelog of {in_state} credentials: {} records, {:.1} MB ({:.0} B per credential, largest value {largest} B); restored in {secs:.2} s ({} credentials/s)",
+        log.len(),
+        bytes as f64 / 1e6,
+        bytes as f64 / in_state.max(1) as f64,
+        fmt_rate(rate(restored as u64, secs))
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is accepted.
     let events = env_u64("BURSAR_BENCH_EVENTS", 2_000_000);
     let credentials = env_u64("BURSAR_BENCH_CREDENTIALS", 20_000);
     let big = env_u64("BURSAR_BENCH_BIG_CREDENTIALS", 1_000_000);
     let days = u32::try_from(env_u64("BURSAR_BENCH_DAYS", 120)).unwrap_or(120).max(1);
+    let restore = env_u64("BURSAR_BENCH_RESTORE_CREDENTIALS", 1_000_000);
+    if restore > 0 {
+        restore_run(restore);
+        println!();
+    }
     let (bursar_rate, small) = main_run(events, credentials, days);
     let big_size = (big > 0).then(|| {
         println!();

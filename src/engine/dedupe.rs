@@ -122,9 +122,14 @@ pub struct Dedupe {
     /// Every remembered id (possibly some already forgotten, pruned lazily).
     ids: Ids,
     prune_at: usize,
-    /// Live mode: the changelog layout is tracked.
-    persist: bool,
-    /// Ids held in the credential's record (live mode).
+    /// Live mode: the changelog layout (boxed: replays do without it).
+    log: Option<Box<Layout>>,
+}
+
+/// Where the ids go in the changelog (live mode).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Layout {
+    /// Ids held in the credential's record.
     inline: Vec<IdEntry>,
     /// Ids beyond `inline` remembered since the last snapshot: the next segments.
     open: Vec<IdEntry>,
@@ -145,7 +150,8 @@ pub struct DedupeCore {
 
 impl Serialize for Dedupe {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        DedupeCore { inline: self.inline.clone(), next_seq: self.next_seq }.serialize(s)
+        let log = self.log.as_deref();
+        DedupeCore { inline: log.map(|l| l.inline.clone()).unwrap_or_default(), next_seq: log.map_or(0, |l| l.next_seq) }.serialize(s)
     }
 }
 
@@ -153,11 +159,11 @@ impl<'de> Deserialize<'de> for Dedupe {
     /// Only the core; [`Dedupe::restore_segment`] adds the segments.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let core = DedupeCore::deserialize(d)?;
-        let mut dedupe = Dedupe { persist: true, next_seq: core.next_seq, ..Dedupe::default() };
+        let mut dedupe = Dedupe::default();
         for (h, t) in &core.inline {
             dedupe.remember(*h, *t);
         }
-        dedupe.inline = core.inline;
+        dedupe.log = Some(Box::new(Layout { inline: core.inline, next_seq: core.next_seq, ..Layout::default() }));
         Ok(dedupe)
     }
 }
@@ -165,7 +171,7 @@ impl<'de> Deserialize<'de> for Dedupe {
 impl Dedupe {
     /// A dedupe memory that tracks its changelog layout (live mode).
     pub fn persistent() -> Dedupe {
-        Dedupe { persist: true, ..Dedupe::default() }
+        Dedupe { log: Some(Box::default()), ..Dedupe::default() }
     }
 
     /// Inserts or raises an entry: of two occurrences of one id the later
@@ -184,25 +190,27 @@ impl Dedupe {
             return true;
         }
         self.ids.upsert(h, |_| time);
-        if self.persist {
-            if self.inline.len() < INLINE {
-                self.inline.push((h, time));
+        if let Some(log) = self.log.as_deref_mut() {
+            if log.inline.len() < INLINE {
+                log.inline.push((h, time));
             } else {
-                self.open.push((h, time));
+                log.open.push((h, time));
             }
         }
         if self.ids.len() > self.prune_at.max(3) {
             // Amortised O(1): prune when the set doubled since the last prune.
             self.ids.retain(remembered);
-            self.inline.retain(|(_, t)| remembered(*t));
-            let dropped = &mut self.dropped;
-            self.segments.retain(|s| {
-                let live = remembered(s.max_time);
-                if !live {
-                    dropped.push(s.seq);
-                }
-                live
-            });
+            if let Some(log) = self.log.as_deref_mut() {
+                log.inline.retain(|(_, t)| remembered(*t));
+                let dropped = &mut log.dropped;
+                log.segments.retain(|s| {
+                    let live = remembered(s.max_time);
+                    if !live {
+                        dropped.push(s.seq);
+                    }
+                    live
+                });
+            }
             self.prune_at = self.ids.len() * 2;
         }
         false
@@ -227,13 +235,14 @@ impl Dedupe {
     /// The ids remembered since the last call beyond the inline ones, as new
     /// segments `(seq, ids)` to write (live mode).
     pub fn take_new_segments(&mut self) -> Vec<(u32, Vec<IdEntry>)> {
-        let open = std::mem::take(&mut self.open);
+        let Some(log) = self.log.as_deref_mut() else { return Vec::new() };
+        let open = std::mem::take(&mut log.open);
         let mut out = Vec::new();
         for chunk in open.chunks(SEGMENT_IDS) {
-            let seq = self.next_seq;
-            self.next_seq += 1;
+            let seq = log.next_seq;
+            log.next_seq += 1;
             let max_time = chunk.iter().map(|(_, t)| *t).max().unwrap_or(i64::MIN);
-            self.segments.push(Segment { seq, max_time });
+            log.segments.push(Segment { seq, max_time });
             out.push((seq, chunk.to_vec()));
         }
         out
@@ -241,12 +250,12 @@ impl Dedupe {
 
     /// Segments whose ids are all forgotten since the last call (live mode).
     pub fn take_dropped(&mut self) -> Vec<u32> {
-        std::mem::take(&mut self.dropped)
+        self.log.as_deref_mut().map(|l| std::mem::take(&mut l.dropped)).unwrap_or_default()
     }
 
     /// True when a segment's id list must still be written or deleted.
     pub fn has_changes(&self) -> bool {
-        !self.open.is_empty() || !self.dropped.is_empty()
+        self.log.as_deref().is_some_and(|l| !l.open.is_empty() || !l.dropped.is_empty())
     }
 
     /// Adds a restored segment (after the core was deserialised).
@@ -255,8 +264,9 @@ impl Dedupe {
             self.remember(*h, *t);
         }
         let max_time = ids.iter().map(|(_, t)| *t).max().unwrap_or(i64::MIN);
-        let at = self.segments.partition_point(|s| s.seq < seq);
-        self.segments.insert(at, Segment { seq, max_time });
+        let log = self.log.get_or_insert_with(Box::default);
+        let at = log.segments.partition_point(|s| s.seq < seq);
+        log.segments.insert(at, Segment { seq, max_time });
         self.prune_at = self.ids.len() * 2;
     }
 
@@ -270,7 +280,7 @@ impl Dedupe {
 
     /// Sequence numbers below this belong to the state.
     pub fn next_seq(&self) -> u32 {
-        self.next_seq
+        self.log.as_deref().map_or(0, |l| l.next_seq)
     }
 }
 

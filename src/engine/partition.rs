@@ -144,6 +144,11 @@ impl PartitionState {
     /// Adds a credential (new or restored) and returns its id.
     pub(super) fn insert(&mut self, cred: Cred) -> CredId {
         let id = self.creds.len() as CredId;
+        // Grow the slab by a quarter, not double: a credential's slot is
+        // hundreds of bytes, and slack would be most of the state at rest.
+        if self.creds.len() == self.creds.capacity() {
+            self.creds.reserve_exact(self.creds.len() / 4 + 16);
+        }
         self.index.insert(Text::from(&*cred.name), id);
         self.creds.push(cred);
         id
