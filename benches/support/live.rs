@@ -8,15 +8,21 @@ use bursar::decode::key_hint;
 use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
+
 /// Produces `lines` to `topic` at `per_second`, keyed like `bursar gen --topic`.
 pub fn produce_at_rate(bootstrap: &str, topic: &str, lines: &[String], per_second: usize) {
+    // Not idempotent, and with the topic's metadata fetched first: the first
+    // records must not wait for the producer's own start-up (a producer id,
+    // the partition leaders), which would count as bursar's latency.
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
-        .set("enable.idempotence", "true")
+        .set("enable.idempotence", "false")
+        .set("max.in.flight.requests.per.connection", "1")
         .set("linger.ms", "2")
         .set("partitioner", "murmur2_random")
         .create()
         .expect("live producer");
+    let _ = producer.client().fetch_metadata(Some(topic), Duration::from_secs(10));
     let per_tick = (per_second / 100).max(1);
     let t = Instant::now();
     for (i, chunk) in lines.chunks(per_tick).enumerate() {
