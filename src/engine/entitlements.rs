@@ -19,6 +19,15 @@ impl Versions {
         n.checked_sub(1).and_then(|i| self.0.get(i))
     }
 
+    /// The version in force at `t` with the instants between which it is the
+    /// one in force: `[from, until)`.
+    pub fn in_force_span(&self, t: i64) -> (Option<&Arc<Entitlement>>, i64, i64) {
+        let n = self.0.partition_point(|v| v.updated_at <= t);
+        let from = n.checked_sub(1).map_or(i64::MIN, |i| self.0[i].updated_at);
+        let until = self.0.get(n).map_or(i64::MAX, |v| v.updated_at);
+        (n.checked_sub(1).and_then(|i| self.0.get(i)), from, until)
+    }
+
     /// The version in force at `t`, or else the earliest version (docs/semantics.md, "Ledger").
     pub fn in_force_or_earliest(&self, t: i64) -> Option<&Arc<Entitlement>> {
         self.in_force(t).or_else(|| self.0.first())

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::credential::CredState;
 use super::dedupe::Dedupe;
 use super::entitlements::{EntitlementStore, Versions};
+use crate::model::Entitlement;
 use crate::rules::Ctx;
 use super::output::Output;
 use super::windows;
@@ -58,6 +59,9 @@ pub struct Cred {
     /// Entitlement versions as of `generation` of the store.
     versions: Option<Arc<Versions>>,
     generation: u64,
+    /// The version in force over `[from, until)` of event time, as of
+    /// `generation` (most events of a credential fall in one span).
+    in_force: Option<(Option<Arc<Entitlement>>, i64, i64)>,
     /// Instant of this credential's entry in the idle-timer index, if any.
     idle_armed: Option<i64>,
     /// Changed since the last changelog snapshot (live mode).
@@ -69,7 +73,7 @@ pub struct Cred {
 impl Cred {
     fn new(name: Arc<str>, persist: bool) -> Cred {
         let state = CredState { dedupe: if persist { Dedupe::persistent() } else { Dedupe::default() }, ..CredState::default() };
-        Cred { name, state, versions: None, generation: u64::MAX, idle_armed: None, dirty: false, slot: 1 }
+        Cred { name, state, versions: None, generation: u64::MAX, in_force: None, idle_armed: None, dirty: false, slot: 1 }
     }
 
     /// Refreshes the cached entitlement versions when the table changed.
@@ -77,6 +81,7 @@ impl Cred {
         if self.generation != store.generation() {
             self.versions = store.versions(&self.name).cloned();
             self.generation = store.generation();
+            self.in_force = None;
         }
     }
 }
@@ -127,6 +132,14 @@ impl PartitionState {
         if let Some(c) = self.creds.get(id as usize) {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
             if heap {
+                if let Some(Some(e)) = c.in_force.as_ref().map(|(v, _, _)| v) {
+                    let at = Arc::as_ptr(e) as *const i8;
+                    // SAFETY: prefetching never faults and reads nothing.
+                    unsafe {
+                        _mm_prefetch(at, _MM_HINT_T0);
+                        _mm_prefetch(at.wrapping_add(64), _MM_HINT_T0);
+                    }
+                }
                 for p in c.state.heap_parts() {
                     // SAFETY: prefetching never faults and reads nothing.
                     unsafe { _mm_prefetch(p as *const i8, _MM_HINT_T0) };
@@ -201,11 +214,21 @@ impl PartitionState {
         }
         stats.events += 1;
         cred.refresh(sh.store);
+        let t = event.time;
+        if !cred.in_force.as_ref().is_some_and(|(_, from, until)| *from <= t && t < *until) {
+            cred.in_force = Some(match cred.versions.as_deref() {
+                Some(v) => {
+                    let (version, from, until) = v.in_force_span(t);
+                    (version.cloned(), from, until)
+                }
+                None => (None, i64::MIN, i64::MAX),
+            });
+        }
         let versions = cred.versions.as_deref();
         let key = &cred.name;
         let st = &mut cred.state;
         // Step 3: every rule, in emission order, then state.
-        let version = versions.and_then(|v| v.in_force(event.time));
+        let version = cred.in_force.as_ref().and_then(|(v, _, _)| v.as_ref());
         let ctx = Ctx { credential: key, owner: version.map(|v| v.owner.as_str()), topic: &cfg.usage_topic, partition: self.id, trigger: Some((&event, offset)) };
         lifecycle::evaluate(&mut st.lifecycle, version.map(|v| &**v), &event, &ctx, out);
         // Learning is [first event, + learning_period); this event is the first when none was seen.
