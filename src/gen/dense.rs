@@ -266,14 +266,10 @@ impl Iterator for DenseLines {
     type Item = String;
 
     fn next(&mut self) -> Option<String> {
-        if self.emitted >= self.spec.events {
-            return None;
-        }
-        let i = self.emitted;
-        self.emitted += 1;
-        if let Some(line) = super::event::due_resend(&mut self.dup) {
-            return Some(line);
-        }
+        let i = match super::event::next_line(&mut self.emitted, self.spec.events, &mut self.dup)? {
+            super::event::Next::Resend(line) => return Some(line),
+            super::event::Next::Fresh(i) => i,
+        };
         let call = if self.spec.bad_lines && self.rng.chance(BAD_RATE) { self.bad_call(i) } else { self.background(i) };
         let mut line = String::with_capacity(if call.defect == Defect::TooLarge { 70_000 } else { 320 });
         write_call(&mut line, &call);

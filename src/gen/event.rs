@@ -309,14 +309,29 @@ fn write_cloudevent(out: &mut String, c: &Call) {
     out.push_str("}}");
 }
 
-/// The re-sent duplicate, once its countdown in `dup` reaches zero.
-pub(crate) fn due_resend(dup: &mut Option<(u32, String)>) -> Option<String> {
-    let (left, line) = dup.take()?;
-    if left == 0 {
-        return Some(line);
+/// What a usage stream emits next.
+pub(crate) enum Next {
+    /// A duplicate whose countdown reached zero.
+    Resend(String),
+    /// A new line, with its index.
+    Fresh(u64),
+}
+
+/// Counts the line against `events` (None: the stream is done) and says
+/// whether it is a due re-send (its countdown in `dup` reached zero) or new.
+pub(crate) fn next_line(emitted: &mut u64, events: u64, dup: &mut Option<(u32, String)>) -> Option<Next> {
+    if *emitted >= events {
+        return None;
     }
-    *dup = Some((left - 1, line));
-    None
+    let i = *emitted;
+    *emitted += 1;
+    if let Some((left, line)) = dup.take() {
+        if left == 0 {
+            return Some(Next::Resend(line));
+        }
+        *dup = Some((left - 1, line));
+    }
+    Some(Next::Fresh(i))
 }
 
 /// `call` made into the next malformed line, every rejection kind in turn.

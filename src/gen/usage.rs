@@ -209,14 +209,10 @@ impl Iterator for SparseLines {
     type Item = String;
 
     fn next(&mut self) -> Option<String> {
-        if self.emitted >= self.spec.events {
-            return None;
-        }
-        let i = self.emitted;
-        self.emitted += 1;
-        if let Some(line) = super::event::due_resend(&mut self.dup) {
-            return Some(line);
-        }
+        let i = match super::event::next_line(&mut self.emitted, self.spec.events, &mut self.dup)? {
+            super::event::Next::Resend(line) => return Some(line),
+            super::event::Next::Fresh(i) => i,
+        };
         let call = if let Some(call) = self.episode_call() {
             call
         } else if i >= self.next_episode {

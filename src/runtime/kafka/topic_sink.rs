@@ -19,11 +19,13 @@ pub struct TopicSink {
     topic: String,
     /// Source topic named in rejected-record headers (`bursar.source.topic`).
     source: String,
+    /// Each value is encoded once into this reused buffer (librdkafka copies it).
+    buf: Vec<u8>,
 }
 
 impl TopicSink {
     pub(crate) fn new(producer: Arc<OutputProducer>, topic: impl Into<String>, source: impl Into<String>) -> TopicSink {
-        TopicSink { producer, topic: topic.into(), source: source.into() }
+        TopicSink { producer, topic: topic.into(), source: source.into(), buf: Vec::with_capacity(4096) }
     }
 
     /// Every stream to its live topic (`topics.findings`, ...).
@@ -37,18 +39,27 @@ impl TopicSink {
 
     /// Produces one output (record timestamps are left to the producer: never
     /// an event time, which Kafka may refuse as future).
-    fn send(&self, output: &Output) -> Result<(), RunError> {
+    fn send(&mut self, output: &Output) -> Result<(), RunError> {
         let (p, topic) = (&self.producer, self.topic.as_str());
+        let buf = &mut self.buf;
+        buf.clear();
         match output {
             Output::Finding(f) => {
                 let mut headers = OwnedHeaders::new();
                 for (k, v) in emit::finding_headers(f) {
                     headers = headers.insert(Header { key: k, value: Some(v.as_bytes()) });
                 }
-                p.send(topic, None, Some(f.credential.as_bytes()), Some(emit::finding_json(f).as_bytes()), Some(headers))
+                emit::write_finding(f, buf);
+                p.send(topic, None, Some(f.credential.as_bytes()), Some(buf), Some(headers))
             }
-            Output::Window(w) => p.send(topic, None, Some(w.credential.as_bytes()), Some(emit::window_json(w).as_bytes()), None),
-            Output::Balance(b) => p.send(topic, None, Some(b.credential.as_bytes()), Some(emit::balance_json(b).as_bytes()), None),
+            Output::Window(w) => {
+                emit::write_window(w, buf);
+                p.send(topic, None, Some(w.credential.as_bytes()), Some(buf), None)
+            }
+            Output::Balance(b) => {
+                emit::write_balance(b, buf);
+                p.send(topic, None, Some(b.credential.as_bytes()), Some(buf), None)
+            }
             Output::Rejected(r) => {
                 let mut headers = OwnedHeaders::new();
                 for (k, v) in emit::rejected_headers(r, &self.source) {
