@@ -59,10 +59,11 @@ pub trait Sink: Send {
     fn flush(&mut self) -> Result<(), SinkError>;
 }
 
-/// One optional sink per stream; outputs of a stream without a sink are dropped.
+/// The sinks of each stream (none, one, or several: a topic and a file);
+/// outputs of a stream without a sink are dropped.
 #[derive(Default)]
 pub struct Sinks {
-    sinks: [Option<Box<dyn Sink>>; 4],
+    sinks: [Vec<Box<dyn Sink>>; 4],
 }
 
 impl Sinks {
@@ -70,38 +71,37 @@ impl Sinks {
         Sinks::default()
     }
 
-    /// Sets (or replaces) the sink of `stream`.
+    /// Makes `sink` the only sink of `stream`.
     pub fn set(&mut self, stream: Stream, sink: Box<dyn Sink>) {
-        self.sinks[stream as usize] = Some(sink);
+        self.sinks[stream as usize] = vec![sink];
+    }
+
+    /// Adds `sink` beside the others of `stream` (each output goes to all, in order).
+    pub fn add(&mut self, stream: Stream, sink: Box<dyn Sink>) {
+        self.sinks[stream as usize].push(sink);
     }
 
     pub fn with(mut self, stream: Stream, sink: Box<dyn Sink>) -> Sinks {
-        self.set(stream, sink);
+        self.add(stream, sink);
         self
     }
 
     pub fn has(&self, stream: Stream) -> bool {
-        self.sinks[stream as usize].is_some()
+        !self.sinks[stream as usize].is_empty()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.sinks.iter().all(Option::is_none)
+        self.sinks.iter().all(Vec::is_empty)
     }
 
-    /// Writes `output` to its stream's sink, if any.
+    /// Writes `output` to every sink of its stream.
     pub fn write(&mut self, output: &Output) -> Result<(), SinkError> {
-        match &mut self.sinks[Stream::of(output) as usize] {
-            Some(s) => s.write(output),
-            None => Ok(()),
-        }
+        self.sinks[Stream::of(output) as usize].iter_mut().try_for_each(|s| s.write(output))
     }
 
     /// Flushes every sink.
     pub fn flush(&mut self) -> Result<(), SinkError> {
-        for s in self.sinks.iter_mut().flatten() {
-            s.flush()?;
-        }
-        Ok(())
+        self.sinks.iter_mut().flatten().try_for_each(|s| s.flush())
     }
 }
 
@@ -121,5 +121,36 @@ impl Sink for std::sync::Arc<std::sync::Mutex<Collected>> {
 
     fn flush(&mut self) -> Result<(), SinkError> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    fn rejected() -> Output {
+        Output::Rejected(crate::engine::output::RejectedRecord {
+            partition: 0,
+            offset: 1,
+            line: Some(2),
+            kind: crate::decode::RejectKind::InvalidJson,
+            reason: "x".into(),
+            key: None,
+            value: None,
+            headers: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn an_output_goes_to_every_sink_of_its_stream_and_to_no_other() {
+        let (a, b, c) = (Arc::new(Mutex::new(Collected::default())), Arc::new(Mutex::new(Collected::default())), Arc::new(Mutex::new(Collected::default())));
+        let mut sinks = Sinks::new().with(Stream::Rejected, Box::new(a.clone())).with(Stream::Rejected, Box::new(b.clone())).with(Stream::Findings, Box::new(c.clone()));
+        sinks.write(&rejected()).unwrap();
+        sinks.flush().unwrap();
+        assert_eq!((a.lock().unwrap().outputs.len(), b.lock().unwrap().outputs.len(), c.lock().unwrap().outputs.len()), (1, 1, 0));
+        sinks.set(Stream::Rejected, Box::new(c.clone()));
+        sinks.write(&rejected()).unwrap();
+        assert_eq!((a.lock().unwrap().outputs.len(), c.lock().unwrap().outputs.len()), (1, 1), "set replaces the stream's sinks");
     }
 }

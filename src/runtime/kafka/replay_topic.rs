@@ -76,34 +76,17 @@ fn check_output_topics(reader: &PartitionReader, config: &Config, args: &ReplayT
     Ok(())
 }
 
-/// Writes to several sinks of one stream (a topic and a file).
-struct Both(Vec<Box<dyn Sink>>);
-
-impl Sink for Both {
-    fn write(&mut self, output: &Output) -> Result<(), SinkError> {
-        self.0.iter_mut().try_for_each(|s| s.write(output))
-    }
-    fn flush(&mut self) -> Result<(), SinkError> {
-        self.0.iter_mut().try_for_each(|s| s.flush())
-    }
-}
-
 /// The replay's outputs as one `Sinks`: each stream's topic and file.
 fn sinks(kafka: &KafkaConfig, args: &mut ReplayTopicArgs) -> Result<Sinks, SetupError> {
     let producer = if args.topics.is_empty() { None } else { Some(Arc::new(OutputProducer::create(&kafka.workload_producer())?)) };
-    let mut per_stream: BTreeMap<Stream, Vec<Box<dyn Sink>>> = BTreeMap::new();
+    let mut sinks = Sinks::new();
     if let Some(p) = &producer {
         for (stream, topic) in &args.topics {
-            per_stream.entry(*stream).or_default().push(Box::new(TopicSink::new(p.clone(), topic.as_str(), args.topic.as_str())));
+            sinks.add(*stream, Box::new(TopicSink::new(p.clone(), topic.as_str(), args.topic.as_str())));
         }
     }
     for (stream, file) in args.files.drain(..) {
-        per_stream.entry(stream).or_default().push(file);
-    }
-    let mut sinks = Sinks::new();
-    for (stream, mut list) in per_stream {
-        let sink: Box<dyn Sink> = if list.len() == 1 { list.remove(0) } else { Box::new(Both(list)) };
-        sinks.set(stream, sink);
+        sinks.add(stream, file);
     }
     Ok(sinks)
 }
