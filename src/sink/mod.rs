@@ -42,13 +42,17 @@ impl Stream {
     }
 }
 
-/// Why a sink failed; `retryable` when writing again may succeed.
+/// Why a sink failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
     #[error("writing {what}: {source}")]
     Io { what: String, source: std::io::Error },
-    #[error("{0}")]
-    Delivery(String),
+    /// A destination refused records or did not acknowledge them in time.
+    #[error("{count} record(s) to {destination} were not acknowledged ({reason})")]
+    Undelivered { destination: String, count: usize, reason: String },
+    /// A record could not be handed to its destination at all.
+    #[error("cannot send to {destination}: {reason}")]
+    Send { destination: String, reason: String },
 }
 
 /// A destination of one stream: takes outputs in order, and acknowledges on

@@ -109,7 +109,12 @@ impl KafkaError {
             self,
             KafkaError::Setup(SetupError::Client { .. })
                 | KafkaError::Run(
-                    RunError::Client { .. } | RunError::Undelivered { .. } | RunError::Unacknowledged { .. } | RunError::ReplayUndelivered { .. } | RunError::Stalled { .. }
+                    RunError::Client { .. }
+                        | RunError::Undelivered { .. }
+                        | RunError::Unacknowledged { .. }
+                        | RunError::ReplayUndelivered { .. }
+                        | RunError::Stalled { .. }
+                        | RunError::Sink(SinkError::Undelivered { .. } | SinkError::Send { .. })
                 )
         )
     }

@@ -154,7 +154,7 @@ pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<TopicR
     emit(&mut out, &mut sinks, &mut summary)?;
     // Replay commits no offsets: its undelivered outputs are worded for it.
     sinks.flush().map_err(|e| match e {
-        SinkError::Delivery(detail) => KafkaError::Run(RunError::ReplayUndelivered { detail }),
+        e @ SinkError::Undelivered { .. } => KafkaError::Run(RunError::ReplayUndelivered { detail: e.to_string() }),
         other => other.into(),
     })?;
     if let Some(b) = bar {

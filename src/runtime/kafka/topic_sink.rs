@@ -73,13 +73,14 @@ impl TopicSink {
 
 impl Sink for TopicSink {
     fn write(&mut self, output: &Output) -> Result<(), SinkError> {
-        self.send(output).map_err(|e| SinkError::Delivery(e.to_string()))
+        self.send(output).map_err(|e| SinkError::Send { destination: self.topic.clone(), reason: e.to_string() })
     }
 
     fn flush(&mut self) -> Result<(), SinkError> {
         self.producer.flush().map_err(|e| match e {
-            RunError::Undelivered { count, reason } => SinkError::Delivery(format!("{count} output record(s) to {} were not acknowledged by the broker ({reason})", self.topic)),
-            other => SinkError::Delivery(format!("{} ({other})", self.topic)),
+            RunError::Undelivered { count, reason } => SinkError::Undelivered { destination: self.topic.clone(), count, reason },
+            RunError::Unacknowledged { count, waited_secs } => SinkError::Undelivered { destination: self.topic.clone(), count, reason: format!("still unacknowledged after {waited_secs} s") },
+            other => SinkError::Send { destination: self.topic.clone(), reason: other.to_string() },
         })
     }
 }
