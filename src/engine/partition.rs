@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use super::credential::CredState;
 use super::dedupe::Dedupe;
@@ -93,7 +94,7 @@ pub struct PartitionState {
     index: FxHashMap<Text, CredId>,
     pub(super) creds: Vec<Cred>,
     /// Window end -> credentials with an open window ending then (unsorted, may repeat).
-    window_index: BTreeMap<i64, Vec<CredId>>,
+    window_index: BTreeMap<i64, SmallVec<[CredId; 4]>>,
     /// (armed instant, credential): one entry per credential with an idle timer,
     /// at or before its due instant; re-armed lazily when it pops early.
     idle_index: BTreeSet<(i64, CredId)>,
@@ -181,9 +182,11 @@ impl PartitionState {
     }
 
     /// Credentials in byte order of their ids.
-    fn sort_by_name(&self, ids: &mut Vec<CredId>) {
-        ids.sort_unstable_by(|a, b| self.creds[*a as usize].name.cmp(&self.creds[*b as usize].name));
-        ids.dedup();
+    fn sort_by_name<A: smallvec::Array<Item = CredId>>(&self, ids: &mut SmallVec<A>) {
+        if ids.len() > 1 {
+            ids.sort_unstable_by(|a, b| self.creds[*a as usize].name.cmp(&self.creds[*b as usize].name));
+            ids.dedup();
+        }
     }
 
     /// The states of the partition's credentials, by id.
@@ -338,7 +341,7 @@ impl PartitionState {
     fn roll_month(&mut self, sh: &Shared<'_>, out: &mut Vec<Output>) {
         let Some(month) = self.meta.month.map(|m| m + 1) else { return };
         self.meta.month = Some(month);
-        let mut ids: Vec<CredId> = (0..self.creds.len() as CredId).filter(|id| self.creds[*id as usize].state.ledger.as_ref().is_some_and(|l| l.month < month)).collect();
+        let mut ids: SmallVec<[CredId; 0]> = (0..self.creds.len() as CredId).filter(|id| self.creds[*id as usize].state.ledger.as_ref().is_some_and(|l| l.month < month)).collect();
         self.sort_by_name(&mut ids);
         for id in ids {
             let cred = &mut self.creds[id as usize];
@@ -353,7 +356,7 @@ impl PartitionState {
     }
 
     fn fire_idle(&mut self, sh: &Shared<'_>, due: i64, out: &mut Vec<Output>) {
-        let mut ids = Vec::new();
+        let mut ids: SmallVec<[CredId; 4]> = SmallVec::new();
         while let Some(&(t, id)) = self.idle_index.first() {
             if t != due {
                 break;
@@ -384,7 +387,7 @@ impl PartitionState {
 
     /// End of replay input: every open window closes, then each credential's final balance.
     pub fn finish(&mut self, sh: &Shared<'_>, out: &mut Vec<Output>) {
-        let mut ids: Vec<CredId> = (0..self.creds.len() as CredId).collect();
+        let mut ids: SmallVec<[CredId; 0]> = (0..self.creds.len() as CredId).collect();
         self.sort_by_name(&mut ids);
         let as_of = self.meta.max_time.unwrap_or(0);
         for id in ids {
