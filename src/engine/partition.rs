@@ -63,6 +63,8 @@ pub struct Cred {
     /// The version in force over `[from, until)` of event time, as of
     /// `generation` (most events of a credential fall in one span).
     in_force: Option<(Option<Arc<Entitlement>>, i64, i64)>,
+    /// The last scope verdict: for this version, capability and model.
+    scope_memo: Option<(Arc<Entitlement>, Text, Option<Text>, scope::Verdict)>,
     /// Instant of this credential's entry in the idle-timer index, if any.
     idle_armed: Option<i64>,
     /// Changed since the last changelog snapshot (live mode).
@@ -74,7 +76,7 @@ pub struct Cred {
 impl Cred {
     fn new(name: Arc<str>, persist: bool) -> Cred {
         let state = CredState { dedupe: if persist { Dedupe::persistent() } else { Dedupe::default() }, ..CredState::default() };
-        Cred { name, state, versions: None, generation: u64::MAX, in_force: None, idle_armed: None, dirty: false, slot: 1 }
+        Cred { name, state, versions: None, generation: u64::MAX, in_force: None, scope_memo: None, idle_armed: None, dirty: false, slot: 1 }
     }
 
     /// Refreshes the cached entitlement versions when the table changed.
@@ -237,7 +239,18 @@ impl PartitionState {
         // Learning is [first event, + learning_period); this event is the first when none was seen.
         let first = st.activity.first_seen.unwrap_or(event.time);
         let learning = event.time < first.saturating_add(cfg.learning_ms);
-        scope::evaluate(&mut st.scope, version.map(|v| &v.scope), &event, learning, &ctx, out);
+        let verdict = match version {
+            None => scope::check(None, &event),
+            Some(v) => match &cred.scope_memo {
+                Some((e, capability, model, verdict)) if Arc::ptr_eq(e, v) && *capability == event.capability && *model == event.model => *verdict,
+                _ => {
+                    let verdict = scope::check(Some(&v.scope), &event);
+                    cred.scope_memo = Some((v.clone(), event.capability.clone(), event.model.clone(), verdict));
+                    verdict
+                }
+            },
+        };
+        scope::evaluate(&mut st.scope, verdict, &event, learning, &ctx, out);
         let dormancy_ms = version.and_then(|v| v.dormancy_ms).unwrap_or(cfg.dormancy_ms);
         dormancy::reactivated(&mut st.activity, version.and_then(|v| v.valid_from), dormancy_ms, &event, &ctx, out);
         let rules = version.and_then(|v| v.burst.as_deref()).unwrap_or(&cfg.default_burst);

@@ -27,22 +27,25 @@ impl ScopeMemory {
     }
 }
 
-/// Fires `scope.violation` for an out-of-scope event; otherwise learns the
-/// event's values, or (after `learning_ends`) fires `scope.drift` for new ones.
-/// `scope` is None for an unmanaged credential (everything in scope).
-pub fn evaluate<O: Outputs + ?Sized>(memory: &mut ScopeMemory, scope: Option<&Scope>, event: &UsageEvent, learning: bool, ctx: &Ctx<'_>, out: &mut O) {
-    let mut violated = Vec::new();
-    if let Some(scope) = scope {
-        if !allowed(&scope.capabilities, &event.capability) {
-            violated.push("capability");
-        }
-        if let Some(model) = &event.model {
-            if !allowed(&scope.models, model) {
-                violated.push("model");
-            }
-        }
-    }
-    if !violated.is_empty() {
+/// Which scope dimensions an event breaks: `[capability, model]`. `scope`
+/// is None for an unmanaged credential (everything in scope). A pure
+/// function of the scope and the event's capability and model, so a caller
+/// may remember it for the next event with the same three.
+pub type Verdict = [bool; 2];
+
+pub fn check(scope: Option<&Scope>, event: &UsageEvent) -> Verdict {
+    let Some(scope) = scope else { return [false, false] };
+    let capability = !allowed(&scope.capabilities, &event.capability);
+    let model = event.model.as_ref().is_some_and(|m| !allowed(&scope.models, m));
+    [capability, model]
+}
+
+/// Fires `scope.violation` for an out-of-scope event (`verdict` from
+/// [`check`]); otherwise learns the event's values, or (after the learning
+/// period) fires `scope.drift` for new ones.
+pub fn evaluate<O: Outputs + ?Sized>(memory: &mut ScopeMemory, verdict: Verdict, event: &UsageEvent, learning: bool, ctx: &Ctx<'_>, out: &mut O) {
+    if verdict != [false, false] {
+        let violated: Vec<&'static str> = ["capability", "model"].into_iter().zip(verdict).filter(|(_, v)| *v).map(|(d, _)| d).collect();
         violation(memory, event, violated, ctx, out);
         return;
     }
