@@ -58,6 +58,9 @@ pub enum ReplayError {
     Read(#[from] std::io::Error),
     #[error(transparent)]
     Sink(#[from] SinkError),
+    /// A bug: an engine shard stopped unexpectedly; its outputs are incomplete.
+    #[error("an engine thread of the replay stopped unexpectedly; the outputs are incomplete")]
+    ShardFailed,
 }
 
 /// How to run a file replay.
@@ -321,10 +324,18 @@ fn parallel<R: BufRead + Send>(engine: Engine, partitions: i32, shards: usize, r
         drop(from_shards);
         let read = reader.join().unwrap_or_else(|_| Err(std::io::Error::other("the reader thread panicked")));
         let mut ends: Vec<(i32, Vec<Output>)> = Vec::new();
+        let mut failed = false;
         for h in handles {
-            let (stats, end) = h.join().unwrap_or_default();
-            summary.stats.add(&stats);
-            ends.extend(end);
+            match h.join() {
+                Ok((stats, end)) => {
+                    summary.stats.add(&stats);
+                    ends.extend(end);
+                }
+                Err(_) => failed = true,
+            }
+        }
+        if failed {
+            return Err(ReplayError::ShardFailed);
         }
         written?;
         read?;
