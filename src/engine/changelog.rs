@@ -26,7 +26,7 @@ use rustc_hash::FxHashMap;
 
 use super::credential::CredState;
 use super::dedupe::IdEntry;
-use super::partition::{CredId, PartitionMeta, PartitionState};
+use super::partition::PartitionState;
 
 /// Version of the value encoding.
 pub const FORMAT: u8 = 1;
@@ -187,7 +187,7 @@ impl PartitionState {
                 state.dedupe.restore_segment(seq, &ids);
             }
             let cred = part.restored(&name_str, state, slot);
-            let _: CredId = part.insert(cred);
+            part.insert(cred);
         }
         for (name, own) in segments {
             let name = String::from_utf8_lossy(&name).into_owned();
@@ -196,10 +196,4 @@ impl PartitionState {
         part.reindex();
         Ok(part)
     }
-}
-
-/// The partition record alone, when a caller needs the stamp without the state.
-pub fn meta_of(partition: i32, value: &[u8]) -> Result<PartitionMeta, ChangelogError> {
-    let (_, payload) = split(partition, value)?;
-    decode(partition, "partition record", payload)
 }

@@ -150,8 +150,9 @@ pub struct DedupeCore {
 
 impl Serialize for Dedupe {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // The same fields as `DedupeCore`, borrowed.
         let log = self.log.as_deref();
-        DedupeCore { inline: log.map(|l| l.inline.clone()).unwrap_or_default(), next_seq: log.map_or(0, |l| l.next_seq) }.serialize(s)
+        (log.map_or(&[][..], |l| &l.inline[..]), log.map_or(0, |l| l.next_seq)).serialize(s)
     }
 }
 
@@ -251,11 +252,6 @@ impl Dedupe {
     /// Segments whose ids are all forgotten since the last call (live mode).
     pub fn take_dropped(&mut self) -> Vec<u32> {
         self.log.as_deref_mut().map(|l| std::mem::take(&mut l.dropped)).unwrap_or_default()
-    }
-
-    /// True when a segment's id list must still be written or deleted.
-    pub fn has_changes(&self) -> bool {
-        self.log.as_deref().is_some_and(|l| !l.open.is_empty() || !l.dropped.is_empty())
     }
 
     /// Adds a restored segment (after the core was deserialised).

@@ -15,8 +15,7 @@ pub struct Versions(Vec<Arc<Entitlement>>);
 impl Versions {
     /// The version with the greatest `updated_at <= t`.
     pub fn in_force(&self, t: i64) -> Option<&Arc<Entitlement>> {
-        let n = self.0.partition_point(|v| v.updated_at <= t);
-        n.checked_sub(1).and_then(|i| self.0.get(i))
+        self.in_force_span(t).0
     }
 
     /// The version in force at `t` with the instants between which it is the
@@ -39,10 +38,6 @@ impl Versions {
         self.in_force_or_earliest(t).and_then(|v| v.credits)
     }
 
-    /// Every version, oldest first.
-    pub fn all(&self) -> &[Arc<Entitlement>] {
-        &self.0
-    }
 }
 
 /// The versions of a credential as seen through [`EntitlementStore::versions`]:
@@ -86,21 +81,6 @@ impl EntitlementStore {
         self.generation
     }
 
-    /// The version with the greatest `updated_at <= t`.
-    pub fn in_force(&self, credential: &str, t: i64) -> Option<&Arc<Entitlement>> {
-        self.versions.get(credential)?.in_force(t)
-    }
-
-    /// The version in force at `t`, or else the earliest version.
-    pub fn in_force_or_earliest(&self, credential: &str, t: i64) -> Option<&Arc<Entitlement>> {
-        self.versions.get(credential)?.in_force_or_earliest(t)
-    }
-
-    /// The credit plan governing instant `t` of a ledger.
-    pub fn plan_at(&self, credential: &str, t: i64) -> Option<CreditPlan> {
-        self.versions.get(credential)?.plan_at(t)
-    }
-
     pub fn credentials(&self) -> usize {
         self.versions.len()
     }
@@ -131,11 +111,11 @@ mod tests {
         let mut s = EntitlementStore::default();
         s.apply(version(200, "b"));
         s.apply(version(100, "a"));
-        assert!(s.in_force("k", 99).is_none());
-        assert_eq!(s.in_force("k", 100).unwrap().owner, "a");
-        assert_eq!(s.in_force("k", 199).unwrap().owner, "a");
-        assert_eq!(s.in_force("k", 200).unwrap().owner, "b");
-        assert_eq!(s.in_force_or_earliest("k", 5).unwrap().owner, "a");
+        assert!(s.versions("k").and_then(|v| v.in_force(99)).is_none());
+        assert_eq!(s.versions("k").and_then(|v| v.in_force(100)).unwrap().owner, "a");
+        assert_eq!(s.versions("k").and_then(|v| v.in_force(199)).unwrap().owner, "a");
+        assert_eq!(s.versions("k").and_then(|v| v.in_force(200)).unwrap().owner, "b");
+        assert_eq!(s.versions("k").and_then(|v| v.in_force_or_earliest(5)).unwrap().owner, "a");
     }
 
     #[test]
@@ -143,8 +123,8 @@ mod tests {
         let mut s = EntitlementStore::default();
         s.apply(version(100, "a"));
         s.apply(version(100, "b"));
-        assert_eq!(s.in_force("k", 100).unwrap().owner, "b");
+        assert_eq!(s.versions("k").and_then(|v| v.in_force(100)).unwrap().owner, "b");
         s.apply(EntitlementRecord::Tombstone { credential: "k".into() });
-        assert!(s.in_force("k", 1000).is_none());
+        assert!(s.versions("k").and_then(|v| v.in_force(1000)).is_none());
     }
 }

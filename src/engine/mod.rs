@@ -163,8 +163,7 @@ impl Engine {
     /// The changelog records of one batch of `partition` (live mode): what
     /// changed since the last call, the partition record last.
     pub fn changelog_snapshot(&mut self, partition: i32) -> Vec<ChangelogRecord> {
-        let changelog = self.changelog;
-        self.partitions.entry(partition).or_insert_with(|| PartitionState::new(partition, changelog)).snapshot()
+        self.partition(partition).snapshot()
     }
 
     /// Replaces the state of `partition` with the one its changelog records

@@ -87,6 +87,32 @@ impl Cred {
             self.in_force = None;
         }
     }
+
+    /// Brings the caches up to `event`: the versions, the version in force at
+    /// its time, and the scope verdict of that version for its capability and
+    /// model (globs are matched again only when one of the three changed).
+    fn prepare(&mut self, store: &EntitlementStore, event: &UsageEvent) -> scope::Verdict {
+        self.refresh(store);
+        let t = event.time;
+        if !self.in_force.as_ref().is_some_and(|(_, from, until)| *from <= t && t < *until) {
+            self.in_force = Some(match self.versions.as_deref() {
+                Some(v) => {
+                    let (version, from, until) = v.in_force_span(t);
+                    (version.cloned(), from, until)
+                }
+                None => (None, i64::MIN, i64::MAX),
+            });
+        }
+        let Some(Some(version)) = self.in_force.as_ref().map(|(v, _, _)| v) else { return scope::check(None, event) };
+        match &self.scope_memo {
+            Some((e, capability, model, verdict)) if Arc::ptr_eq(e, version) && *capability == event.capability && *model == event.model => *verdict,
+            _ => {
+                let verdict = scope::check(Some(&version.scope), event);
+                self.scope_memo = Some((version.clone(), event.capability.clone(), event.model.clone(), verdict));
+                verdict
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -218,17 +244,7 @@ impl PartitionState {
             return;
         }
         stats.events += 1;
-        cred.refresh(sh.store);
-        let t = event.time;
-        if !cred.in_force.as_ref().is_some_and(|(_, from, until)| *from <= t && t < *until) {
-            cred.in_force = Some(match cred.versions.as_deref() {
-                Some(v) => {
-                    let (version, from, until) = v.in_force_span(t);
-                    (version.cloned(), from, until)
-                }
-                None => (None, i64::MIN, i64::MAX),
-            });
-        }
+        let verdict = cred.prepare(sh.store, &event);
         let versions = cred.versions.as_deref();
         let key = &cred.name;
         let st = &mut cred.state;
@@ -239,17 +255,6 @@ impl PartitionState {
         // Learning is [first event, + learning_period); this event is the first when none was seen.
         let first = st.activity.first_seen.unwrap_or(event.time);
         let learning = event.time < first.saturating_add(cfg.learning_ms);
-        let verdict = match version {
-            None => scope::check(None, &event),
-            Some(v) => match &cred.scope_memo {
-                Some((e, capability, model, verdict)) if Arc::ptr_eq(e, v) && *capability == event.capability && *model == event.model => *verdict,
-                _ => {
-                    let verdict = scope::check(Some(&v.scope), &event);
-                    cred.scope_memo = Some((v.clone(), event.capability.clone(), event.model.clone(), verdict));
-                    verdict
-                }
-            },
-        };
         scope::evaluate(&mut st.scope, verdict, &event, learning, &ctx, out);
         let dormancy_ms = version.and_then(|v| v.dormancy_ms).unwrap_or(cfg.dormancy_ms);
         dormancy::reactivated(&mut st.activity, version.and_then(|v| v.valid_from), dormancy_ms, &event, &ctx, out);

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
-use super::{apply_record, rejected, Decoded, InputRecord};
+use super::{apply_record, Decoded, InputRecord};
 use super::partitioner::partition_for;
 use crate::decode::{decode_usage_keyed, is_blank};
 use crate::engine::output::Output;
@@ -140,14 +140,8 @@ fn decode_line(line: &[u8], line_no: u64, partitions: i32, max: usize) -> (i32, 
     let d = decode_usage_keyed(line, &[], max);
     let key = d.key_hint.as_deref().map(str::as_bytes);
     let partition = if partitions == 1 { 0 } else { partition_for(key, partitions) };
-    let decoded = match d.event {
-        Ok(event) => Decoded::Event(event),
-        Err(rejection) => {
-            let record = InputRecord { partition, offset: 0, line: Some(line_no), key, value: Some(line), headers: &[] };
-            Decoded::Rejected(rejected(&record, rejection))
-        }
-    };
-    (partition, decoded)
+    let record = InputRecord { partition, offset: 0, line: Some(line_no), key, value: Some(line), headers: &[] };
+    (partition, Decoded::of(&record, d.event))
 }
 
 fn count(summary: &mut ReplaySummary, o: &Output) {

@@ -39,9 +39,16 @@ pub enum Decoded {
 pub fn decode_record(record: &InputRecord<'_>, max_value_bytes: usize) -> Decoded {
     // A null value decodes as an empty one (invalid_json); a null header as an absent one.
     let present: Vec<(&str, &[u8])> = record.headers.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
-    match decode::decode_usage(record.value.unwrap_or(b""), &present, max_value_bytes) {
-        Ok(event) => Decoded::Event(event),
-        Err(rejection) => Decoded::Rejected(rejected(record, rejection)),
+    Decoded::of(record, decode::decode_usage(record.value.unwrap_or(b""), &present, max_value_bytes))
+}
+
+impl Decoded {
+    /// `record` decoded as `result`: the event, or the record as rejected.
+    pub fn of(record: &InputRecord<'_>, result: Result<UsageEvent, crate::decode::Rejection>) -> Decoded {
+        match result {
+            Ok(event) => Decoded::Event(event),
+            Err(rejection) => Decoded::Rejected(rejected(record, rejection)),
+        }
     }
 }
 
