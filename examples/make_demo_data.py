@@ -16,9 +16,12 @@ def ent(**kw):
     ents.append(json.dumps(kw, separators=(", ", ": ")))
 
 ML_SCOPE = {"capabilities": ["chat", "embeddings"], "models": ["llama-*", "qwen-*", "text-embedding-*"]}
-SUPPORT_SCOPE = {"capabilities": ["chat"], "models": ["gpt-4o*", "llama-3-*"]}
+# The batch key may only be used from the ML cluster's network.
+ML_BATCH_SCOPE = dict(ML_SCOPE, networks=["10.30.0.0/16", "2001:db8:30::/48"])
+# The support bot's key belongs to the support namespace's workloads.
+SUPPORT_SCOPE = {"capabilities": ["chat"], "models": ["gpt-4o*", "llama-3-*"], "principals": ["spiffe://prod/ns/support/*"]}
 ent(credential="key_ml_batch", owner="team-ml@example.com", status="active", updated_at="2025-12-15T00:00:00Z",
-    valid_from="2025-12-15T00:00:00Z", scope=ML_SCOPE,
+    valid_from="2025-12-15T00:00:00Z", scope=ML_BATCH_SCOPE,
     credits={"monthly": "1000", "bank_months": 3}, burst=[{"window": "1h", "credits": "400"}], dormancy="60d")
 ent(credential="key_support_bot", owner="team-support@example.com", status="active", updated_at="2025-12-20T00:00:00Z",
     valid_from="2025-12-20T00:00:00Z", valid_until="2026-12-20T00:00:00Z", scope=SUPPORT_SCOPE,
@@ -27,7 +30,7 @@ ent(credential="key_support_bot", owner="team-support@example.com", status="acti
     valid_from="2025-12-20T00:00:00Z", valid_until="2026-12-20T00:00:00Z", scope=SUPPORT_SCOPE,
     credits={"monthly": "600", "bank_months": 0}, burst=[{"window": "5m", "calls": 80}, {"window": "1m", "tokens": 200000}], dormancy="30d")
 ent(credential="key_search_indexer", owner="team-search@example.com", status="active", updated_at="2025-12-01T00:00:00Z",
-    scope={"capabilities": ["search", "embeddings"]}, credits={"monthly": "200"})
+    scope={"capabilities": ["search", "embeddings"]}, credits={"monthly": "200"}, max_principals=4, max_source_ips=4)
 ent(credential="key_legacy_etl", owner="data-eng@example.com", status="active", updated_at="2025-12-10T00:00:00Z",
     valid_from="2025-12-10T00:00:00Z", scope={"capabilities": ["chat", "embeddings"], "models": ["llama-*"]},
     credits={"monthly": "100"}, dormancy="30d")
@@ -72,6 +75,11 @@ for d in days("2026-01-01T00:00:00Z", "2026-05-01T00:00:00Z"):
             model = "gpt-4o"
         ev(at(d, 8, 20), "key_support_bot", "chat", model, money(0.4, 1.6, R.choice([2, 3, 7])),
            R.randrange(200, 3000), R.randrange(50, 800), principal="spiffe://prod/ns/support/sa/helpdesk-bot", source="gw-eu-1", src_ip="10.20.1.15")
+# A marketing workload borrows the support bot's key for a March campaign (scope.principal, once a day).
+for d in days("2026-03-10T00:00:00Z", "2026-03-13T00:00:00Z"):
+    for _ in range(3):
+        ev(at(d, 9, 17), "key_support_bot", "chat", "gpt-4o-mini", money(0.4, 1.6), R.randrange(200, 3000), R.randrange(50, 800),
+           principal="spiffe://prod/ns/marketing/sa/campaign-gen", source="gw-eu-1", src_ip="10.20.9.40")
 loop = T("2026-02-12T14:03:00Z")
 for i in range(60):
     ev(loop + dt.timedelta(seconds=i * 3, milliseconds=R.randrange(1000)), "key_support_bot", "chat", "gpt-4o-mini", 0.05,
@@ -84,12 +92,22 @@ for d in days("2026-01-01T00:00:00Z", "2026-04-06T00:00:00Z"):
 bf = T("2026-04-06T02:00:00Z")
 for i in range(130):
     ev(bf + dt.timedelta(minutes=2 * i, seconds=R.randrange(60)), "key_ml_batch", "embeddings", "text-embedding-3-small",
-       str(money(24, 26, 4)), R.randrange(150000, 250000), 0, principal="spiffe://prod/ns/ml/sa/reindex-backfill", source="gw-us-1", src_ip="10.30.4.9")
+       str(money(24, 26, 4)), R.randrange(150000, 250000), 0, principal="spiffe://prod/ns/ml/sa/reindex-backfill", source="gw-us-1", src_ip="10.30.77.9")
+# The April backfill runs on a new subnet of the ML cluster (scope.drift, network 10.30.77.0/24);
+# one nightly run on Mar 14 came from outside the cluster (scope.network).
+ev(T("2026-03-14T02:41:07.250Z"), "key_ml_batch", "embeddings", "text-embedding-3-small", 3.1, 61000, 0,
+   principal="spiffe://prod/ns/ml/sa/nightly-embed", source="gw-us-1", src_ip="203.0.113.77")
 
 # key_search_indexer: search all day; someone borrows it for chat and images.
 for d in days("2026-01-01T00:00:00Z", "2026-05-01T00:00:00Z"):
     for _ in range(3):
         ev(at(d, 0, 24), "key_search_indexer", "search", None, money(0.2, 0.8), source="gw-us-1", src_ip="10.40.0.7")
+# Apr 20: the indexer is scaled out to a dozen pods that all share the one key (credential.shared,
+# by principal and by source address: the entitlement allows 4 of each a day).
+for pod in range(12):
+    for k in range(2):
+        ev(T("2026-04-20T09:00:00Z") + dt.timedelta(minutes=pod * 5 + k * 31, milliseconds=R.randrange(1000)), "key_search_indexer", "search", None,
+           money(0.2, 0.8), principal="spiffe://prod/ns/search/sa/indexer-%d" % pod, source="gw-us-1", src_ip="10.40.0.%d" % (20 + pod))
 ev(T("2026-02-03T11:15:42.120Z"), "key_search_indexer", "chat", "gpt-4o", 1.25, 900, 300, principal="user:alice@example.com", src_ip="10.40.9.31", source="gw-us-1")
 ev(T("2026-02-03T11:19:05.800Z"), "key_search_indexer", "chat", "gpt-4o", 1.1, 700, 250, principal="user:alice@example.com", src_ip="10.40.9.31", source="gw-us-1")
 ev(T("2026-03-09T16:40:00.000Z"), "key_search_indexer", "image", "sdxl-1.0", 4, principal="user:alice@example.com", src_ip="10.40.9.31", source="gw-us-1")

@@ -3,16 +3,18 @@
 
 use std::collections::BTreeMap;
 
-use bursar::config::EngineConfig;
+use bursar::config::Config;
 use bursar::decode::RejectKind;
 use bursar::rules::Rule;
 use bursar::runtime::replay::{replay_text, ReplayOutputs};
 
 const ENTITLEMENTS: &str = include_str!("../examples/entitlements.jsonl");
 const USAGE: &str = include_str!("../examples/usage.jsonl");
+const CONFIG: &str = include_str!("../examples/demo.toml");
 
 fn replay() -> ReplayOutputs {
-    replay_text(&EngineConfig::default(), 1, ENTITLEMENTS, USAGE)
+    let config = Config::parse(CONFIG).expect("examples/demo.toml is valid").engine().expect("valid engine settings");
+    replay_text(&config, 1, ENTITLEMENTS, USAGE)
 }
 
 fn by_rule(out: &ReplayOutputs) -> BTreeMap<Rule, Vec<String>> {
@@ -46,6 +48,10 @@ fn each_rule_fires_for_the_credential_whose_story_it_is() {
         (Rule::DormantReactivated, "key_legacy_etl"),
         (Rule::ScopeViolation, "key_search_indexer"),
         (Rule::ScopeDrift, "key_support_bot"),
+        (Rule::ScopeDrift, "key_ml_batch"),
+        (Rule::ScopePrincipal, "key_support_bot"),
+        (Rule::ScopeNetwork, "key_ml_batch"),
+        (Rule::CredentialShared, "key_search_indexer"),
         (Rule::CredentialRevoked, "key_intern_2025"),
         (Rule::CredentialRevoked, "key_contractor_acme"),
         (Rule::CredentialRevoked, "key_partner_beta"),

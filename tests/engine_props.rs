@@ -26,10 +26,12 @@ fn entitlement(cred: &str, updated_at: i64, monthly: i64, bank_months: u32, cap:
         updated_at,
         valid_from: Some(updated_at),
         valid_until: None,
-        scope: Scope { capabilities: Some(vec!["chat".into(), "emb*".into()]), models: None },
+        scope: Scope { capabilities: Some(vec!["chat".into(), "emb*".into()]), ..Scope::default() },
         credits: Some(CreditPlan { monthly, bank_months, bank_cap: cap }),
         burst: Some(vec![BurstRule { window_ms: 3_600_000, credits: Some(40_000_000), calls: Some(5), tokens: None }]),
         dormancy_ms: None,
+        max_principals: None,
+        max_source_ips: None,
     })
 }
 

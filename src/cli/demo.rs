@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use bursar::config::EngineConfig;
+use bursar::config::Config;
 use bursar::engine::output::Output;
 use bursar::rules::Rule;
 use bursar::runtime::replay::replay_text;
@@ -14,6 +14,7 @@ use clap::Args;
 /// The bundled sample data (examples/).
 const USAGE: &str = include_str!("../../examples/usage.jsonl");
 const ENTITLEMENTS: &str = include_str!("../../examples/entitlements.jsonl");
+const CONFIG: &str = include_str!("../../examples/demo.toml");
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -23,7 +24,8 @@ pub struct DemoArgs {
 }
 
 pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
-    let outputs = replay_text(&EngineConfig::default(), 1, ENTITLEMENTS, USAGE);
+    let config = Config::parse(CONFIG).context("examples/demo.toml")?.engine()?;
+    let outputs = replay_text(&config, 1, ENTITLEMENTS, USAGE);
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     let path = |name: &str| a.out.join(name);
     let files = ["findings.jsonl", "windows.jsonl", "balances.jsonl", "rejected.jsonl"].map(|n| Some(path(n)));

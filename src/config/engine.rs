@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{duration, invalid, Config, ConfigError};
-use crate::model::BurstRule;
+use crate::model::{BurstRule, ScopeDimension};
 
 /// A factor such as 0.8 held as an integer number of millionths, so that
 /// comparisons with credits are exact integer arithmetic.
@@ -41,6 +41,11 @@ pub struct EngineConfig {
     pub accumulation: Factor,
     pub default_burst: Vec<BurstRule>,
     pub max_value_bytes: usize,
+    /// Whether `scope.drift` fires in each dimension, indexed by `ScopeDimension as usize`.
+    pub drift_dimensions: [bool; 4],
+    /// `credential.shared` limits for credentials whose version in force sets none.
+    pub max_principals: Option<i64>,
+    pub max_source_ips: Option<i64>,
     /// Source topic named in findings (`unmapped.bursar.source.topic`).
     pub usage_topic: String,
 }
@@ -79,7 +84,11 @@ impl Config {
             if !v.is_finite() || !(0.0..=1_000_000.0).contains(&v) {
                 return Err(invalid(key, v, "use a finite, non-negative number such as 0.8"));
             }
-            Ok(Factor::from_f64(v))
+            let factor = Factor::from_f64(v);
+            if factor.micros % 1_000 != 0 {
+                return Err(invalid(key, v, "use a multiple of 0.001 such as 0.8 or 0.125"));
+            }
+            Ok(factor)
         };
         if self.thresholds.len() > MAX_THRESHOLDS {
             return Err(invalid("thresholds", self.thresholds.len(), "list at most 64 thresholds"));
@@ -119,6 +128,13 @@ impl Config {
             }
             default_burst.push(BurstRule { window_ms, credits, calls: r.calls, tokens: r.tokens });
         }
+        let drift_dimensions = self.drift_dimensions()?;
+        let day_limit = |key: &str, v: Option<i64>| match v {
+            Some(n) if n < 1 => Err(invalid(key, n, "use an integer of at least 1, or leave the key out to switch the rule off")),
+            v => Ok(v),
+        };
+        let max_principals = day_limit("max_principals", self.max_principals)?;
+        let max_source_ips = day_limit("max_source_ips", self.max_source_ips)?;
         Ok(EngineConfig {
             lateness_ms,
             dedupe_window_ms,
@@ -130,7 +146,25 @@ impl Config {
             accumulation,
             default_burst,
             max_value_bytes: self.max_value_bytes,
+            drift_dimensions,
+            max_principals,
+            max_source_ips,
             usage_topic: self.topics.usage.clone(),
         })
+    }
+
+    /// `drift_dimensions` as flags by `ScopeDimension as usize`.
+    fn drift_dimensions(&self) -> Result<[bool; 4], ConfigError> {
+        let mut on = [false; 4];
+        for name in &self.drift_dimensions {
+            let Some(d) = ScopeDimension::parse(name) else {
+                return Err(invalid("drift_dimensions", name, "use any of \"capability\", \"model\", \"principal\", \"network\" (an empty list switches drift off)"));
+            };
+            if on[d as usize] {
+                return Err(invalid("drift_dimensions", name, "list each dimension once"));
+            }
+            on[d as usize] = true;
+        }
+        Ok(on)
     }
 }

@@ -183,6 +183,15 @@ pub struct Config {
     /// (`group.instance.id`) and, under exactly_once, its `transactional.id`, both
     /// `<group_id>-<instance_id>`. Give every instance its own. Default: the host name.
     pub instance_id: Option<String>,
+    /// Scope dimensions in which `scope.drift` fires: any of `capability`,
+    /// `model`, `principal`, `network`, each once. Default `["capability", "model"]`.
+    pub drift_dimensions: Vec<String>,
+    /// Most distinct principals a credential may use in a UTC day before
+    /// `credential.shared` fires, when its entitlement sets none. Default none (rule off).
+    pub max_principals: Option<i64>,
+    /// Most distinct `src_ip` values a credential may be used from in a UTC
+    /// day before `credential.shared` fires, when its entitlement sets none. Default none (rule off).
+    pub max_source_ips: Option<i64>,
     /// Topic names and the partitions of `topics create`. Defaults: see [`Topics`].
     pub topics: Topics,
     /// Passed to librdkafka unchanged (bootstrap.servers, security.protocol,
@@ -211,6 +220,9 @@ impl Default for Config {
             batch_size: 50_000,
             batch_linger: DEFAULT_BATCH_LINGER.into(),
             instance_id: None,
+            drift_dimensions: vec!["capability".into(), "model".into()],
+            max_principals: None,
+            max_source_ips: None,
             topics: Topics::default(),
             kafka: BTreeMap::new(),
         }

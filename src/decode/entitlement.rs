@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 
 use super::{json_error_reason, member, parse_members, read_count, read_credits, read_string, read_time, too_deep, Json, Members, MAX_DEPTH};
 use crate::model::time::parse_duration;
+use crate::model::net::Network;
 use crate::model::{BurstRule, CreditPlan, Entitlement, EntitlementRecord, Scope, Status};
 
 /// Largest accepted `credits.bank_months`: 100 years, so a grant's expiry
@@ -184,7 +185,12 @@ fn decode_version(obj: &Obj<'_>, credential: String) -> Result<Entitlement, Enti
     let valid_until = obj.get("valid_until")?.map(|v| read_time(&v, false)).transpose().map_err(obj.invalid("valid_until"))?;
     let scope = match obj.object("scope")? {
         None => Scope::default(),
-        Some(s) => Scope { capabilities: string_list(&s, "capabilities")?, models: string_list(&s, "models")? },
+        Some(s) => Scope {
+            capabilities: string_list(&s, "capabilities")?,
+            models: string_list(&s, "models")?,
+            principals: string_list(&s, "principals")?,
+            networks: networks(&s)?,
+        },
     };
     let credits = obj.object("credits")?.map(|c| credit_plan(&c)).transpose()?;
     let burst = match obj.array("burst")? {
@@ -196,7 +202,29 @@ fn decode_version(obj: &Obj<'_>, credential: String) -> Result<Entitlement, Enti
         Some(Json::Str(s)) => Some(parse_duration(&s).map_err(|_| obj.invalid("dormancy")(duration_problem(&Json::Str(s.clone()))))?),
         Some(other) => return Err(obj.invalid("dormancy")(duration_problem(&other))),
     };
-    Ok(Entitlement { credential, owner, status, updated_at, valid_from, valid_until, scope, credits, burst, dormancy_ms })
+    let max_principals = day_limit(obj, "max_principals")?;
+    let max_source_ips = day_limit(obj, "max_source_ips")?;
+    Ok(Entitlement { credential, owner, status, updated_at, valid_from, valid_until, scope, credits, burst, dormancy_ms, max_principals, max_source_ips })
+}
+
+/// `max_principals` / `max_source_ips`: an integer >= 1, or absent.
+fn day_limit(obj: &Obj<'_>, name: &str) -> Result<Option<i64>, EntitlementError> {
+    let Some(v) = obj.get(name)? else { return Ok(None) };
+    match read_count(&v) {
+        Ok(n) if n >= 1 => Ok(Some(n)),
+        _ => Err(obj.invalid(name)(format!("must be an integer of at least 1, got {}", v.shown()))),
+    }
+}
+
+/// `scope.networks`: CIDRs or bare addresses (docs/semantics.md, "Where and by whom a key is used").
+fn networks(scope: &Obj<'_>) -> Result<Option<Vec<Network>>, EntitlementError> {
+    let Some(texts) = string_list(scope, "networks")? else { return Ok(None) };
+    let mut out = Vec::with_capacity(texts.len());
+    for (i, text) in texts.iter().enumerate() {
+        let net = Network::parse(text).map_err(|problem| EntitlementError::Invalid { field: format!("{}[{i}]", scope.field("networks")), problem })?;
+        out.push(net);
+    }
+    Ok(Some(out))
 }
 
 fn duration_problem(v: &Json<'_>) -> String {
@@ -332,12 +360,25 @@ mod tests {
         assert_eq!(e.scope, Scope::default());
         assert_eq!((e.credits, e.burst, e.dormancy_ms, e.valid_from), (None, None, None, None));
         let e = version(&patched("scope", r#"{"capabilities":[],"models":null}"#));
-        assert_eq!(e.scope, Scope { capabilities: Some(vec![]), models: None });
+        assert_eq!(e.scope, Scope { capabilities: Some(vec![]), ..Scope::default() });
         let e = version(&patched("credits", r#"{"monthly":0.0000035}"#));
         assert_eq!(e.credits, Some(CreditPlan { monthly: 4, bank_months: 0, bank_cap: None }));
         assert_eq!(version(&patched("dormancy", "\"0d\"")).dormancy_ms, Some(0));
         assert_eq!(version(&patched("burst", "[]")).burst, Some(vec![]));
         assert!(version(&patched("valid_until", "\"9999-12-31T00:00:00Z\"")).valid_until.is_some());
+    }
+
+    #[test]
+    fn principals_networks_and_day_limits_decode() {
+        let e = version(&patched("scope", r#"{"principals":["svc-*"],"networks":["10.0.0.0/8","2001:db8::1"]}"#));
+        assert_eq!(e.scope.principals, Some(vec!["svc-*".to_string()]));
+        let nets: Vec<&str> = e.scope.networks.iter().flatten().map(|n| n.as_str()).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "2001:db8::1"]);
+        assert_eq!(version(&patched("scope", r#"{"networks":[]}"#)).scope.networks, Some(vec![]));
+        assert_eq!(version(&patched("max_principals", "3")).max_principals, Some(3));
+        assert_eq!(version(&patched("max_source_ips", "1")).max_source_ips, Some(1));
+        let e = version(FULL);
+        assert_eq!((e.scope.principals, e.scope.networks, e.max_principals, e.max_source_ips), (None, None, None, None));
     }
 
     #[test]
@@ -374,6 +415,14 @@ mod tests {
             (patched("burst", r#"[5]"#), "field `burst[0]` must be an object"),
             (patched("burst", r#"[{"window":"1m","tokens":-2}]"#), "field `burst[0].tokens`"),
             (patched("dormancy", "\"3 months\""), "field `dormancy`"),
+            (patched("scope", r#"{"principals":"svc-*"}"#), "field `scope.principals` must be an array"),
+            (patched("scope", r#"{"principals":["svc-*",7]}"#), "field `scope.principals[1]` must be a string"),
+            (patched("scope", r#"{"networks":["10.0.0.0/8","10.0.0.0/08"]}"#), "field `scope.networks[1]` has a prefix length `/08`"),
+            (patched("scope", r#"{"networks":["10.0.0.256"]}"#), "field `scope.networks[0]` must be a network"),
+            (patched("scope", r#"{"networks":[null]}"#), "field `scope.networks[0]` must be a string"),
+            (patched("max_principals", "0"), "field `max_principals` must be an integer of at least 1"),
+            (patched("max_principals", "2.5"), "field `max_principals`"),
+            (patched("max_source_ips", "\"3\""), "field `max_source_ips`"),
         ];
         for (text, reason) in cases {
             let err = line(&text).expect_err(&text);

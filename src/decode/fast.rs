@@ -122,9 +122,9 @@ fn event(id: &str, time: &str, credential: &str, u: &Usage<'_>) -> Option<UsageE
         credits: credits(u.credits?)?,
         tokens_in: u.tokens_in.unwrap_or(0),
         tokens_out: u.tokens_out.unwrap_or(0),
-        principal: u.principal.as_deref().map(scrub),
+        principal: u.principal.as_deref().filter(|p| !p.is_empty()).map(scrub),
         source: u.source.as_deref().map(scrub),
-        src_ip: u.src_ip.as_deref().map(scrub),
+        src_ip: u.src_ip.as_deref().filter(|s| !s.is_empty()).map(scrub),
         exposed: is_raw_secret(credential),
     })
 }

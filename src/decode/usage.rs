@@ -222,9 +222,10 @@ fn check(f: UsageFields<'_>) -> Result<UsageEvent, Rejection> {
     let credits = read_credits(&required(f.credits, "credits", c)?).map_err(invalid("credits", c))?;
     let tokens_in = f.tokens_in.map_or(Ok(0), |v| read_count(&v)).map_err(invalid("tokens_in", c))?;
     let tokens_out = f.tokens_out.map_or(Ok(0), |v| read_count(&v)).map_err(invalid("tokens_out", c))?;
-    let principal = optional_string(f.principal, "principal", usize::MAX)?;
+    // An empty principal or src_ip is absent, as an empty model.
+    let principal = optional_string(f.principal, "principal", usize::MAX)?.filter(|p| !p.is_empty());
     let source = optional_string(f.source, "source", usize::MAX)?;
-    let src_ip = optional_string(f.src_ip, "src_ip", usize::MAX)?;
+    let src_ip = optional_string(f.src_ip, "src_ip", usize::MAX)?.filter(|s| !s.is_empty());
     // Step 1 of docs/semantics.md: only a raw secret in `credential` is
     // `credential.exposed`; one in any other field is redacted all the same.
     let exposed = is_raw_secret(&credential);
@@ -300,6 +301,10 @@ mod tests {
         let e = decode(&v).unwrap();
         assert_eq!((e.model, e.tokens_in, e.tokens_out, e.principal), (None, 0, 0, None));
         assert_eq!(kind_of(&with("id", Value::Null)), RejectKind::MissingField);
+        let v = json!({"id": "e1", "time": "2026-05-04T10:00:00Z", "credential": "k", "capability": "chat",
+                       "credits": 0, "principal": "", "src_ip": "", "source": ""});
+        let e = decode(&v).unwrap();
+        assert_eq!((e.principal, e.src_ip, e.source.as_deref()), (None, None, Some("")));
     }
 
     #[test]

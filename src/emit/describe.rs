@@ -71,6 +71,21 @@ impl Sentence<'_> {
         self
     }
 
+    /// `before` + the items joined with `, ` + `)`, or `none)` for an empty list.
+    fn list(&mut self, before: &'static str, items: &[String]) -> &mut Self {
+        self.lit(before);
+        if items.is_empty() {
+            self.lit("none");
+        }
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                self.lit(", ");
+            }
+            self.text(item);
+        }
+        self.lit(")")
+    }
+
     /// `Credential <id>`.
     fn credential(&mut self, f: &Finding) -> &mut Self {
         self.lit("Credential ").text(&f.credential)
@@ -149,6 +164,29 @@ pub(crate) fn write_description(out: &mut Vec<u8>, f: &Finding) {
                 s.lit(" (outside: ").text(&violated.join(", ")).lit(")");
             }
             s
+        }
+        Figures::ScopePrincipal { principal, allowed, .. } => {
+            s.credential(f).lit(" was used by principal ").text(principal).lit(", which the scope of its entitlement does not allow");
+            s.list(" (allowed principals: ", allowed).lit(": confirm this workload should hold the key, then give it a key of its own or widen the scope")
+        }
+        Figures::ScopeNetwork { src_ip, address, allowed, .. } => {
+            s.credential(f).lit(" was used from ").text(src_ip);
+            if *address {
+                s.lit(", outside the networks of its entitlement");
+            } else {
+                s.lit(", which is not an IP address and so lies outside the networks of its entitlement");
+            }
+            s.list(" (allowed networks: ", allowed).lit(": check where the call came from and rotate the key if it was not expected")
+        }
+        Figures::CredentialShared { dimension, day, limit, count, values } => {
+            s.credential(f);
+            match *dimension {
+                "principal" => s.lit(" was used by ").int(*count).lit(" distinct principals on "),
+                _ => s.lit(" was used from ").int(*count).lit(" distinct source addresses on "),
+            };
+            s.text(&day_label(*day)).lit(", more than its limit of ").int(*limit);
+            let first: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+            s.list(" (first: ", &first).lit(": find who shares the key and give each workload a key of its own")
         }
         Figures::ScopeDrift { dimension, value } if !dimension.is_empty() && !value.is_empty() => {
             s.credential(f).lit(" used the ").text(dimension).lit(" ").text(value).lit(" for the first time after its learning period")

@@ -13,7 +13,9 @@
 //! - the credential is the one resource (`type` "API Key", `owner.name` and,
 //!   when it looks like one, `owner.email_addr` = the entitlement's owner);
 //! - observables point at `evidences.actor.user.credential_uid` (type_id 19,
-//!   User Credential ID) and `evidences.src_endpoint.ip` (type_id 2).
+//!   User Credential ID), `evidences.actor.user.name` (type_id 4, User Name:
+//!   the principal, when the call has one) and `evidences.src_endpoint.ip`
+//!   (type_id 2).
 
 use sha2::{Digest, Sha256};
 
@@ -128,6 +130,11 @@ fn write_resources_and_observables(out: &mut Vec<u8>, f: &Finding) {
     out.extend_from_slice(br#"}],"observables":[{"name":"evidences.actor.user.credential_uid","type_id":19,"type":"User Credential ID","value":"#);
     put_str(out, &f.credential);
     out.push(b'}');
+    if let Some(p) = f.evidence.as_ref().and_then(|e| e.principal.as_ref()) {
+        out.extend_from_slice(br#",{"name":"evidences.actor.user.name","type_id":4,"type":"User Name","value":"#);
+        put_str(out, p);
+        out.push(b'}');
+    }
     if let Some(ip) = f.evidence.as_ref().and_then(|e| e.src_ip.as_ref()) {
         out.extend_from_slice(br#",{"name":"evidences.src_endpoint.ip","type_id":2,"type":"IP Address","value":"#);
         put_str(out, ip);

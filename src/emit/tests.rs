@@ -45,7 +45,10 @@ fn figures_of(rule: Rule) -> Figures {
         Rule::DormantReactivated => Figures::DormantReactivated { last_activity: T0 - 8_000_000_000, gap_ms: 8_000_000_000 },
         Rule::DormantIdle => Figures::DormantIdle { last_activity: T0, due: T0 + 1, dormancy_ms: 1 },
         Rule::ScopeViolation => Figures::ScopeViolation { capability: "chat".into(), model: "".into(), day: 20_577, violated: vec!["capability"] },
+        Rule::ScopePrincipal => Figures::ScopePrincipal { principal: "svc-batch".into(), day: 20_577, allowed: vec!["svc-web-*".into()] },
+        Rule::ScopeNetwork => Figures::ScopeNetwork { src_ip: "192.0.2.7".into(), address: true, day: 20_577, allowed: vec!["10.0.0.0/8".into()] },
         Rule::ScopeDrift => Figures::ScopeDrift { dimension: "model", value: "m".into() },
+        Rule::CredentialShared => Figures::CredentialShared { dimension: "principal", day: 20_577, limit: 2, count: 3, values: vec!["a".into(), "b".into(), "c".into()] },
         Rule::CredentialRevoked => Figures::CredentialRevoked { reason: "not_yet_valid", status: "active" },
         Rule::CredentialUnmanaged => Figures::CredentialUnmanaged { day: 20_577 },
         Rule::CredentialExposed => Figures::CredentialExposed,
@@ -118,7 +121,8 @@ fn the_triggering_call_is_the_evidence_and_its_ip_an_observable() {
     assert_eq!(e["data"]["time"], "2026-05-04T10:00:00.000Z");
     assert_eq!(v["resources"], json!([{"uid": "key_7f3a", "name": "key_7f3a", "type": "API Key", "owner": {"name": "team-ml@example.com", "email_addr": "team-ml@example.com"}}]));
     let obs: Vec<(i64, &str)> = v["observables"].as_array().unwrap().iter().map(|o| (o["type_id"].as_i64().unwrap(), o["value"].as_str().unwrap())).collect();
-    assert_eq!(obs, [(19, "key_7f3a"), (2, "192.0.2.7")]);
+    assert_eq!(obs, [(19, "key_7f3a"), (4, "svc-batch"), (2, "192.0.2.7")]);
+    assert_eq!(v["observables"][1]["name"], "evidences.actor.user.name");
 }
 
 #[test]

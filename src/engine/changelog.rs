@@ -13,7 +13,10 @@
 //! - dedupe segment `[0xF7, seq (u32 BE)] + credential`: up to
 //!   `SEGMENT_IDS` event ids, written once, deleted when all are forgotten.
 //!
-//! Every value is `[FORMAT, batch (u64 LE)] + postcard`. A batch writes its
+//! Every value is `[FORMAT, batch (u64 LE)] + postcard`; a credential record
+//! of format 2 is the format-1 state followed by its origin memory (the
+//! principal and network rules), so a format-1 record still restores, with
+//! an empty origin. A batch writes its
 //! deletions, new segments and credential records, then the partition record
 //! last: a restore takes, for each credential, the newest slot written by a
 //! batch no later than the partition record's, so the state is exactly the
@@ -28,8 +31,10 @@ use super::credential::CredState;
 use super::dedupe::IdEntry;
 use super::partition::PartitionState;
 
-/// Version of the value encoding.
-pub const FORMAT: u8 = 1;
+/// Version of the value encoding written.
+pub const FORMAT: u8 = 2;
+/// The first format: credential records without the origin memory.
+const FORMAT_1: u8 = 1;
 const TAG_META: u8 = 0xF5;
 const TAG_CRED: u8 = 0xF6;
 const TAG_SEGMENT: u8 = 0xF7;
@@ -51,7 +56,7 @@ pub enum ChangelogError {
     OldFormat { partition: i32 },
     #[error("changelog partition {partition} has a record with an unknown key (first byte {first:#04x}); is topics.changelog the changelog of this bursar?")]
     UnknownKey { partition: i32, first: u8 },
-    #[error("changelog partition {partition} has a record in format {found}, this bursar reads format {FORMAT}")]
+    #[error("changelog partition {partition} has a record in format {found}, this bursar reads formats 1 to {FORMAT}")]
     Format { partition: i32, found: u8 },
     #[error("changelog partition {partition} has a record that does not decode ({what}): {source}")]
     Decode { partition: i32, what: &'static str, source: postcard::Error },
@@ -83,7 +88,7 @@ fn value<T: serde::Serialize>(batch: u64, payload: &T) -> Vec<u8> {
 /// (batch, payload) of a value.
 fn split(partition: i32, v: &[u8]) -> Result<(u64, &[u8]), ChangelogError> {
     match v {
-        [FORMAT, rest @ ..] if rest.len() >= 8 => {
+        [FORMAT_1 | FORMAT, rest @ ..] if rest.len() >= 8 => {
             let (b, payload) = rest.split_at(8);
             Ok((u64::from_le_bytes(b.try_into().unwrap_or([0; 8])), payload))
         }
@@ -94,6 +99,16 @@ fn split(partition: i32, v: &[u8]) -> Result<(u64, &[u8]), ChangelogError> {
 
 fn decode<'a, T: serde::Deserialize<'a>>(partition: i32, what: &'static str, bytes: &'a [u8]) -> Result<T, ChangelogError> {
     postcard::from_bytes(bytes).map_err(|source| ChangelogError::Decode { partition, what, source })
+}
+
+/// A credential record's state: format 1 has no origin memory after it.
+fn decode_state(partition: i32, format: u8, payload: &[u8]) -> Result<CredState, ChangelogError> {
+    let what = "credential record";
+    let (mut state, rest): (CredState, &[u8]) = postcard::take_from_bytes(payload).map_err(|source| ChangelogError::Decode { partition, what, source })?;
+    if format != FORMAT_1 {
+        state.origin = decode(partition, what, rest)?;
+    }
+    Ok(state)
 }
 
 impl PartitionState {
@@ -117,7 +132,7 @@ impl PartitionState {
                 self.pending_deletes.push(segment_key(seq, &cred.name));
             }
             cred.slot = 1 - cred.slot;
-            records.push(ChangelogRecord { key: cred_key(cred.slot, &cred.name), value: Some(value(batch, &cred.state)) });
+            records.push(ChangelogRecord { key: cred_key(cred.slot, &cred.name), value: Some(value(batch, &(&cred.state, &cred.state.origin))) });
         }
         self.meta.batch = batch;
         records.push(ChangelogRecord { key: vec![TAG_META], value: Some(value(batch, &self.meta)) });
@@ -175,7 +190,7 @@ impl PartitionState {
             };
             let Some((_, v)) = &versions[slot as usize] else { continue };
             let (_, payload) = split(id, v)?;
-            let mut state: CredState = decode(id, "credential record", payload)?;
+            let mut state = decode_state(id, v[0], payload)?;
             own_segments.sort_by_key(|(seq, _, _)| *seq);
             for (seq, batch, v) in own_segments {
                 if batch > durable || seq >= state.dedupe.next_seq() {

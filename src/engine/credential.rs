@@ -8,7 +8,8 @@ use crate::rules::burst::BurstState;
 use crate::rules::dormancy::Activity;
 use crate::rules::ledger::Ledger;
 use crate::rules::lifecycle::Lifecycle;
-use crate::rules::scope::ScopeMemory;
+use crate::rules::scope::{OriginMemory, ScopeMemory};
+use crate::rules::shared::SharedMemory;
 
 /// The state of one credential. Its size does not grow with the credential's
 /// call rate: the event ids it remembers beyond a few live in dedupe segments
@@ -22,6 +23,18 @@ pub struct CredState {
     pub ledger: Option<Ledger>,
     pub scope: ScopeMemory,
     pub lifecycle: Lifecycle,
+    /// Where and by whom the key is used. Not part of the serialised
+    /// struct: the changelog writes it after it (`engine::changelog`), so a
+    /// record of the first format reads with an empty origin.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// The memories of the principal and network rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub scope: OriginMemory,
+    pub shared: SharedMemory,
 }
 
 impl CredState {

@@ -103,6 +103,8 @@ mod tests {
             credits: None,
             burst: None,
             dormancy_ms: None,
+            max_principals: None,
+            max_source_ips: None,
         })
     }
 

@@ -35,7 +35,7 @@ pub struct Stats {
     /// Indexed like `RejectKind::ALL`.
     pub rejected: [u64; 5],
     /// Indexed like `Rule::ALL`.
-    pub findings: [u64; 12],
+    pub findings: [u64; Rule::ALL.len()],
     pub entitlements_applied: u64,
 }
 

@@ -26,7 +26,7 @@ use crate::model::time::{month_of, month_start, Month};
 use crate::model::usage::Text;
 use crate::model::UsageEvent;
 use crate::rules::ledger::{Ledger, MonthPlan};
-use crate::rules::{burst, dormancy, lifecycle, scope};
+use crate::rules::{burst, dormancy, lifecycle, scope, shared};
 
 /// Dense index of a credential within its partition.
 pub type CredId = u32;
@@ -63,8 +63,8 @@ pub struct Cred {
     /// The version in force over `[from, until)` of event time, as of
     /// `generation` (most events of a credential fall in one span).
     in_force: Option<(Option<Arc<Entitlement>>, i64, i64)>,
-    /// The last scope verdict: for this version, capability and model.
-    scope_memo: Option<(Arc<Entitlement>, Text, Option<Text>, scope::Verdict)>,
+    /// The last capability and model verdict: for this version, capability and model.
+    scope_memo: Option<(Arc<Entitlement>, Text, Option<Text>, [bool; 2])>,
     /// Instant of this credential's entry in the idle-timer index, if any.
     idle_armed: Option<i64>,
     /// Changed since the last changelog snapshot (live mode).
@@ -89,8 +89,9 @@ impl Cred {
     }
 
     /// Brings the caches up to `event`: the versions, the version in force at
-    /// its time, and the scope verdict of that version for its capability and
-    /// model (globs are matched again only when one of the three changed).
+    /// its time, and the scope verdict of that version for the event (the
+    /// capability and model globs are matched again only when the version,
+    /// capability or model changed).
     fn prepare(&mut self, store: &EntitlementStore, event: &UsageEvent) -> scope::Verdict {
         self.refresh(store);
         let t = event.time;
@@ -103,15 +104,16 @@ impl Cred {
                 None => (None, i64::MIN, i64::MAX),
             });
         }
-        let Some(Some(version)) = self.in_force.as_ref().map(|(v, _, _)| v) else { return scope::check(None, event) };
-        match &self.scope_memo {
-            Some((e, capability, model, verdict)) if Arc::ptr_eq(e, version) && *capability == event.capability && *model == event.model => *verdict,
+        let Some(Some(version)) = self.in_force.as_ref().map(|(v, _, _)| v) else { return scope::check(None, [false, false], event) };
+        let reach = match &self.scope_memo {
+            Some((e, capability, model, reach)) if Arc::ptr_eq(e, version) && *capability == event.capability && *model == event.model => *reach,
             _ => {
-                let verdict = scope::check(Some(&version.scope), event);
-                self.scope_memo = Some((version.clone(), event.capability.clone(), event.model.clone(), verdict));
-                verdict
+                let reach = scope::check_reach(Some(&version.scope), event);
+                self.scope_memo = Some((version.clone(), event.capability.clone(), event.model.clone(), reach));
+                reach
             }
-        }
+        };
+        scope::check(Some(&version.scope), reach, event)
     }
 }
 
@@ -255,7 +257,10 @@ impl PartitionState {
         // Learning is [first event, + learning_period); this event is the first when none was seen.
         let first = st.activity.first_seen.unwrap_or(event.time);
         let learning = event.time < first.saturating_add(cfg.learning_ms);
-        scope::evaluate(&mut st.scope, verdict, &event, learning, &ctx, out);
+        let input = scope::ScopeInput { verdict, scope: version.map(|v| &v.scope), learning, drift: &cfg.drift_dimensions };
+        scope::evaluate(&mut st.scope, &mut st.origin.scope, &input, &event, &ctx, out);
+        let limits = [version.and_then(|v| v.max_principals).or(cfg.max_principals), version.and_then(|v| v.max_source_ips).or(cfg.max_source_ips)];
+        shared::evaluate(&mut st.origin.shared, limits, &event, &ctx, out);
         let dormancy_ms = version.and_then(|v| v.dormancy_ms).unwrap_or(cfg.dormancy_ms);
         dormancy::reactivated(&mut st.activity, version.and_then(|v| v.valid_from), dormancy_ms, &event, &ctx, out);
         let rules = version.and_then(|v| v.burst.as_deref()).unwrap_or(&cfg.default_burst);

@@ -2,7 +2,7 @@
 //! one or more versions over time, tombstones, and none at all for the
 //! unmanaged and exposed ones.
 
-use super::profile::{days, Kind, Profile};
+use super::profile::{days, Kind, Profile, SHARED_LIMIT};
 use super::write::{push_decimal7, push_key, push_str_field, push_time, push_u64, TimeStyle};
 use super::GenSpec;
 use crate::model::time::MS_PER_HOUR;
@@ -172,6 +172,12 @@ fn version_line(p: &Profile, v: &Version, burst: impl FnOnce(&mut String)) -> St
         push_credits(&mut s, p, v);
     }
     burst(&mut s);
+    if p.kind == Kind::Shared {
+        for key in ["max_principals", "max_source_ips"] {
+            push_key(&mut s, key, false);
+            push_u64(&mut s, SHARED_LIMIT);
+        }
+    }
     if matches!(p.kind, Kind::Dormant | Kind::Idle) || (p.h >> 56) % 10 < 7 {
         push_key(&mut s, "dormancy", false);
         s.push('"');
@@ -204,7 +210,8 @@ fn push_list(s: &mut String, items: &[&str], extra: Option<&str>) {
 
 fn push_scope(s: &mut String, p: &Profile, v: &Version) {
     let team = p.team();
-    if team.capabilities.is_none() && team.models.is_none() {
+    let origin = matches!(p.kind, Kind::Borrowed | Kind::Fenced);
+    if team.capabilities.is_none() && team.models.is_none() && !origin {
         return;
     }
     push_key(s, "scope", false);
@@ -218,6 +225,21 @@ fn push_scope(s: &mut String, p: &Profile, v: &Version) {
     if let Some(models) = team.models {
         push_key(s, "models", first);
         push_list(s, models, None);
+        first = false;
+    }
+    match p.kind {
+        Kind::Borrowed => {
+            push_key(s, "principals", first);
+            let glob = format!("spiffe://prod.example/ns/{}/*", team.name);
+            push_list(s, &[glob.as_str()], None);
+        }
+        Kind::Fenced => {
+            // Its own /24 (where its calls come from, see gen::event) and a documentation IPv6 range.
+            push_key(s, "networks", first);
+            let own = format!("10.{}.{}.0/24", (p.idx >> 8) & 255, p.idx & 255);
+            push_list(s, &[own.as_str(), "2001:db8::/32"], None);
+        }
+        _ => {}
     }
     s.push('}');
 }

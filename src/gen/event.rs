@@ -2,7 +2,7 @@
 //! optionally with a deliberate defect of each rejection kind (README.md,
 //! Outputs: the rejected topic).
 
-use super::profile::{Combo, Profile};
+use super::profile::{Combo, Kind, Profile, SHARED_PODS, TEAMS};
 use super::write::{push_decimal7, push_hex, push_key, push_str_field, push_time, push_u64, Rng, TimeStyle};
 
 const REGIONS: [&str; 3] = ["gw-eu-1", "gw-us-1", "gw-ap-1"];
@@ -245,9 +245,20 @@ fn write_decorations(out: &mut String, c: &Call) {
     if d < 80 {
         push_key(out, "principal", false);
         out.push_str(if d == 42 { "\"svc-caf\\u00e9-" } else { "\"spiffe://prod.example/ns/" });
-        out.push_str(p.team().name);
-        out.push_str("/sa/svc-");
-        push_hex(out, p.idx, 4);
+        match p.kind {
+            Kind::Shared => {
+                out.push_str(p.team().name);
+                out.push_str("/sa/pod-");
+                push_u64(out, u64::from(c.ip_octet) % SHARED_PODS);
+            }
+            _ => {
+                // A borrowed key is used by another team's workload in one call of 16.
+                let borrowed = p.kind == Kind::Borrowed && c.id % 16 == 0;
+                out.push_str(if borrowed { borrower(p) } else { p.team().name });
+                out.push_str("/sa/svc-");
+                push_hex(out, p.idx, 4);
+            }
+        }
         out.push('"');
     }
     if d % 10 != 9 {
@@ -256,7 +267,7 @@ fn write_decorations(out: &mut String, c: &Call) {
     if d % 7 != 0 {
         push_key(out, "src_ip", false);
         out.push('"');
-        if d < 3 {
+        if d < 3 || (p.kind == Kind::Fenced && c.id % 16 == 1) {
             out.push_str("203.0.113.");
             push_u64(out, u64::from(c.ip_octet));
         } else {
@@ -340,4 +351,9 @@ pub(crate) fn spoiled(mut call: Call, counter: &mut u32) -> Call {
     call.defect = Defect::nth(*counter);
     call.cloudevent = matches!(call.defect, Defect::CloudEvent(_));
     call
+}
+
+/// The team whose workload borrows a [`Kind::Borrowed`] key: the next one.
+fn borrower(p: &Profile) -> &'static str {
+    TEAMS[(p.team + 1) % TEAMS.len()].name
 }

@@ -44,11 +44,19 @@ pub(crate) enum Kind {
     Burster,
     /// Issued long before its first use (`dormant.reactivated` at the first event).
     Ancient,
+    /// Its scope allows its own team's principals only; another team's
+    /// workload borrows it now and then (`scope.principal`).
+    Borrowed,
+    /// Its scope allows its own /24 only; a few calls come from elsewhere (`scope.network`).
+    Fenced,
+    /// One key shared by a dozen pods, with a limit of 2 principals and 2
+    /// source addresses a day (`credential.shared`).
+    Shared,
 }
 
 /// Every anomaly kind; with anomalies on, credential `i < ANOMALIES.len()`
 /// gets `ANOMALIES[i]`, so even a small workload shows each of them.
-pub(crate) const ANOMALIES: [Kind; 17] = [
+pub(crate) const ANOMALIES: [Kind; 20] = [
     Kind::Burster,
     Kind::Overdraft,
     Kind::Threshold,
@@ -66,10 +74,13 @@ pub(crate) const ANOMALIES: [Kind; 17] = [
     Kind::Tombstoned,
     Kind::Reissued,
     Kind::Ancient,
+    Kind::Borrowed,
+    Kind::Fenced,
+    Kind::Shared,
 ];
 
 /// Per-mille share of each anomaly kind among the other credentials.
-const SHARES: [(Kind, u64); 17] = [
+const SHARES: [(Kind, u64); 20] = [
     (Kind::Burster, 20),
     (Kind::Overdraft, 25),
     (Kind::Threshold, 30),
@@ -87,6 +98,9 @@ const SHARES: [(Kind, u64); 17] = [
     (Kind::Tombstoned, 8),
     (Kind::Reissued, 7),
     (Kind::Ancient, 10),
+    (Kind::Borrowed, 10),
+    (Kind::Fenced, 10),
+    (Kind::Shared, 10),
 ];
 
 /// A (capability, model) pair a team calls.
@@ -243,6 +257,10 @@ impl Profile {
         out.push_str("@example.com");
     }
 }
+
+/// Pods sharing a [`Kind::Shared`] key, and the daily limits its entitlement sets.
+pub(crate) const SHARED_PODS: u64 = 12;
+pub(crate) const SHARED_LIMIT: u64 = 2;
 
 /// `key_` + 6 or more hex digits of the index.
 pub(crate) fn push_key_id(out: &mut String, idx: u64) {

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::net::Network;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -11,12 +13,43 @@ pub enum Status {
     Revoked,
 }
 
-/// Allowed capabilities and models as `*` globs. `None` is unrestricted; an
-/// empty list allows nothing.
+/// Allowed capabilities, models and principals as `*` globs, and allowed
+/// source networks. `None` is unrestricted; an empty list allows nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
     pub capabilities: Option<Vec<String>>,
     pub models: Option<Vec<String>>,
+    /// Globs matched against the event's `principal`.
+    pub principals: Option<Vec<String>>,
+    /// Networks holding the event's `src_ip`.
+    pub networks: Option<Vec<Network>>,
+}
+
+/// A dimension of a scope, in the order findings name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScopeDimension {
+    Capability,
+    Model,
+    Principal,
+    Network,
+}
+
+impl ScopeDimension {
+    pub const ALL: [ScopeDimension; 4] = [ScopeDimension::Capability, ScopeDimension::Model, ScopeDimension::Principal, ScopeDimension::Network];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ScopeDimension::Capability => "capability",
+            ScopeDimension::Model => "model",
+            ScopeDimension::Principal => "principal",
+            ScopeDimension::Network => "network",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ScopeDimension> {
+        ScopeDimension::ALL.into_iter().find(|d| d.as_str() == s)
+    }
 }
 
 /// Monthly credits with banking.
@@ -57,6 +90,10 @@ pub struct Entitlement {
     pub burst: Option<Vec<BurstRule>>,
     /// None: the configured default dormancy.
     pub dormancy_ms: Option<i64>,
+    /// Most distinct principals a UTC day (`credential.shared`); None: the configured default.
+    pub max_principals: Option<i64>,
+    /// Most distinct `src_ip` values a UTC day (`credential.shared`); None: the configured default.
+    pub max_source_ips: Option<i64>,
 }
 
 /// A record of the entitlements table: a new version, or a tombstone that

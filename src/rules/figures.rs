@@ -47,8 +47,15 @@ pub enum Figures {
     CredentialRevoked { reason: &'static str, status: &'static str },
     /// `model` is empty for a call without one; `violated` names capability and/or model.
     ScopeViolation { capability: Text, model: Text, day: Day, violated: Vec<&'static str> },
-    /// `dimension`: capability or model.
+    /// `allowed`: the principal globs of the scope in force.
+    ScopePrincipal { principal: Text, day: Day, allowed: Vec<String> },
+    /// `src_ip` as written; `address`: it read as an address (else it lies
+    /// outside every network); `allowed`: the networks of the scope in force.
+    ScopeNetwork { src_ip: Text, address: bool, day: Day, allowed: Vec<String> },
+    /// `dimension`: capability, model, principal or network.
     ScopeDrift { dimension: &'static str, value: Text },
+    /// `dimension`: principal or source_ip; `values`: the first of the day, in order of first use (at most 10).
+    CredentialShared { dimension: &'static str, day: Day, limit: i64, count: i64, values: Vec<Text> },
     DormantReactivated { last_activity: i64, gap_ms: i64 },
     /// A sum per dimension the rule limits.
     Burst { rule_index: u64, window_ms: i64, slice: i64, exceeded: Vec<Dimension>, credits: Option<Sum>, calls: Option<Sum>, tokens: Option<Sum> },
@@ -98,7 +105,10 @@ impl Figures {
             Figures::CredentialUnmanaged { .. } => Rule::CredentialUnmanaged,
             Figures::CredentialRevoked { .. } => Rule::CredentialRevoked,
             Figures::ScopeViolation { .. } => Rule::ScopeViolation,
+            Figures::ScopePrincipal { .. } => Rule::ScopePrincipal,
+            Figures::ScopeNetwork { .. } => Rule::ScopeNetwork,
             Figures::ScopeDrift { .. } => Rule::ScopeDrift,
+            Figures::CredentialShared { .. } => Rule::CredentialShared,
             Figures::DormantReactivated { .. } => Rule::DormantReactivated,
             Figures::Burst { .. } => Rule::Burst,
             Figures::CreditsOverdraft { .. } => Rule::CreditsOverdraft,
@@ -126,9 +136,27 @@ impl Figures {
                 visit("model", Text(model.as_str().into()));
                 visit("violated", List(violated.clone()));
             }
+            Figures::ScopePrincipal { principal, day, allowed } => {
+                visit("allowed", List(allowed.iter().map(String::as_str).collect()));
+                visit("day", text(day_label(*day)));
+                visit("principal", Text(principal.as_str().into()));
+            }
+            Figures::ScopeNetwork { src_ip, address, day, allowed } => {
+                visit("address", Bool(*address));
+                visit("allowed", List(allowed.iter().map(String::as_str).collect()));
+                visit("day", text(day_label(*day)));
+                visit("src_ip", Text(src_ip.as_str().into()));
+            }
             Figures::ScopeDrift { dimension, value } => {
                 visit("dimension", Text((*dimension).into()));
                 visit("value", Text(value.as_str().into()));
+            }
+            Figures::CredentialShared { dimension, day, limit, count, values } => {
+                visit("count", Int(*count));
+                visit("day", text(day_label(*day)));
+                visit("dimension", Text((*dimension).into()));
+                visit("limit", Int(*limit));
+                visit("values", List(values.iter().map(|v| v.as_str()).collect()));
             }
             Figures::DormantReactivated { last_activity, gap_ms } => {
                 visit("gap_days", Int(gap_ms.div_euclid(MS_PER_DAY)));
@@ -217,7 +245,10 @@ mod tests {
             Figures::CredentialUnmanaged { day: 1 },
             Figures::CredentialRevoked { reason: "revoked", status: "revoked" },
             Figures::ScopeViolation { capability: "c".into(), model: "m".into(), day: 1, violated: vec!["model"] },
+            Figures::ScopePrincipal { principal: "p".into(), day: 1, allowed: vec!["svc-*".into()] },
+            Figures::ScopeNetwork { src_ip: "10.0.0.1".into(), address: true, day: 1, allowed: vec!["192.168.0.0/16".into()] },
             Figures::ScopeDrift { dimension: "model", value: "m".into() },
+            Figures::CredentialShared { dimension: "principal", day: 1, limit: 2, count: 3, values: vec!["a".into()] },
             Figures::DormantReactivated { last_activity: 0, gap_ms: 1 },
             Figures::Burst { rule_index: 0, window_ms: 60_000, slice: 1, exceeded: vec![Dimension::Calls], credits: sum, calls: sum, tokens: sum },
             Figures::CreditsOverdraft { month: 1, overage: 1, used: 1, available_at_start: 1 },

@@ -10,6 +10,7 @@ pub mod finding;
 pub mod ledger;
 pub mod lifecycle;
 pub mod scope;
+pub mod shared;
 pub mod table;
 
 pub use figures::Figures;

@@ -1,23 +1,40 @@
-//! `scope.violation` and `scope.drift` (docs/semantics.md, §3.6, §7.3, §7.7).
+//! The scope rules (docs/semantics.md, "Rules, exactly" and "Where and by
+//! whom a key is used"): `scope.violation` (capability or model),
+//! `scope.principal`, `scope.network`, and `scope.drift` in the configured
+//! dimensions.
 
 use serde::{Deserialize, Serialize};
 
 use super::figures::Figures;
 use super::finding::{Ctx, Outputs};
 use crate::model::entitlement::allowed;
+use crate::model::net::{drift_network, parse_addr};
 use crate::model::time::{day_label, day_of, Day};
 use crate::model::usage::Text;
-use crate::model::{Scope, UsageEvent};
+use crate::model::{Scope, ScopeDimension, UsageEvent};
 
-/// Values remembered per dimension, and violation pairs per day.
+/// Values remembered per dimension, and scope breaks per day.
 pub const REMEMBERED: usize = 64;
 
+/// What the capability and model rules remember (the state layout of the
+/// first changelog format).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScopeMemory {
     capabilities: Vec<Text>,
     models: Vec<Text>,
     /// (day, capability, model) already reported, for the newest two days.
     violations: Vec<(Day, (Text, Text))>,
+}
+
+/// What the principal and network rules remember.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginMemory {
+    /// Drift values learned or reported.
+    principals: Vec<Text>,
+    networks: Vec<Text>,
+    /// (day, principal) and (day, src_ip) already reported, for the newest two days.
+    principal_breaks: Vec<(Day, Text)>,
+    network_breaks: Vec<(Day, Text)>,
 }
 
 impl ScopeMemory {
@@ -27,49 +44,128 @@ impl ScopeMemory {
     }
 }
 
-/// Which scope dimensions an event breaks: `[capability, model]`. `scope`
-/// is None for an unmanaged credential (everything in scope). A pure
-/// function of the scope and the event's capability and model, so a caller
-/// may remember it for the next event with the same three.
-pub type Verdict = [bool; 2];
+/// Which scope dimensions an event breaks, by `ScopeDimension as usize`.
+pub type Verdict = [bool; 4];
 
-pub fn check(scope: Option<&Scope>, event: &UsageEvent) -> Verdict {
+/// The capability and model part of a verdict: a pure function of the scope
+/// and the event's capability and model, so a caller may remember it for
+/// the next event with the same three. `scope` None: unmanaged (everything
+/// in scope).
+pub fn check_reach(scope: Option<&Scope>, event: &UsageEvent) -> [bool; 2] {
     let Some(scope) = scope else { return [false, false] };
     let capability = !allowed(&scope.capabilities, &event.capability);
     let model = event.model.as_ref().is_some_and(|m| !allowed(&scope.models, m));
     [capability, model]
 }
 
-/// Fires `scope.violation` for an out-of-scope event (`verdict` from
-/// [`check`]); otherwise learns the event's values, or (after the learning
-/// period) fires `scope.drift` for new ones.
-pub fn evaluate<O: Outputs + ?Sized>(memory: &mut ScopeMemory, verdict: Verdict, event: &UsageEvent, learning: bool, ctx: &Ctx<'_>, out: &mut O) {
-    if verdict != [false, false] {
-        let violated: Vec<&'static str> = ["capability", "model"].into_iter().zip(verdict).filter(|(_, v)| *v).map(|(d, _)| d).collect();
-        violation(memory, event, violated, ctx, out);
+/// The whole verdict: `reach` from [`check_reach`], then the principal (an
+/// absent or empty one is not checked) and the source address (an absent
+/// one is not checked; one that is no address lies outside every network).
+pub fn check(scope: Option<&Scope>, reach: [bool; 2], event: &UsageEvent) -> Verdict {
+    let Some(scope) = scope else { return [reach[0], reach[1], false, false] };
+    let principal = match (&scope.principals, principal_of(event)) {
+        (Some(globs), Some(p)) => !globs.iter().any(|g| crate::model::entitlement::glob_match(g, p)),
+        _ => false,
+    };
+    let network = match (&scope.networks, src_ip_of(event)) {
+        (Some(nets), Some(ip)) => !parse_addr(ip).is_some_and(|a| nets.iter().any(|n| n.contains(&a))),
+        _ => false,
+    };
+    [reach[0], reach[1], principal, network]
+}
+
+/// The event's principal, when present and not empty.
+pub fn principal_of(event: &UsageEvent) -> Option<&str> {
+    event.principal.as_deref().filter(|p| !p.is_empty())
+}
+
+/// The event's `src_ip` as written, when present and not empty.
+pub fn src_ip_of(event: &UsageEvent) -> Option<&str> {
+    event.src_ip.as_deref().filter(|s| !s.is_empty())
+}
+
+/// What one event asks of the scope rules.
+pub struct ScopeInput<'a> {
+    pub verdict: Verdict,
+    /// The scope in force (None: unmanaged).
+    pub scope: Option<&'a Scope>,
+    /// In the learning period: new values are learned, not reported.
+    pub learning: bool,
+    /// `drift_dimensions` by `ScopeDimension as usize`.
+    pub drift: &'a [bool; 4],
+}
+
+/// Fires the scope-break findings of an out-of-scope event (`scope.violation`,
+/// then `scope.principal`, then `scope.network`); an event in scope in every
+/// dimension instead learns its values, or (after the learning period) fires
+/// `scope.drift` for new ones, in the order capability, model, principal, network.
+pub fn evaluate<O: Outputs + ?Sized>(memory: &mut ScopeMemory, origin: &mut OriginMemory, input: &ScopeInput<'_>, event: &UsageEvent, ctx: &Ctx<'_>, out: &mut O) {
+    let v = input.verdict;
+    if v != [false; 4] {
+        let day = day_of(event.time);
+        if v[0] || v[1] {
+            let violated: Vec<&'static str> = ["capability", "model"].into_iter().zip([v[0], v[1]]).filter(|(_, b)| *b).map(|(d, _)| d).collect();
+            violation(memory, event, day, violated, ctx, out);
+        }
+        let scope = input.scope;
+        if let (true, Some(p)) = (v[2], principal_of(event)) {
+            if first_today(&mut origin.principal_breaks, day, Text::from(p)) {
+                let allowed = scope.and_then(|s| s.principals.clone()).unwrap_or_default();
+                let f = Figures::ScopePrincipal { principal: p.into(), day, allowed };
+                ctx.emit(out, vec![p.to_string(), day_label(day)], event.time, f);
+            }
+        }
+        if let (true, Some(ip)) = (v[3], src_ip_of(event)) {
+            if first_today(&mut origin.network_breaks, day, Text::from(ip)) {
+                let allowed = scope.and_then(|s| s.networks.as_ref()).map(|n| n.iter().map(|n| n.as_str().to_string()).collect()).unwrap_or_default();
+                let f = Figures::ScopeNetwork { src_ip: ip.into(), address: parse_addr(ip).is_some(), day, allowed };
+                ctx.emit(out, vec![ip.to_string(), day_label(day)], event.time, f);
+            }
+        }
         return;
     }
-    drift(&mut memory.capabilities, "capability", &event.capability, learning, event.time, ctx, out);
-    if let Some(model) = &event.model {
-        drift(&mut memory.models, "model", model, learning, event.time, ctx, out);
+    for dimension in ScopeDimension::ALL {
+        if !input.drift[dimension as usize] {
+            continue;
+        }
+        let network;
+        let (seen, value) = match dimension {
+            ScopeDimension::Capability => (&mut memory.capabilities, Some(event.capability.as_str())),
+            ScopeDimension::Model => (&mut memory.models, event.model.as_deref()),
+            ScopeDimension::Principal => (&mut origin.principals, principal_of(event)),
+            ScopeDimension::Network => {
+                network = src_ip_of(event).and_then(parse_addr).map(drift_network);
+                (&mut origin.networks, network.as_deref())
+            }
+        };
+        if let Some(value) = value {
+            drift(seen, dimension.as_str(), value, input.learning, event.time, ctx, out);
+        }
     }
 }
 
-fn violation<O: Outputs + ?Sized>(memory: &mut ScopeMemory, event: &UsageEvent, violated: Vec<&'static str>, ctx: &Ctx<'_>, out: &mut O) {
-    let day = day_of(event.time);
+/// True when `key` was not yet reported on `day`: it is then remembered when
+/// there is room (the newest two days seen, [`REMEMBERED`] keys a day), so a
+/// key past the cap is reported again at each occurrence (same uid).
+fn first_today<K: PartialEq>(memory: &mut Vec<(Day, K)>, day: Day, key: K) -> bool {
+    if memory.iter().any(|(d, k)| *d == day && *k == key) {
+        return false;
+    }
+    let newest = memory.iter().map(|(d, _)| *d).max().unwrap_or(day).max(day);
+    super::keep_recent_days(memory, newest);
+    if day >= newest - 1 && memory.iter().filter(|(d, _)| *d == day).count() < REMEMBERED {
+        super::reserve_lean(memory);
+        memory.push((day, key));
+    }
+    true
+}
+
+fn violation<O: Outputs + ?Sized>(memory: &mut ScopeMemory, event: &UsageEvent, day: Day, violated: Vec<&'static str>, ctx: &Ctx<'_>, out: &mut O) {
     let model = event.model.clone().unwrap_or_default();
-    let pair = (event.capability.clone(), model.clone());
-    if memory.violations.iter().any(|(d, p)| *d == day && *p == pair) {
+    if !first_today(&mut memory.violations, day, (event.capability.clone(), model.clone())) {
         return;
     }
-    let newest = memory.violations.iter().map(|(d, _)| *d).max().unwrap_or(day).max(day);
-    super::keep_recent_days(&mut memory.violations, newest);
-    if day >= newest - 1 && memory.violations.iter().filter(|(d, _)| *d == day).count() < REMEMBERED {
-        super::reserve_lean(&mut memory.violations);
-        memory.violations.push((day, pair));
-    }
-    let label = day_label(day);
-    let dedupe = vec![event.capability.to_string(), model.to_string(), label];
+    let dedupe = vec![event.capability.to_string(), model.to_string(), day_label(day)];
     let f = Figures::ScopeViolation { capability: event.capability.clone(), model, day, violated };
     ctx.emit(out, dedupe, event.time, f);
 }

@@ -66,7 +66,7 @@ macro_rules! valid_accounts {
 const INITIAL_ACCESS: &str = concat!("[", valid_accounts!(), tactic!("TA0001", "Initial Access"), "]");
 
 /// Every rule, in the order findings of one event are emitted (the order of `Rule`).
-pub const RULES: [RuleInfo; 12] = [
+pub const RULES: [RuleInfo; 15] = [
     RuleInfo {
         rule: Rule::CredentialExposed,
         name: "credential.exposed",
@@ -100,12 +100,36 @@ pub const RULES: [RuleInfo; 12] = [
         figure_names: &["capability", "day", "model", "violated"],
     },
     RuleInfo {
+        rule: Rule::ScopePrincipal,
+        name: "scope.principal",
+        title: "Use by a principal outside the entitlement's scope",
+        severity: Severity::Fixed(4),
+        attacks: Some(INITIAL_ACCESS),
+        figure_names: &["allowed", "day", "principal"],
+    },
+    RuleInfo {
+        rule: Rule::ScopeNetwork,
+        name: "scope.network",
+        title: "Use from a network outside the entitlement's scope",
+        severity: Severity::Fixed(4),
+        attacks: Some(INITIAL_ACCESS),
+        figure_names: &["address", "allowed", "day", "src_ip"],
+    },
+    RuleInfo {
         rule: Rule::ScopeDrift,
         name: "scope.drift",
         title: "First use of a new capability or model",
         severity: Severity::Fixed(2),
         attacks: Some(INITIAL_ACCESS),
         figure_names: &["dimension", "value"],
+    },
+    RuleInfo {
+        rule: Rule::CredentialShared,
+        name: "credential.shared",
+        title: "Credential shared by too many workloads or addresses",
+        severity: Severity::Fixed(3),
+        attacks: None,
+        figure_names: &["count", "day", "dimension", "limit", "values"],
     },
     RuleInfo {
         rule: Rule::DormantReactivated,
@@ -199,8 +223,8 @@ impl Severity {
 
 impl Rule {
     /// Every rule, in the order findings of one event are emitted.
-    pub const ALL: [Rule; 12] = {
-        let mut all = [Rule::Burst; 12];
+    pub const ALL: [Rule; 15] = {
+        let mut all = [Rule::Burst; 15];
         let mut i = 0;
         while i < RULES.len() {
             all[i] = RULES[i].rule;

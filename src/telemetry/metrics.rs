@@ -205,7 +205,7 @@ mod tests {
         let m = Metrics::new();
         let mut s = Stats::default();
         s.events = 5;
-        s.findings[6] = 3;
+        s.findings[Rule::Burst as usize] = 3;
         m.observe_engine(&s, 7);
         s.events = 8;
         m.observe_engine(&s, 7);

@@ -70,7 +70,22 @@ pub fn rule_parts(rule: Rule) -> (Vec<String>, u8, Figures) {
             4,
             Figures::ScopeViolation { capability: "image".into(), model: "".into(), day: MAY_4_2026, violated: vec!["capability"] },
         ),
+        Rule::ScopePrincipal => (
+            s(&["svc-ml-batch", "2026-05-04"]),
+            4,
+            Figures::ScopePrincipal { principal: "svc-ml-batch".into(), day: MAY_4_2026, allowed: vec!["spiffe://prod/ns/ml/*".into()] },
+        ),
+        Rule::ScopeNetwork => (
+            s(&["198.51.100.23", "2026-05-04"]),
+            4,
+            Figures::ScopeNetwork { src_ip: "198.51.100.23".into(), address: true, day: MAY_4_2026, allowed: vec!["10.0.0.0/8".into(), "2001:db8::/32".into()] },
+        ),
         Rule::ScopeDrift => (s(&["model", "qwen-2"]), 2, Figures::ScopeDrift { dimension: "model", value: "qwen-2".into() }),
+        Rule::CredentialShared => (
+            s(&["principal", "2026-05-04"]),
+            3,
+            Figures::CredentialShared { dimension: "principal", day: MAY_4_2026, limit: 2, count: 3, values: vec!["pod-1".into(), "pod-2".into(), "svc-ml-batch".into()] },
+        ),
         Rule::CredentialRevoked => (s(&["revoked", "2026-05-04"]), 5, Figures::CredentialRevoked { reason: "revoked", status: "revoked" }),
         Rule::CredentialUnmanaged => (s(&["2026-05-04"]), 3, Figures::CredentialUnmanaged { day: MAY_4_2026 }),
         Rule::CredentialExposed => (Vec::new(), 5, Figures::CredentialExposed),

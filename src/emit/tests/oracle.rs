@@ -21,6 +21,17 @@ fn fig(f: &Finding, name: &str) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
+/// A list figure joined with `, `, or `none` when it is empty.
+fn list(f: &Finding, name: &str) -> String {
+    let figures = f.figures.to_map();
+    let items: Vec<&str> = figures.get(name).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}
+
 /// `before` + the figure when it is there, else `""`.
 fn clause(f: &Finding, name: &str, before: &str) -> String {
     fig(f, name).map(|v| format!("{before}{v}")).unwrap_or_default()
@@ -86,6 +97,33 @@ pub(super) fn description(f: &Finding) -> String {
             let dims = fig(f, "violated").map(|d| format!(" (outside: {d})")).unwrap_or_default();
             format!("Credential {c} called{what} outside the scope of its entitlement{dims}.")
         }
+        Rule::ScopePrincipal => format!(
+            "Credential {c} was used by principal {}, which the scope of its entitlement does not allow (allowed principals: {}): confirm this workload should hold the key, then give it a key of its own or widen the scope.",
+            fig(f, "principal").unwrap_or_default(),
+            list(f, "allowed")
+        ),
+        Rule::ScopeNetwork => {
+            let outside = match fig(f, "address").as_deref() {
+                Some("true") => ", outside the networks of its entitlement",
+                _ => ", which is not an IP address and so lies outside the networks of its entitlement",
+            };
+            format!(
+                "Credential {c} was used from {}{outside} (allowed networks: {}): check where the call came from and rotate the key if it was not expected.",
+                fig(f, "src_ip").unwrap_or_default(),
+                list(f, "allowed")
+            )
+        }
+        Rule::CredentialShared => {
+            let (count, day, limit) = (fig(f, "count").unwrap_or_default(), fig(f, "day").unwrap_or_default(), fig(f, "limit").unwrap_or_default());
+            let what = match fig(f, "dimension").as_deref() {
+                Some("principal") => format!("was used by {count} distinct principals"),
+                _ => format!("was used from {count} distinct source addresses"),
+            };
+            format!(
+                "Credential {c} {what} on {day}, more than its limit of {limit} (first: {}): find who shares the key and give each workload a key of its own.",
+                list(f, "values")
+            )
+        }
         Rule::ScopeDrift => match (fig(f, "dimension"), fig(f, "value")) {
             (Some(d), Some(v)) => format!("Credential {c} used the {d} {v} for the first time after its learning period."),
             _ => format!("Credential {c} used something new for the first time after its learning period."),
@@ -138,7 +176,7 @@ pub(super) fn attacks(rule: Rule) -> Option<String> {
         Rule::Burst => (HIJACKING, &[IMPACT]),
         Rule::DormantReactivated => (VALID, &[INITIAL_ACCESS, PERSISTENCE]),
         Rule::DormantIdle => (VALID, &[PERSISTENCE]),
-        Rule::CredentialRevoked | Rule::ScopeDrift => (VALID, &[INITIAL_ACCESS]),
+        Rule::CredentialRevoked | Rule::ScopeDrift | Rule::ScopePrincipal | Rule::ScopeNetwork => (VALID, &[INITIAL_ACCESS]),
         Rule::ScopeViolation => (VALID, &[PRIVILEGE_ESCALATION]),
         _ => return None,
     };

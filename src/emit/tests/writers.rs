@@ -132,7 +132,12 @@ fn figures() -> impl Strategy<Value = Figures> {
         (word(), word()).prop_map(|(reason, status)| Figures::CredentialRevoked { reason, status }),
         (text(), text(), -10_000i32..100_000, prop::collection::vec(prop::sample::select(vec!["capability", "model"]), 0..3))
             .prop_map(|(c, m, day, violated)| Figures::ScopeViolation { capability: c.into(), model: m.into(), day, violated }),
+        (text(), -10_000i32..100_000, prop::collection::vec(text(), 0..3)).prop_map(|(p, day, allowed)| Figures::ScopePrincipal { principal: p.into(), day, allowed }),
+        (text(), any::<bool>(), -10_000i32..100_000, prop::collection::vec(text(), 0..3))
+            .prop_map(|(ip, address, day, allowed)| Figures::ScopeNetwork { src_ip: ip.into(), address, day, allowed }),
         (word(), text()).prop_map(|(dimension, v)| Figures::ScopeDrift { dimension, value: v.into() }),
+        (prop::sample::select(vec!["principal", "source_ip"]), -10_000i32..100_000, 1i64..1 << 40, 0i64..1 << 40, prop::collection::vec(text(), 0..11))
+            .prop_map(|(dimension, day, limit, count, v)| Figures::CredentialShared { dimension, day, limit, count, values: v.into_iter().map(Into::into).collect() }),
         (time(), 0i64..1 << 45).prop_map(|(last_activity, gap_ms)| Figures::DormantReactivated { last_activity, gap_ms }),
         (any::<u32>(), 1i64..1 << 40, any::<i64>(), prop::collection::vec(prop::sample::select(Dimension::ALL.to_vec()), 0..4), sum(), sum(), sum()).prop_map(
             |(i, window_ms, slice, exceeded, credits, calls, tokens)| Figures::Burst { rule_index: i as u64, window_ms, slice, exceeded, credits, calls, tokens }
