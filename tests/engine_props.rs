@@ -5,6 +5,7 @@
 use bursar::config::{Config, EngineConfig};
 use bursar::engine::output::Output;
 use bursar::engine::Engine;
+use bursar::model::net::Network;
 use bursar::model::{BurstRule, CreditPlan, Entitlement, EntitlementRecord, Scope, Status, UsageEvent};
 use proptest::prelude::*;
 
@@ -15,6 +16,8 @@ fn config() -> EngineConfig {
     let mut c = Config::default();
     c.windows = vec!["1h".into(), "1d".into()];
     c.dormancy = "20d".into();
+    c.drift_dimensions = ["capability", "model", "principal", "network"].map(String::from).to_vec();
+    c.max_source_ips = Some(2);
     c.engine().expect("valid config")
 }
 
@@ -26,11 +29,16 @@ fn entitlement(cred: &str, updated_at: i64, monthly: i64, bank_months: u32, cap:
         updated_at,
         valid_from: Some(updated_at),
         valid_until: None,
-        scope: Scope { capabilities: Some(vec!["chat".into(), "emb*".into()]), ..Scope::default() },
+        scope: Scope {
+            capabilities: Some(vec!["chat".into(), "emb*".into()]),
+            principals: Some(vec!["svc-*".into()]),
+            networks: Some(vec![Network::parse("10.0.0.0/8").expect("a network")]),
+            ..Scope::default()
+        },
         credits: Some(CreditPlan { monthly, bank_months, bank_cap: cap }),
         burst: Some(vec![BurstRule { window_ms: 3_600_000, credits: Some(40_000_000), calls: Some(5), tokens: None }]),
         dormancy_ms: None,
-        max_principals: None,
+        max_principals: Some(2),
         max_source_ips: None,
     })
 }
@@ -71,9 +79,9 @@ fn materialize(evs: &[Ev]) -> Vec<(i32, UsageEvent)> {
                 credits: e.credits,
                 tokens_in: 10,
                 tokens_out: 20,
-                principal: None,
+                principal: [Some("svc-a"), Some("svc-b"), Some("svc-c"), Some("intruder"), None][(e.credits % 5) as usize].map(Into::into),
                 source: None,
-                src_ip: None,
+                src_ip: [Some("10.0.0.1"), Some("10.0.1.2"), Some("192.0.2.1"), Some("bogus"), None][((e.credits / 7) % 5) as usize].map(Into::into),
                 exposed: false,
             },
         ));
@@ -117,7 +125,7 @@ fn state_of(engine: &Engine, p: i32) -> Vec<(String, String)> {
         .credentials()
         .map(|(k, c)| {
             let ids = c.dedupe.remembered(wm, window);
-            (k.to_string(), format!("{:?} {:?} {:?} {:?} {:?} {:?} {:?}", c.ledger, c.windows, c.activity, c.burst, c.scope, c.lifecycle, ids))
+            (k.to_string(), format!("{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}", c.ledger, c.windows, c.activity, c.burst, c.scope, c.lifecycle, c.origin, ids))
         })
         .collect();
     v.push(("partition".into(), format!("{:?} {:?} {:?} {:?}", part.meta.max_time, part.meta.watermark, part.meta.month, part.meta.offset)));

@@ -55,13 +55,14 @@ fn assert_exact_after_crashes(s: &Setup, reference: &[Output]) {
 fn live_findings_equal_the_file_replay_and_the_topic_replay_and_bad_records_are_rejected() {
     let Some(b) = bootstrap() else { return };
     let (ents, usage) = workload(6_000, 150, 7);
-    let s = Setup::new(&b, "equal", 3, "");
+    let s = Setup::new(&b, "equal", 3, ORIGIN_RULES);
     produce(&s.config, &ents, &usage);
     let mut child = s.spawn("a");
     assert!(s.wait_caught_up(CAUGHT_UP), "the processor did not catch up");
     terminate(&mut child);
 
     let reference = reference(&s.config.engine().unwrap(), 3, &ents.join("\n"), &usage);
+    assert_origin_rules_fire(&reference);
     let expected = findings_of(&reference);
     assert!(expected.len() > 50, "the workload should produce findings");
     let live = consume_all(&b, &s.config.topics.findings, false, READ_LIMIT);
@@ -143,10 +144,11 @@ fn crash_repeatedly_then_finish(s: &Setup, waits: Vec<Duration>) {
 fn kill_9_at_random_moments_loses_nothing_and_ends_in_the_uninterrupted_state() {
     let Some(b) = bootstrap() else { return };
     let (ents, usage) = workload(40_000, 300, 11);
-    let s = Setup::new(&b, "crash", 2, "");
+    let s = Setup::new(&b, "crash", 2, ORIGIN_RULES);
     produce(&s.config, &ents, &usage);
     crash_repeatedly_then_finish(&s, waits(std::process::id() as u64, 4, 0, 600));
     let reference = reference(&s.config.engine().unwrap(), 2, &ents.join("\n"), &usage);
+    assert_origin_rules_fire(&reference);
     assert_exact_after_crashes(&s, &reference);
 }
 

@@ -187,7 +187,7 @@ fn exactly_once_aborts_refused_transactions_rewinds_and_still_delivers_each_find
 fn exactly_once_with_two_instances_one_killed_mid_stream_still_delivers_each_finding_once() {
     let Some(b) = bootstrap() else { return };
     let (ents, usage) = workload(40_000, 300, 31);
-    let s = Setup::new(&b, "txn-scale", 4, "guarantee = \"exactly_once\"");
+    let s = Setup::new(&b, "txn-scale", 4, &format!("guarantee = \"exactly_once\"\n{ORIGIN_RULES}"));
     // A dead member's partitions move after 6 s; its open transaction is aborted after 10 s.
     let text = std::fs::read_to_string(&s.path).unwrap() + "\"session.timeout.ms\" = 6000\n\"heartbeat.interval.ms\" = 1000\n\"transaction.timeout.ms\" = 10000\n";
     std::fs::write(&s.path, text).unwrap();
@@ -200,6 +200,7 @@ fn exactly_once_with_two_instances_one_killed_mid_stream_still_delivers_each_fin
     assert!(s.wait_caught_up(CAUGHT_UP), "the surviving instance did not take over");
     terminate(&mut second);
     let reference = reference(&s.config.engine().unwrap(), 4, &ents.join("\n"), &usage);
+    assert_origin_rules_fire(&reference);
     let live = consume_all(&b, &s.config.topics.findings, true, READ_LIMIT);
     assert_same_groups(&by_key(&live), &findings_by_key(&reference), "a read_committed reader must see each finding once, in order");
 }

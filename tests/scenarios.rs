@@ -4,7 +4,8 @@
 //! `expected.jsonl` with one expected output per line:
 //! `{"partitions": N}` (optional, first), `{"ignore": ["windows", ...]}`,
 //! `{"finding": {rule, credential, time, dedupe_key, severity, figures?}}`,
-//! `{"window": {...}}`, `{"balance": {...}}`, `{"rejected": {line, kind, ...}}`.
+//! `{"window": {...}}`, `{"balance": {...}}`, `{"rejected": {line, kind, ...}}`,
+//! `{"skipped_entitlements": [line, ...]}` (entitlement lines refused; none by default).
 //! Each stream is compared in order. `SCENARIO=name` runs one.
 
 use std::collections::BTreeSet;
@@ -22,10 +23,11 @@ struct Expected {
     partitions: i32,
     ignore: BTreeSet<String>,
     streams: [Vec<Value>; 4],
+    skipped_entitlements: Vec<u64>,
 }
 
 fn parse_expected(text: &str) -> Result<Expected, String> {
-    let mut e = Expected { partitions: 1, ignore: BTreeSet::new(), streams: Default::default() };
+    let mut e = Expected { partitions: 1, ignore: BTreeSet::new(), streams: Default::default(), skipped_entitlements: Vec::new() };
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let v: Value = serde_json::from_str(line).map_err(|err| format!("expected.jsonl:{}: {err}", i + 1))?;
         let obj = v.as_object().ok_or_else(|| format!("expected.jsonl:{}: not an object", i + 1))?;
@@ -34,6 +36,7 @@ fn parse_expected(text: &str) -> Result<Expected, String> {
             "partitions" => e.partitions = inner.as_i64().unwrap_or(1) as i32,
             "ignore" => e.ignore.extend(inner.as_array().into_iter().flatten().filter_map(|s| s.as_str().map(String::from))),
             "#" => {}
+            "skipped_entitlements" => e.skipped_entitlements.extend(inner.as_array().into_iter().flatten().filter_map(Value::as_u64)),
             "finding" => e.streams[0].push(inner.clone()),
             "window" => e.streams[1].push(inner.clone()),
             "balance" => e.streams[2].push(inner.clone()),
@@ -88,8 +91,9 @@ fn run(dir: &Path) -> Result<(), String> {
     let engine = config.engine().map_err(|e| e.to_string())?;
     let expected = parse_expected(&read("expected.jsonl"))?;
     let out = replay_text(&engine, expected.partitions, &read("entitlements.jsonl"), &read("usage.jsonl"));
-    if !out.entitlement_errors.is_empty() {
-        return Err(format!("entitlements rejected: {:?}", out.entitlement_errors));
+    let skipped: Vec<u64> = out.entitlement_errors.iter().map(|(line, _)| *line).collect();
+    if skipped != expected.skipped_entitlements {
+        return Err(format!("entitlement lines skipped: expected {:?}, got {:?}", expected.skipped_entitlements, out.entitlement_errors));
     }
     let actual = project(&out, &expected);
     let mut problems = Vec::new();

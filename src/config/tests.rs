@@ -138,3 +138,24 @@ fn every_client_gets_the_settings_bursar_owns_over_the_kafka_table() {
     }
     assert!(Config::default().kafka_client().unwrap_err().to_string().contains("bootstrap.servers"));
 }
+
+#[test]
+fn drift_dimensions_and_day_limits_are_validated() {
+    let e = Config::parse("").unwrap().engine().unwrap();
+    assert_eq!((e.drift_dimensions, e.max_principals, e.max_source_ips), ([true, true, false, false], None, None));
+    let e = Config::parse("drift_dimensions = [\"network\", \"principal\"]\nmax_principals = 3\nmax_source_ips = 1").unwrap().engine().unwrap();
+    assert_eq!((e.drift_dimensions, e.max_principals, e.max_source_ips), ([false, false, true, true], Some(3), Some(1)));
+    assert_eq!(Config::parse("drift_dimensions = []").unwrap().engine().unwrap().drift_dimensions, [false; 4]);
+    for (text, key, fix) in [
+        ("drift_dimensions = [\"models\"]", "`drift_dimensions`", "\"capability\", \"model\", \"principal\", \"network\""),
+        ("drift_dimensions = [\"model\", \"model\"]", "`drift_dimensions`", "once"),
+        ("max_principals = 0", "`max_principals`", "at least 1"),
+        ("max_source_ips = -2", "`max_source_ips`", "at least 1"),
+        ("thresholds = [0.8005]", "`thresholds`", "multiple of 0.001"),
+        ("drawdown = 0.0001", "`drawdown`", "multiple of 0.001"),
+    ] {
+        let err = Config::parse(text).unwrap_err().to_string();
+        assert!(err.contains(key) && err.contains(fix), "{text}: {err}");
+    }
+    assert!(Config::parse("max_principals = \"3\"").unwrap_err().to_string().contains("max_principals"));
+}

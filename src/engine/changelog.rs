@@ -212,3 +212,80 @@ impl PartitionState {
         Ok(part)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, EngineConfig};
+    use crate::engine::Engine;
+    use crate::model::UsageEvent;
+
+    fn config() -> EngineConfig {
+        let mut c = Config::default();
+        c.max_principals = Some(5);
+        c.drift_dimensions = vec!["principal".into()];
+        c.engine().unwrap()
+    }
+
+    fn event(id: &str, principal: &str) -> UsageEvent {
+        UsageEvent {
+            id: id.into(),
+            time: 1_767_225_600_000,
+            credential: "k".into(),
+            capability: "chat".into(),
+            model: None,
+            credits: 0,
+            tokens_in: 0,
+            tokens_out: 0,
+            principal: Some(principal.into()),
+            source: None,
+            src_ip: Some("10.0.0.1".into()),
+            exposed: false,
+        }
+    }
+
+    fn credential_state(engine: &Engine) -> CredState {
+        engine.partition_state(0).unwrap().credentials().next().unwrap().1.clone()
+    }
+
+    #[test]
+    fn the_origin_memory_survives_a_restore() {
+        let mut engine = Engine::new(config()).with_changelog();
+        let mut out = Vec::new();
+        engine.process(0, 0, event("e1", "svc-a"), &mut out);
+        engine.process(0, 1, event("e2", "svc-b"), &mut out);
+        let before = credential_state(&engine);
+        assert_eq!(before.origin.shared.held(), [2, 0]);
+        let records: Vec<_> = engine.changelog_snapshot(0).into_iter().map(|r| (r.key, r.value)).collect();
+        assert!(records.iter().all(|(_, v)| v.as_ref().is_none_or(|v| v[0] == FORMAT)));
+        let mut restored = Engine::new(config()).with_changelog();
+        restored.restore_partition(0, records).unwrap();
+        assert_eq!(credential_state(&restored), before);
+    }
+
+    #[test]
+    fn a_first_format_credential_record_restores_with_an_empty_origin() {
+        let mut engine = Engine::new(config()).with_changelog();
+        engine.process(0, 0, event("e1", "svc-a"), &mut Vec::new());
+        let before = credential_state(&engine);
+        // The record as the first format wrote it: the state alone.
+        let records: Vec<_> = engine
+            .changelog_snapshot(0)
+            .into_iter()
+            .map(|r| match r.key.first() {
+                Some(&TAG_CRED) => {
+                    let batch = u64::from_le_bytes(r.value.as_ref().unwrap()[1..9].try_into().unwrap());
+                    let mut v = vec![FORMAT_1];
+                    v.extend_from_slice(&batch.to_le_bytes());
+                    (r.key, Some(postcard::to_extend(&before, v).unwrap()))
+                }
+                _ => (r.key, r.value),
+            })
+            .collect();
+        let mut restored = Engine::new(config()).with_changelog();
+        restored.restore_partition(0, records).unwrap();
+        let state = credential_state(&restored);
+        assert_eq!(state.origin, Default::default());
+        assert_eq!(CredState { origin: Default::default(), ..before }, state);
+    }
+}

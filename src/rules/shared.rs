@@ -41,6 +41,13 @@ pub struct SharedMemory {
     sets: [Option<DaySet>; 2],
 }
 
+impl SharedMemory {
+    /// The number of values held per dimension (principal, source_ip).
+    pub fn held(&self) -> [usize; 2] {
+        [0, 1].map(|i| self.sets[i].as_ref().map_or(0, |s| s.values.len()))
+    }
+}
+
 /// Counts the event in each dimension with a value and a limit (`limits`:
 /// `max_principals`, `max_source_ips` in force) and fires when a day's set
 /// first holds more than the limit.

@@ -358,3 +358,25 @@ pub fn dense_workload(events: u64, credentials: u64, hours: u32, seed: u64) -> (
     let spec = bursar::gen::GenSpec { seed, events, credentials, hours, shape: bursar::gen::Shape::Dense, ..Default::default() };
     (bursar::gen::entitlements(&spec), bursar::gen::usage(&spec).collect())
 }
+
+/// Config lines that switch on every rule of docs/semantics.md, "Where and
+/// by whom a key is used": drift in all four dimensions (principal and
+/// network limits come from the generated entitlements).
+pub const ORIGIN_RULES: &str = "drift_dimensions = [\"capability\", \"model\", \"principal\", \"network\"]";
+
+/// Asserts that `outputs` hold findings of the principal, network and shared-key
+/// rules, and drift in the principal and network dimensions.
+pub fn assert_origin_rules_fire(outputs: &[Output]) {
+    let mut seen = std::collections::BTreeSet::new();
+    for o in outputs {
+        if let Output::Finding(f) = o {
+            seen.insert(match &f.figures {
+                bursar::rules::Figures::ScopeDrift { dimension, .. } => format!("scope.drift/{dimension}"),
+                _ => f.rule.as_str().to_string(),
+            });
+        }
+    }
+    for want in ["scope.principal", "scope.network", "credential.shared", "scope.drift/principal", "scope.drift/network"] {
+        assert!(seen.contains(want), "the workload never fires {want}: {seen:?}");
+    }
+}
