@@ -49,7 +49,8 @@ pub enum Figures {
     ScopeViolation { capability: Text, model: Text, day: Day, violated: Vec<&'static str> },
     /// `dimension`: capability or model.
     ScopeDrift { dimension: &'static str, value: Text },
-    DormantReactivated { last_activity: i64, gap_ms: i64 },
+    /// `dormancy_ms`: the dormancy the gap reached (the version's, else the configured default).
+    DormantReactivated { last_activity: i64, gap_ms: i64, dormancy_ms: i64 },
     /// A sum per dimension the rule limits.
     Burst { rule_index: u64, window_ms: i64, slice: i64, exceeded: Vec<Dimension>, credits: Option<Sum>, calls: Option<Sum>, tokens: Option<Sum> },
     CreditsOverdraft { month: Month, overage: i64, used: i64, available_at_start: i64 },
@@ -130,7 +131,8 @@ impl Figures {
                 visit("dimension", Text((*dimension).into()));
                 visit("value", Text(value.as_str().into()));
             }
-            Figures::DormantReactivated { last_activity, gap_ms } => {
+            Figures::DormantReactivated { last_activity, gap_ms, dormancy_ms } => {
+                visit("dormancy", text(format_duration(*dormancy_ms)));
                 visit("gap_days", Int(gap_ms.div_euclid(MS_PER_DAY)));
                 visit("gap_ms", Int(*gap_ms));
                 visit("last_activity", text(format_rfc3339(*last_activity)));
@@ -218,7 +220,7 @@ mod tests {
             Figures::CredentialRevoked { reason: "revoked", status: "revoked" },
             Figures::ScopeViolation { capability: "c".into(), model: "m".into(), day: 1, violated: vec!["model"] },
             Figures::ScopeDrift { dimension: "model", value: "m".into() },
-            Figures::DormantReactivated { last_activity: 0, gap_ms: 1 },
+            Figures::DormantReactivated { last_activity: 0, gap_ms: 1, dormancy_ms: 1 },
             Figures::Burst { rule_index: 0, window_ms: 60_000, slice: 1, exceeded: vec![Dimension::Calls], credits: sum, calls: sum, tokens: sum },
             Figures::CreditsOverdraft { month: 1, overage: 1, used: 1, available_at_start: 1 },
             Figures::CreditsThreshold { month: 1, threshold: 1, used: 1, available_at_start: 1 },

@@ -133,7 +133,7 @@ fn figures() -> impl Strategy<Value = Figures> {
         (text(), text(), -10_000i32..100_000, prop::collection::vec(prop::sample::select(vec!["capability", "model"]), 0..3))
             .prop_map(|(c, m, day, violated)| Figures::ScopeViolation { capability: c.into(), model: m.into(), day, violated }),
         (word(), text()).prop_map(|(dimension, v)| Figures::ScopeDrift { dimension, value: v.into() }),
-        (time(), 0i64..1 << 45).prop_map(|(last_activity, gap_ms)| Figures::DormantReactivated { last_activity, gap_ms }),
+        (time(), 0i64..1 << 45, 0i64..1 << 40).prop_map(|(last_activity, gap_ms, dormancy_ms)| Figures::DormantReactivated { last_activity, gap_ms, dormancy_ms }),
         (any::<u32>(), 1i64..1 << 40, any::<i64>(), prop::collection::vec(prop::sample::select(Dimension::ALL.to_vec()), 0..4), sum(), sum(), sum()).prop_map(
             |(i, window_ms, slice, exceeded, credits, calls, tokens)| Figures::Burst { rule_index: i as u64, window_ms, slice, exceeded, credits, calls, tokens }
         ),
@@ -186,6 +186,8 @@ fn finding() -> impl Strategy<Value = Finding> {
             partition,
             offset,
             figures,
+            version: None,
+            suppressed: None,
         })
 }
 
