@@ -114,3 +114,61 @@ pub fn tuning(rules: &BTreeMap<String, RuleTuningConfig>, suppress: &[SuppressCo
     }
     Ok(t)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::rules::tuning::Action;
+    use crate::rules::Rule;
+
+    fn error(text: &str) -> String {
+        Config::parse(text).err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_documented_example_parses_into_the_engines_tuning() {
+        let c = Config::parse(
+            "[rules.\"scope.drift\"]\nenabled = false\n[rules.burst]\nseverity = 5\n\
+             [[suppress]]\nrule = \"credential.unmanaged\"\ncredential = \"test-*\"\nuntil = \"2026-07-01T00:00:00Z\"\nreason = \"QA keys\"\naction = \"drop\"\n\
+             [[suppress]]\nowner = \"qa@*\"\nreason = \"QA team\"\n",
+        )
+        .expect("valid");
+        let t = c.engine().expect("valid").tuning;
+        assert!(!t.rules[Rule::ScopeDrift as usize].enabled);
+        assert_eq!(t.rules[Rule::Burst as usize].severity, Some(5));
+        assert_eq!(t.suppress.len(), 2);
+        assert_eq!((t.suppress[0].rule, t.suppress[0].action, t.suppress[0].until), (Some(Rule::CredentialUnmanaged), Action::Drop, Some(1_782_864_000_000)));
+        assert_eq!((t.suppress[1].owner.as_deref(), t.suppress[1].action), (Some("qa@*"), Action::Mark));
+        assert!(Config::default().engine().expect("valid").tuning.is_identity());
+    }
+
+    #[test]
+    fn an_unknown_rule_is_refused_with_the_valid_names() {
+        let e = error("[rules.\"scope.drfit\"]\nenabled = false\n");
+        assert!(e.contains("rules.\"scope.drfit\"") && e.contains("scope.drift") && e.contains("credential.exposed"), "{e}");
+        let e = error("[[suppress]]\nrule = \"nope\"\nreason = \"r\"\n");
+        assert!(e.contains("suppress[0].rule") && e.contains("burst"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_the_fix() {
+        for (text, key, fix) in [
+            ("[rules.burst]\nseverity = 9\n", "rules.\"burst\".severity", "1 (Informational) to 5"),
+            ("[[suppress]]\nrule = \"burst\"\n", "suppress[0].reason", "say why"),
+            ("[[suppress]]\nrule = \"burst\"\nreason = \"  \"\n", "suppress[0].reason", "say why"),
+            ("[[suppress]]\nreason = \"r\"\n", "suppress[0]", "at least one of rule, credential, owner"),
+            ("[[suppress]]\ncredential = \"\"\nreason = \"r\"\n", "suppress[0].credential", "non-empty"),
+            ("[[suppress]]\nrule = \"burst\"\nreason = \"r\"\nuntil = \"tomorrow\"\n", "suppress[0].until", "RFC 3339"),
+        ] {
+            let e = error(text);
+            assert!(e.contains(key) && e.contains(fix), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_actions_are_refused() {
+        assert!(error("[rules.burst]\nenable = false\n").contains("enable"));
+        assert!(error("[[suppress]]\nrule = \"burst\"\nreason = \"r\"\naction = \"hide\"\n").contains("hide"));
+        assert!(error("[[suppress]]\nrule = \"burst\"\nreason = \"r\"\ncredentials = \"k\"\n").contains("credentials"));
+    }
+}

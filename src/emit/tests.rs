@@ -231,3 +231,4 @@ fn encode_dispatches_on_the_output_kind() {
 mod oracle;
 
 mod writers;
+mod why;
