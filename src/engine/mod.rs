@@ -19,6 +19,7 @@ use crate::config::EngineConfig;
 use crate::model::{EntitlementRecord, UsageEvent};
 use entitlements::EntitlementStore;
 use crate::decode::RejectKind;
+use crate::rules::tuning::Outcome;
 use crate::rules::Rule;
 use output::Output;
 use partition::{PartitionState, Shared};
@@ -38,7 +39,7 @@ pub struct Stats {
     pub findings: [u64; 12],
     /// Findings tuning marked, dropped or switched off: indexed like
     /// `Rule::ALL`, then like `rules::tuning::Outcome::COUNTED`.
-    pub suppressed: [[u64; 3]; 12],
+    pub suppressed: [[u64; Outcome::COUNTED.len()]; Rule::ALL.len()],
     pub entitlements_applied: u64,
 }
 
