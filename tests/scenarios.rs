@@ -5,7 +5,10 @@
 //! `{"partitions": N}` (optional, first), `{"ignore": ["windows", ...]}`,
 //! `{"finding": {rule, credential, time, dedupe_key, severity, figures?}}`,
 //! `{"window": {...}}`, `{"balance": {...}}`, `{"rejected": {line, kind, ...}}`,
-//! `{"skipped_entitlements": [line, ...]}` (entitlement lines refused; none by default).
+//! `{"skipped_entitlements": [line, ...]}` (entitlement lines refused; none by default)
+//! and `{"metric": "<a line of the Prometheus text>"}` (the replay's engine
+//! counters rendered as on `/metrics`). A finding's `status_id` and
+//! `suppressed` (the reason) are compared only where the expectation names them.
 //! Each stream is compared in order. `SCENARIO=name` runs one.
 
 use std::collections::BTreeSet;
@@ -24,10 +27,11 @@ struct Expected {
     ignore: BTreeSet<String>,
     streams: [Vec<Value>; 4],
     skipped_entitlements: Vec<u64>,
+    metrics: Vec<String>,
 }
 
 fn parse_expected(text: &str) -> Result<Expected, String> {
-    let mut e = Expected { partitions: 1, ignore: BTreeSet::new(), streams: Default::default(), skipped_entitlements: Vec::new() };
+    let mut e = Expected { partitions: 1, ignore: BTreeSet::new(), streams: Default::default(), skipped_entitlements: Vec::new(), metrics: Vec::new() };
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let v: Value = serde_json::from_str(line).map_err(|err| format!("expected.jsonl:{}: {err}", i + 1))?;
         let obj = v.as_object().ok_or_else(|| format!("expected.jsonl:{}: not an object", i + 1))?;
@@ -41,6 +45,7 @@ fn parse_expected(text: &str) -> Result<Expected, String> {
             "window" => e.streams[1].push(inner.clone()),
             "balance" => e.streams[2].push(inner.clone()),
             "rejected" => e.streams[3].push(inner.clone()),
+            "metric" => e.metrics.push(inner.as_str().unwrap_or_default().to_string()),
             other => return Err(format!("expected.jsonl:{}: unknown entry {other}", i + 1)),
         }
     }
@@ -56,7 +61,14 @@ fn project(out: &ReplayOutputs, expected: &Expected) -> [Vec<Value>; 4] {
         .enumerate()
         .map(|(i, f)| {
             let mut v = json!({"rule": f.rule.as_str(), "credential": f.credential, "time": format_rfc3339(f.time), "dedupe_key": f.dedupe_key(), "severity": f.severity});
-            if let Some(want) = expected.streams[0].get(i).and_then(|w| w.get("figures")).and_then(Value::as_object) {
+            let want = expected.streams[0].get(i);
+            if want.and_then(|w| w.get("status_id")).is_some() {
+                v["status_id"] = json!(if f.suppressed.is_some() { 3 } else { 1 });
+            }
+            if want.and_then(|w| w.get("suppressed")).is_some() {
+                v["suppressed"] = f.suppressed.as_ref().map_or(Value::Null, |s| json!(&*s.reason));
+            }
+            if let Some(want) = want.and_then(|w| w.get("figures")).and_then(Value::as_object) {
                 let have = f.figures.to_map();
                 let figures: serde_json::Map<String, Value> = want.keys().map(|k| (k.clone(), have.get(k).cloned().unwrap_or(Value::Null))).collect();
                 v["figures"] = Value::Object(figures);
@@ -113,11 +125,30 @@ fn run(dir: &Path) -> Result<(), String> {
             ));
         }
     }
+    if !expected.metrics.is_empty() {
+        let text = metrics_text(&engine, expected.partitions, &read("entitlements.jsonl"), &read("usage.jsonl"));
+        for want in &expected.metrics {
+            if !text.lines().any(|l| l == want) {
+                problems.push(format!("metrics: no line {want}"));
+            }
+        }
+    }
     if problems.is_empty() {
         Ok(())
     } else {
         Err(problems.join("\n  "))
     }
+}
+
+/// The engine counters of the same replay, rendered as on `/metrics`.
+fn metrics_text(config: &bursar::config::EngineConfig, partitions: i32, entitlements: &str, usage: &str) -> String {
+    let mut engine = bursar::engine::Engine::new(config.clone());
+    bursar::runtime::replay::load_entitlements(&mut engine, entitlements);
+    let how = bursar::pipeline::FileReplay { partitions, threads: 1 };
+    let summary = bursar::pipeline::replay_file(engine, how, usage.as_bytes(), &mut bursar::sink::Sinks::new(), |_| {}).expect("reading from memory cannot fail");
+    let metrics = bursar::telemetry::Metrics::new();
+    metrics.observe_engine(&summary.stats, 0);
+    metrics.render()
 }
 
 #[test]

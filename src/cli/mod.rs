@@ -2,6 +2,7 @@
 //! arguments here and each command is one function.
 
 mod demo;
+mod explain;
 mod gen;
 mod kafka;
 mod replay;
@@ -33,6 +34,8 @@ pub enum Command {
     Gen(gen::GenArgs),
     /// The live processor on Kafka.
     Run(kafka::RunArgs),
+    /// Replay the input a finding came from and explain it: the version in force, the state before and after, why, what to do.
+    Explain(explain::ExplainArgs),
     /// Manage Kafka topics.
     Topics {
         #[command(subcommand)]
@@ -47,6 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(a) => validate::run(a),
         Command::Gen(a) => gen::run(a),
         Command::Run(a) => kafka::run(a),
+        Command::Explain(a) => explain::run(a),
         Command::Topics { command } => kafka::topics(command),
     }
 }

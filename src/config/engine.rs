@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{duration, invalid, Config, ConfigError};
 use crate::model::{BurstRule, ScopeDimension};
+use crate::rules::tuning::Tuning;
 
 /// A factor such as 0.8 held as an integer number of millionths, so that
 /// comparisons with credits are exact integer arithmetic.
@@ -48,6 +49,8 @@ pub struct EngineConfig {
     pub max_source_ips: Option<i64>,
     /// Source topic named in findings (`unmapped.bursar.source.topic`).
     pub usage_topic: String,
+    /// Rules switched off, severity overrides and suppressions (docs/semantics.md "Tuning and suppression").
+    pub tuning: Tuning,
 }
 
 impl Default for EngineConfig {
@@ -150,6 +153,7 @@ impl Config {
             max_principals,
             max_source_ips,
             usage_topic: self.topics.usage.clone(),
+            tuning: super::tuning::tuning(&self.rules, &self.suppress)?,
         })
     }
 

@@ -15,12 +15,14 @@ use crate::model::time::parse_duration;
 mod engine;
 mod kafka;
 mod runtime;
+mod tuning;
 #[cfg(test)]
 mod tests;
 
 pub use engine::{EngineConfig, Factor, MAX_THRESHOLDS};
 pub use kafka::{KafkaConfig, DEFAULT_KAFKA_TIMEOUT};
 pub use runtime::{RuntimeConfig, DEFAULT_BATCH_LINGER};
+pub use tuning::{ActionConfig, RuleTuningConfig, SuppressConfig};
 
 /// Why a configuration was refused. Each message names the key and the fix.
 #[derive(Debug, thiserror::Error)]
@@ -198,6 +200,12 @@ pub struct Config {
     /// sasl.*, ssl.*), except the keys bursar owns ([`OWNED_KAFKA_KEYS`]).
     /// Default empty; `bootstrap.servers` is required by the Kafka commands.
     pub kafka: BTreeMap<String, toml::Value>,
+    /// (bursar addition) Per-rule tuning, `[rules."<rule>"]` with `enabled`
+    /// and `severity` (docs/semantics.md "Tuning and suppression"). Default: none.
+    pub rules: BTreeMap<String, RuleTuningConfig>,
+    /// (bursar addition) `[[suppress]]` entries that mark or drop matching
+    /// findings (docs/semantics.md "Tuning and suppression"). Default: none.
+    pub suppress: Vec<SuppressConfig>,
 }
 
 impl Default for Config {
@@ -225,6 +233,8 @@ impl Default for Config {
             max_source_ips: None,
             topics: Topics::default(),
             kafka: BTreeMap::new(),
+            rules: BTreeMap::new(),
+            suppress: Vec::new(),
         }
     }
 }

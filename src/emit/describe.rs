@@ -1,14 +1,31 @@
-//! The human side of a finding: severity captions and one-sentence
-//! descriptions built from the rule's typed figures. Titles and ATT&CK
-//! mappings come from the table of rules (`rules::table`). A text figure
-//! that is empty (a call without a model) drops its clause, never a `?`.
+//! The human side of a finding: severity captions, titles and descriptions
+//! built from the rule's typed figures: a sentence on what happened, then,
+//! when an entitlement version was in force, a sentence on the fact of that
+//! version the rule decided on (docs/semantics.md, "Why-facts and
+//! remediation"). Titles come from the table of rules (`rules::table`),
+//! except `credential.revoked`, titled per reason here; ATT&CK mappings
+//! come from the table. A text figure that is empty (a call without a
+//! model) drops its clause, never a `?`.
 
 use super::json::put_escaped;
 
 use crate::model::credits;
 use crate::model::time::{day_label, format_duration, month_label, push_rfc3339, MS_PER_DAY};
+use crate::model::{Entitlement, Status};
 use crate::rules::figures::{Dimension, Figures, Sum};
 use crate::rules::Finding;
+
+/// `finding_info.title`: the rule's, or for `credential.revoked` the reason's
+/// (a key used before its validity starts is not "revoked").
+pub(crate) fn title(f: &Finding) -> &'static str {
+    match &f.figures {
+        Figures::CredentialRevoked { reason: "revoked", .. } => "Use of a revoked credential",
+        Figures::CredentialRevoked { reason: "suspended", .. } => "Use of a suspended credential",
+        Figures::CredentialRevoked { reason: "expired", .. } => "Use of an expired credential",
+        Figures::CredentialRevoked { reason: "not_yet_valid", .. } => "Use of a credential before its validity starts",
+        _ => f.rule.info().title,
+    }
+}
 
 /// The OCSF caption of a `severity_id`.
 pub(crate) fn severity_caption(id: u8) -> &'static str {
@@ -137,7 +154,7 @@ pub(crate) fn write_description(out: &mut Vec<u8>, f: &Finding) {
             .lit(", against a monthly grant of ")
             .credits(*monthly)
             .lit(": unused entitlement is piling up"),
-        Figures::DormantReactivated { last_activity, gap_ms } => s
+        Figures::DormantReactivated { last_activity, gap_ms, .. } => s
             .credential(f)
             .lit(" was used after ")
             .int(gap_ms.div_euclid(MS_PER_DAY))
@@ -206,7 +223,105 @@ pub(crate) fn write_description(out: &mut Vec<u8>, f: &Finding) {
         Figures::CredentialUnmanaged { day } => s.credential(f).lit(" was used").clause(" on ", &day_label(*day)).lit(" but has no entitlement in force"),
         Figures::CredentialExposed => s.lit("A raw secret was sent as the credential id; it is redacted to ").text(&f.credential).lit(". Rotate the key"),
     };
+    if let Some(v) = &f.version {
+        why(&mut sentence, f, v);
+    }
     sentence.out.extend_from_slice(b".\"");
+}
+
+/// The second sentence: the fact of the version in force the rule decided on.
+fn why(s: &mut Sentence<'_>, f: &Finding, v: &Entitlement) {
+    if matches!(f.figures, Figures::CredentialExposed | Figures::CredentialUnmanaged { .. }) {
+        return;
+    }
+    s.lit(". The entitlement in force (owner ").text(&v.owner).lit(", updated ").time(v.updated_at).lit(") ");
+    match &f.figures {
+        Figures::CredentialRevoked { reason: "not_yet_valid", .. } => match v.valid_from {
+            Some(t) => s.lit("is valid from ").time(t),
+            None => s.lit("is not yet valid"),
+        },
+        Figures::CredentialRevoked { reason: "expired", .. } => match v.valid_until {
+            Some(t) => s.lit("expired at ").time(t),
+            None => s.lit("has expired"),
+        },
+        Figures::CredentialRevoked { .. } => {
+            s.lit("has status ").lit(super::facts::status_name(v.status));
+            if v.status != Status::Active {
+                s.lit(": block the key and find the caller");
+            }
+            s
+        }
+        Figures::CredentialShared { dimension, .. } => {
+            let (limit, what) = match *dimension {
+                "principal" => (v.max_principals, " distinct principals a day"),
+                _ => (v.max_source_ips, " distinct source addresses a day"),
+            };
+            match limit {
+                Some(n) => s.lit("allows ").int(n).lit(what),
+                None => s.lit("leaves the limit of").lit(what).lit(" to the configuration"),
+            }
+        }
+        Figures::ScopeViolation { .. } | Figures::ScopePrincipal { .. } | Figures::ScopeNetwork { .. } | Figures::ScopeDrift { .. } => {
+            scope(s, v);
+            if matches!(f.figures, Figures::ScopeDrift { .. }) {
+                s.lit("; confirm the new use with the owner");
+            }
+            s
+        }
+        Figures::DormantReactivated { .. } | Figures::DormantIdle { .. } => {
+            match v.dormancy_ms {
+                Some(d) => s.lit("sets a dormancy of ").text(&format_duration(d)),
+                None => s.lit("leaves the dormancy to the configuration"),
+            };
+            s.lit("; confirm with the owner that the key is still needed")
+        }
+        Figures::Burst { rule_index, .. } => match &v.burst {
+            Some(rules) => s.lit("sets burst rule ").int(*rule_index as i64 + 1).lit(" of ").int(rules.len() as i64).lit("; check the volume with the owner"),
+            None => s.lit("leaves burst rules to the configuration; check the volume with the owner"),
+        },
+        Figures::CreditsOverdraft { .. } | Figures::CreditsThreshold { .. } | Figures::BankingDrawdown { .. } | Figures::BankingAccumulation { .. } => match &v.credits {
+            Some(plan) => {
+                s.lit("grants ").credits(plan.monthly).lit(" credits a month, banked for ").int(plan.bank_months as i64).lit(" months");
+                if let Some(cap) = plan.bank_cap {
+                    s.lit(" up to ").credits(cap);
+                }
+                s
+            }
+            None => s.lit("grants no credits"),
+        },
+        Figures::CredentialExposed | Figures::CredentialUnmanaged { .. } => s,
+    };
+}
+
+/// `allows capabilities a, b and models c` for the dimensions the version restricts.
+fn scope(s: &mut Sentence<'_>, v: &Entitlement) {
+    fn texts(g: &Option<Vec<String>>) -> Option<Vec<&str>> {
+        g.as_ref().map(|g| g.iter().map(String::as_str).collect())
+    }
+    let networks = v.scope.networks.as_ref().map(|n| n.iter().map(|n| n.as_str()).collect::<Vec<_>>());
+    let dims = [("capabilities", texts(&v.scope.capabilities)), ("models", texts(&v.scope.models)), ("principals", texts(&v.scope.principals)), ("networks", networks)];
+    let restricted: Vec<_> = dims.iter().filter_map(|(n, g)| Some((*n, g.as_ref()?))).collect();
+    if restricted.is_empty() {
+        s.lit("sets no scope");
+        return;
+    }
+    s.lit("allows ");
+    for (i, (name, globs)) in restricted.iter().enumerate() {
+        if i > 0 {
+            s.lit(" and ");
+        }
+        if globs.is_empty() {
+            s.lit("no ").lit(name);
+            continue;
+        }
+        s.lit(name).lit(" ");
+        for (j, g) in globs.iter().enumerate() {
+            if j > 0 {
+                s.lit(", ");
+            }
+            s.text(g);
+        }
+    }
 }
 
 /// The burst sentence: each exceeded dimension with its sum and limit

@@ -2,6 +2,7 @@
 //! rejected records. Nothing here decides anything; it only writes.
 
 mod describe;
+mod facts;
 mod json;
 mod ocsf;
 mod records;

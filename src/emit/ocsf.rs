@@ -19,7 +19,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::describe::{severity_caption, write_description};
+use super::describe::{severity_caption, title, write_description};
+use super::facts::{write_facts, write_remediation};
 use super::json::{credits_field, int_field, into_string, key, put_escaped, put_int, put_str, str_field};
 
 use crate::rules::figures::FigureValue;
@@ -119,6 +120,9 @@ fn write_resources_and_observables(out: &mut Vec<u8>, f: &Finding) {
     put_str(out, &f.credential);
     str_field(out, false, "name", &f.credential);
     out.extend_from_slice(br#","type":"API Key""#);
+    if let Some(v) = &f.version {
+        int_field(out, "modified_time", v.updated_at);
+    }
     if let Some(owner) = &f.owner {
         out.extend_from_slice(br#","owner":{"name":"#);
         put_str(out, owner);
@@ -164,6 +168,12 @@ fn write_unmapped(out: &mut Vec<u8>, f: &Finding) {
         out.push(b':');
         write_figure(out, &v);
     });
+    write_facts(out, f);
+    if let Some(s) = &f.suppressed {
+        out.extend_from_slice(br#","suppressed":{"reason":"#);
+        put_str(out, &s.reason);
+        out.push(b'}');
+    }
     out.extend_from_slice(br#","source":{"topic":"#);
     put_str(out, &f.topic);
     int_field(out, "partition", f.partition);
@@ -205,7 +215,14 @@ pub fn write_finding(f: &Finding, out: &mut Vec<u8>) {
     out.extend_from_slice(br#"{"activity_id":1,"activity_name":"Create","category_uid":2,"category_name":"Findings","class_uid":2004,"class_name":"Detection Finding","type_uid":200401,"type_name":"Detection Finding: Create","severity_id":"#);
     put_int(out, f.severity);
     str_field(out, false, "severity", severity_caption(f.severity));
-    out.extend_from_slice(br#","status_id":1,"status":"New","is_alert":true"#);
+    match &f.suppressed {
+        None => out.extend_from_slice(br#","status_id":1,"status":"New""#),
+        Some(s) => {
+            out.extend_from_slice(br#","status_id":3,"status":"Suppressed""#);
+            str_field(out, false, "status_detail", &s.reason);
+        }
+    }
+    out.extend_from_slice(br#","is_alert":true"#);
     int_field(out, "time", f.time);
     out.extend_from_slice(concat!(r#","metadata":{"version":""#, ocsf_version!(), r#"","uid":""#).as_bytes());
     out.extend_from_slice(&uid);
@@ -213,7 +230,7 @@ pub fn write_finding(f: &Finding, out: &mut Vec<u8>) {
     out.extend_from_slice(&uid);
     out.push(b'"');
     let info = f.rule.info();
-    str_field(out, false, "title", info.title);
+    str_field(out, false, "title", title(f));
     key(out, false, "desc");
     write_description(out, f);
     out.extend_from_slice(br#","types":[""#);
@@ -229,7 +246,9 @@ pub fn write_finding(f: &Finding, out: &mut Vec<u8>) {
         out.extend_from_slice(br#","attacks":"#);
         out.extend_from_slice(a.as_bytes());
     }
-    out.extend_from_slice(br#"},"evidences":["#);
+    out.push(b'}');
+    write_remediation(out, f);
+    out.extend_from_slice(br#","evidences":["#);
     write_evidence(out, f);
     write_resources_and_observables(out, f);
     write_unmapped(out, f);

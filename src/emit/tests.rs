@@ -42,7 +42,7 @@ fn figures_of(rule: Rule) -> Figures {
         Rule::CreditsOverdraft => Figures::CreditsOverdraft { month: 24_316, overage: 1, used: 11_000_000, available_at_start: 10_000_000 },
         Rule::BankingDrawdown => Figures::BankingDrawdown { month: 24_316, used_banked: 1_000_000, banked_at_start: 3_000_000 },
         Rule::BankingAccumulation => Figures::BankingAccumulation { month: 24_316, banked: 2_000_000, monthly: 1_000_000 },
-        Rule::DormantReactivated => Figures::DormantReactivated { last_activity: T0 - 8_000_000_000, gap_ms: 8_000_000_000 },
+        Rule::DormantReactivated => Figures::DormantReactivated { last_activity: T0 - 8_000_000_000, gap_ms: 8_000_000_000, dormancy_ms: 7_776_000_000 },
         Rule::DormantIdle => Figures::DormantIdle { last_activity: T0, due: T0 + 1, dormancy_ms: 1 },
         Rule::ScopeViolation => Figures::ScopeViolation { capability: "chat".into(), model: "".into(), day: 20_577, violated: vec!["capability"] },
         Rule::ScopePrincipal => Figures::ScopePrincipal { principal: "svc-batch".into(), day: 20_577, allowed: vec!["svc-web-*".into()] },
@@ -68,6 +68,8 @@ fn burst(figures: Figures) -> Finding {
         partition: 1,
         offset: Some(17),
         figures,
+        version: None,
+        suppressed: None,
     }
 }
 
@@ -140,12 +142,12 @@ fn a_timer_finding_has_only_the_credential_as_evidence() {
 }
 
 #[test]
-fn unmapped_bursar_holds_rule_credential_dedupe_key_figures_then_source() {
+fn unmapped_bursar_holds_rule_credential_dedupe_key_figures_facts_then_source() {
     let f = burst(burst_figures(false));
     let text = finding_json(&f);
     let tail = &text[text.find(r#""unmapped""#).unwrap()..];
     assert!(
-        tail.starts_with(r#""unmapped":{"bursar":{"rule":"burst","credential":"key_7f3a","dedupe_key":"0|42","exceeded":["credits"],"limit_credits":"50","rule_index":0,"slice":42,"sum_credits":"75","window":"5m","source":{"topic":"ai.usage","partition":1,"offset":17}}}"#),
+        tail.starts_with(r#""unmapped":{"bursar":{"rule":"burst","credential":"key_7f3a","dedupe_key":"0|42","exceeded":["credits"],"limit_credits":"50","rule_index":0,"slice":42,"sum_credits":"75","window":"5m","facts":{"entitlement":null},"source":{"topic":"ai.usage","partition":1,"offset":17}}}"#),
         "{tail}"
     );
 }
@@ -233,3 +235,4 @@ fn encode_dispatches_on_the_output_kind() {
 mod oracle;
 
 mod writers;
+mod why;

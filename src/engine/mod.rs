@@ -19,6 +19,7 @@ use crate::config::EngineConfig;
 use crate::model::{EntitlementRecord, UsageEvent};
 use entitlements::EntitlementStore;
 use crate::decode::RejectKind;
+use crate::rules::tuning::Outcome;
 use crate::rules::Rule;
 use output::Output;
 use partition::{PartitionState, Shared};
@@ -36,6 +37,9 @@ pub struct Stats {
     pub rejected: [u64; 5],
     /// Indexed like `Rule::ALL`.
     pub findings: [u64; Rule::ALL.len()],
+    /// Findings tuning marked, dropped or switched off: indexed like
+    /// `Rule::ALL`, then like `rules::tuning::Outcome::COUNTED`.
+    pub suppressed: [[u64; Outcome::COUNTED.len()]; Rule::ALL.len()],
     pub entitlements_applied: u64,
 }
 
@@ -49,6 +53,9 @@ impl Stats {
             *a += b;
         }
         for (a, b) in self.findings.iter_mut().zip(o.findings) {
+            *a += b;
+        }
+        for (a, b) in self.suppressed.iter_mut().flatten().zip(o.suppressed.iter().flatten()) {
             *a += b;
         }
         self.entitlements_applied += o.entitlements_applied;
@@ -129,6 +136,7 @@ impl Engine {
         let part = self.partitions.entry(partition).or_insert_with(|| PartitionState::new(partition, changelog));
         let shared = Shared { config: &self.config, store: &self.store };
         part.process(&shared, offset, event, &mut self.stats, out);
+        tune(&self.config, &mut self.stats, out, start);
         count_findings(&mut self.stats, &out[start..]);
     }
 
@@ -189,6 +197,34 @@ impl Engine {
     pub fn partition_state(&self, partition: i32) -> Option<&PartitionState> {
         self.partitions.get(&partition)
     }
+}
+
+/// Applies the configured tuning (`rules::tuning`) to the findings in
+/// `out[start..]`, the one place it happens: removes those switched off or
+/// dropped, keeps the order of the rest, counts what it changed.
+fn tune(config: &EngineConfig, stats: &mut Stats, out: &mut Vec<Output>, start: usize) {
+    let tuning = &config.tuning;
+    if tuning.is_identity() {
+        return;
+    }
+    let mut keep = start;
+    for i in start..out.len() {
+        let emitted = match &mut out[i] {
+            Output::Finding(f) => {
+                let outcome = tuning.apply(f);
+                if let Some(j) = outcome.counted_index() {
+                    stats.suppressed[f.rule as usize][j] += 1;
+                }
+                outcome.emitted()
+            }
+            _ => true,
+        };
+        if emitted {
+            out.swap(keep, i);
+            keep += 1;
+        }
+    }
+    out.truncate(keep);
 }
 
 fn count_findings(stats: &mut Stats, outputs: &[Output]) {

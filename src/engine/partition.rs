@@ -252,7 +252,7 @@ impl PartitionState {
         let st = &mut cred.state;
         // Step 3: every rule, in emission order, then state.
         let version = cred.in_force.as_ref().and_then(|(v, _, _)| v.as_ref());
-        let ctx = Ctx { credential: key, owner: version.map(|v| v.owner.as_str()), topic: &cfg.usage_topic, partition: self.id, trigger: Some((&event, offset)) };
+        let ctx = Ctx { credential: key, version, topic: &cfg.usage_topic, partition: self.id, trigger: Some((&event, offset)) };
         lifecycle::evaluate(&mut st.lifecycle, version.map(|v| &**v), &event, &ctx, out);
         // Learning is [first event, + learning_period); this event is the first when none was seen.
         let first = st.activity.first_seen.unwrap_or(event.time);
@@ -298,7 +298,7 @@ impl PartitionState {
         if let (Some(pm), Some(ledger)) = (month_now, cred.state.ledger.as_mut()) {
             if ledger.month < pm {
                 let version = versions.and_then(|v| v.in_force(month_start(pm)));
-                let ctx = Ctx { credential: key, owner: version.map(|v| v.owner.as_str()), topic: &cfg.usage_topic, partition: self.id, trigger: None };
+                let ctx = Ctx { credential: key, version, topic: &cfg.usage_topic, partition: self.id, trigger: None };
                 roll_to(ledger, pm, versions, cfg, &ctx, out);
             }
         }
@@ -372,7 +372,7 @@ impl PartitionState {
             let versions = cred.versions.as_deref();
             let Some(ledger) = cred.state.ledger.as_mut() else { continue };
             let version = versions.and_then(|v| v.in_force(month_start(month)));
-            let ctx = Ctx { credential: &cred.name, owner: version.map(|v| v.owner.as_str()), topic: &sh.config.usage_topic, partition: self.id, trigger: None };
+            let ctx = Ctx { credential: &cred.name, version, topic: &sh.config.usage_topic, partition: self.id, trigger: None };
             roll_to(ledger, month, versions, sh.config, &ctx, out);
             self.touch(id);
         }
@@ -402,7 +402,7 @@ impl PartitionState {
             }
             cred.refresh(sh.store);
             let version = cred.versions.as_deref().and_then(|v| v.in_force(due));
-            let ctx = Ctx { credential: &cred.name, owner: version.map(|v| v.owner.as_str()), topic: &sh.config.usage_topic, partition: self.id, trigger: None };
+            let ctx = Ctx { credential: &cred.name, version, topic: &sh.config.usage_topic, partition: self.id, trigger: None };
             dormancy::idle(&mut cred.state.activity, &ctx, out);
             self.touch(id);
         }

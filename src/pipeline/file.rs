@@ -102,14 +102,20 @@ pub fn replay_file<R: BufRead + Send>(engine: Engine, how: FileReplay, reader: R
 
 /// Reads the next record line into `buf`: Ok(None) at the end; blank lines are skipped.
 /// Returns the physical line number and the bytes read (for progress).
-struct Lines<R> {
+/// Public for `bursar explain`, which replays a file record by record.
+pub struct Lines<R> {
     reader: R,
     line_no: u64,
     bytes: u64,
 }
 
 impl<R: BufRead> Lines<R> {
-    fn next(&mut self, buf: &mut Vec<u8>) -> std::io::Result<Option<(u64, std::ops::Range<usize>)>> {
+    pub fn new(reader: R) -> Lines<R> {
+        Lines { reader, line_no: 0, bytes: 0 }
+    }
+
+    /// The next record line appended to `buf`: its line number and range in `buf`.
+    pub fn next(&mut self, buf: &mut Vec<u8>) -> std::io::Result<Option<(u64, std::ops::Range<usize>)>> {
         loop {
             let start = buf.len();
             let n = self.reader.read_until(b'\n', buf)?;
@@ -136,7 +142,7 @@ impl<R: BufRead> Lines<R> {
 
 /// Decodes one line in one pass: its partition (from the raw credential, the
 /// line's key) and the decoded record (offset 0: set by the engine).
-fn decode_line(line: &[u8], line_no: u64, partitions: i32, max: usize) -> (i32, Decoded) {
+pub fn decode_line(line: &[u8], line_no: u64, partitions: i32, max: usize) -> (i32, Decoded) {
     let d = decode_usage_keyed(line, &[], max);
     let key = d.key_hint.as_deref().map(str::as_bytes);
     let partition = if partitions == 1 { 0 } else { partition_for(key, partitions) };
@@ -150,7 +156,7 @@ fn count(summary: &mut ReplaySummary, o: &Output) {
 
 fn sequential<R: BufRead>(mut engine: Engine, partitions: i32, reader: R, sinks: &mut Sinks, mut progress: impl FnMut(u64)) -> Result<ReplaySummary, ReplayError> {
     let max = engine.config().max_value_bytes;
-    let mut lines = Lines { reader, line_no: 0, bytes: 0 };
+    let mut lines = Lines::new(reader);
     let mut offsets = vec![0i64; partitions as usize];
     let mut summary = ReplaySummary::default();
     let mut buf = Vec::with_capacity(1024);
@@ -186,7 +192,7 @@ fn sequential<R: BufRead>(mut engine: Engine, partitions: i32, reader: R, sinks:
 /// The reader thread: blocks of decoded records, split by shard.
 fn read_blocks<R: BufRead>(reader: R, partitions: i32, max: usize, to_shards: Vec<Sender<Vec<Item>>>, spare: Vec<Receiver<Vec<Item>>>, bytes: &AtomicU64, records: &AtomicU64) -> std::io::Result<()> {
     let shards = to_shards.len();
-    let mut lines = Lines { reader, line_no: 0, bytes: 0 };
+    let mut lines = Lines::new(reader);
     let mut buf = Vec::with_capacity(1024);
     loop {
         // Vectors the shards emptied come back, so blocks reuse their memory.

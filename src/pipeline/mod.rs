@@ -5,7 +5,7 @@
 mod file;
 pub mod partitioner;
 
-pub use file::{replay_file, FileReplay, ReplaySummary};
+pub use file::{decode_line, replay_file, FileReplay, Lines, ReplaySummary};
 
 use crate::decode::{self, secrets};
 use crate::engine::output::{Output, RejectedRecord};

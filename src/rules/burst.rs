@@ -67,6 +67,12 @@ fn clamp(v: i128) -> i64 {
 }
 
 impl BurstState {
+    /// Window, newest slice, the sums (credits, calls, tokens) over the
+    /// window and the end of the silence after a firing (for `bursar explain`).
+    pub fn view(&self) -> (i64, i64, [i128; 3], Option<i64>) {
+        (self.window_ms, self.newest, self.sums, self.silent_until)
+    }
+
     /// Where the slices live, when there are any (a prefetch hint for the engine).
     pub fn slices_part(&self) -> Option<*const u8> {
         (!self.slices.is_empty()).then(|| self.slices.as_ptr() as *const u8)

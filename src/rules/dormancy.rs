@@ -35,7 +35,7 @@ pub fn reactivated<O: Outputs + ?Sized>(activity: &mut Activity, valid_from: Opt
         return;
     }
     activity.reactivated_at = Some(last);
-    ctx.emit(out, vec![last.to_string()], event.time, Figures::DormantReactivated { last_activity: last, gap_ms: gap });
+    ctx.emit(out, vec![last.to_string()], event.time, Figures::DormantReactivated { last_activity: last, gap_ms: gap, dormancy_ms: dormancy });
 }
 
 /// Records the event as activity. Returns the new idle timer `(due, last, dormancy)`

@@ -56,7 +56,8 @@ pub enum Figures {
     ScopeDrift { dimension: &'static str, value: Text },
     /// `dimension`: principal or source_ip; `values`: the first of the day, in order of first use (at most 10).
     CredentialShared { dimension: &'static str, day: Day, limit: i64, count: i64, values: Vec<Text> },
-    DormantReactivated { last_activity: i64, gap_ms: i64 },
+    /// `dormancy_ms`: the dormancy the gap reached (the version's, else the configured default).
+    DormantReactivated { last_activity: i64, gap_ms: i64, dormancy_ms: i64 },
     /// A sum per dimension the rule limits.
     Burst { rule_index: u64, window_ms: i64, slice: i64, exceeded: Vec<Dimension>, credits: Option<Sum>, calls: Option<Sum>, tokens: Option<Sum> },
     CreditsOverdraft { month: Month, overage: i64, used: i64, available_at_start: i64 },
@@ -158,7 +159,8 @@ impl Figures {
                 visit("limit", Int(*limit));
                 visit("values", List(values.iter().map(|v| v.as_str()).collect()));
             }
-            Figures::DormantReactivated { last_activity, gap_ms } => {
+            Figures::DormantReactivated { last_activity, gap_ms, dormancy_ms } => {
+                visit("dormancy", text(format_duration(*dormancy_ms)));
                 visit("gap_days", Int(gap_ms.div_euclid(MS_PER_DAY)));
                 visit("gap_ms", Int(*gap_ms));
                 visit("last_activity", text(format_rfc3339(*last_activity)));
@@ -249,7 +251,7 @@ mod tests {
             Figures::ScopeNetwork { src_ip: "10.0.0.1".into(), address: true, day: 1, allowed: vec!["192.168.0.0/16".into()] },
             Figures::ScopeDrift { dimension: "model", value: "m".into() },
             Figures::CredentialShared { dimension: "principal", day: 1, limit: 2, count: 3, values: vec!["a".into()] },
-            Figures::DormantReactivated { last_activity: 0, gap_ms: 1 },
+            Figures::DormantReactivated { last_activity: 0, gap_ms: 1, dormancy_ms: 1 },
             Figures::Burst { rule_index: 0, window_ms: 60_000, slice: 1, exceeded: vec![Dimension::Calls], credits: sum, calls: sum, tokens: sum },
             Figures::CreditsOverdraft { month: 1, overage: 1, used: 1, available_at_start: 1 },
             Figures::CreditsThreshold { month: 1, threshold: 1, used: 1, available_at_start: 1 },

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::figures::Figures;
 use super::ledger::BalanceRecord;
-use crate::model::UsageEvent;
+use crate::model::{Entitlement, UsageEvent};
 
 /// The governance rules (README.md, rule table), in the order findings of
 /// one event are emitted. Their descriptors are `rules::table::RULES`.
@@ -56,6 +56,18 @@ pub struct Finding {
     pub offset: Option<i64>,
     /// The rule's own figures for `unmapped.bursar`.
     pub figures: Figures,
+    /// The entitlement version the finding was decided on (its why-facts,
+    /// docs/semantics.md "Why-facts and remediation"); None when none was in force.
+    pub version: Option<Arc<Entitlement>>,
+    /// Set when a `[[suppress]]` entry with `action = "mark"` matched
+    /// (docs/semantics.md "Tuning and suppression").
+    pub suppressed: Option<Suppressed>,
+}
+
+/// Why a finding was marked suppressed: the matching `[[suppress]]` entry's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppressed {
+    pub reason: Arc<str>,
 }
 
 impl Finding {
@@ -102,7 +114,9 @@ pub trait Outputs {
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx<'a> {
     pub credential: &'a Arc<str>,
-    pub owner: Option<&'a str>,
+    /// The entitlement version in force (at the event, the due instant or the
+    /// month start); its owner is the finding's owner.
+    pub version: Option<&'a Arc<Entitlement>>,
     pub topic: &'a str,
     pub partition: i32,
     /// The triggering event and its offset; None for timer findings.
@@ -125,12 +139,14 @@ impl Ctx<'_> {
             dedupe,
             time,
             severity,
-            owner: self.owner.map(str::to_string),
+            owner: self.version.map(|v| v.owner.clone()),
             evidence: self.trigger.map(|(e, _)| e.clone()),
             topic: self.topic.to_string(),
             partition: self.partition,
             offset: self.trigger.map(|(_, o)| o),
             figures,
+            version: self.version.cloned(),
+            suppressed: None,
         });
     }
 }

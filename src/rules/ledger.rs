@@ -252,7 +252,7 @@ mod tests {
 
     fn ctx() -> Ctx<'static> {
         static K: std::sync::LazyLock<std::sync::Arc<str>> = std::sync::LazyLock::new(|| "k".into());
-        Ctx { credential: &K, owner: None, topic: "t", partition: 0, trigger: None }
+        Ctx { credential: &K, version: None, topic: "t", partition: 0, trigger: None }
     }
 
     #[test]

@@ -9,12 +9,14 @@ pub mod figures;
 pub mod finding;
 pub mod ledger;
 pub mod lifecycle;
+pub mod remediation;
 pub mod scope;
 pub mod shared;
 pub mod table;
+pub mod tuning;
 
 pub use figures::Figures;
-pub use finding::{finding_uid, Ctx, Finding, Outputs, Rule};
+pub use finding::{finding_uid, Ctx, Finding, Outputs, Rule, Suppressed};
 pub use table::{RuleInfo, Severity, RULES};
 
 /// Days remembered by once-per-day rules: the newest day seen and the one before.

@@ -38,6 +38,11 @@ pub struct OriginMemory {
 }
 
 impl ScopeMemory {
+    /// The capabilities and models remembered as seen (for `bursar explain`).
+    pub fn remembered(&self) -> (&[Text], &[Text]) {
+        (&self.capabilities, &self.models)
+    }
+
     /// Where its lists live, when they hold anything (a prefetch hint).
     pub fn heap_parts(&self) -> [Option<*const u8>; 2] {
         [(!self.capabilities.is_empty()).then(|| self.capabilities.as_ptr() as *const u8), (!self.models.is_empty()).then(|| self.models.as_ptr() as *const u8)]

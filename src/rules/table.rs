@@ -137,7 +137,7 @@ pub const RULES: [RuleInfo; 15] = [
         title: "Dormant credential reactivated",
         severity: Severity::Fixed(3),
         attacks: Some(concat!("[", valid_accounts!(), tactic!("TA0001", "Initial Access"), ",", valid_accounts!(), tactic!("TA0003", "Persistence"), "]")),
-        figure_names: &["gap_days", "gap_ms", "last_activity"],
+        figure_names: &["dormancy", "gap_days", "gap_ms", "last_activity"],
     },
     RuleInfo {
         rule: Rule::Burst,
@@ -265,7 +265,7 @@ mod tests {
     fn figure_names_are_sorted_and_never_a_member_bursar_writes_itself() {
         for info in RULES {
             assert!(info.figure_names.windows(2).all(|w| w[0] < w[1]), "{}", info.name);
-            for reserved in ["rule", "credential", "dedupe_key", "source"] {
+            for reserved in ["rule", "credential", "dedupe_key", "source", "facts", "suppressed"] {
                 assert!(!info.figure_names.contains(&reserved), "{}", info.name);
             }
         }

@@ -18,6 +18,7 @@ use prometheus_client::registry::Registry;
 use super::ratelimit::RateLimiter;
 
 use crate::decode::RejectKind;
+use crate::rules::tuning::Outcome;
 use crate::rules::Rule;
 use crate::engine::Stats;
 
@@ -29,6 +30,12 @@ struct KindLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RuleLabel {
     rule: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SuppressedLabel {
+    rule: String,
+    action: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -48,6 +55,7 @@ pub struct Metrics {
     late: Counter,
     rejected: Family<KindLabel, Counter>,
     findings: Family<RuleLabel, Counter>,
+    suppressed: Family<SuppressedLabel, Counter>,
     credentials: Gauge,
     lag: Family<PartitionLabel, Gauge>,
     latency: PromHistogram,
@@ -84,6 +92,7 @@ impl Metrics {
         let late = Counter::default();
         let rejected = Family::<KindLabel, Counter>::default();
         let findings = Family::<RuleLabel, Counter>::default();
+        let suppressed = Family::<SuppressedLabel, Counter>::default();
         let credentials = Gauge::default();
         let lag = Family::<PartitionLabel, Gauge>::default();
         let latency = PromHistogram::new(LATENCY_BUCKETS.into_iter());
@@ -94,6 +103,7 @@ impl Metrics {
         registry.register("late_events", "Usage events that missed at least one closed window", late.clone());
         registry.register("rejected", "Rejected input records by kind", rejected.clone());
         registry.register("findings", "Findings by rule", findings.clone());
+        registry.register("findings_suppressed", "Findings tuning marked suppressed, dropped, or removed as their rule is switched off (docs/semantics.md, Tuning and suppression)", suppressed.clone());
         registry.register("credentials_in_state", "Credentials held in state", credentials.clone());
         registry.register("consumer_lag", "Records behind the end of each assigned usage partition", lag.clone());
         registry.register("processing_latency_seconds", "Record consumed to its batch committed (outputs acknowledged)", latency.clone());
@@ -120,6 +130,7 @@ impl Metrics {
             late,
             rejected,
             findings,
+            suppressed,
             credentials,
             lag,
             latency,
@@ -157,6 +168,12 @@ impl Metrics {
         self.late.inc_by(stats.late_events.saturating_sub(last.late_events));
         for (i, rule) in Rule::ALL.iter().enumerate() {
             self.findings.get_or_create(&RuleLabel { rule: rule.as_str().into() }).inc_by(stats.findings[i].saturating_sub(last.findings[i]));
+            for (j, outcome) in Outcome::COUNTED.iter().enumerate() {
+                let n = stats.suppressed[i][j].saturating_sub(last.suppressed[i][j]);
+                if let (true, Some(action)) = (n > 0, outcome.label()) {
+                    self.suppressed.get_or_create(&SuppressedLabel { rule: rule.as_str().into(), action: action.into() }).inc_by(n);
+                }
+            }
         }
         *last = stats.clone();
         self.credentials.set(credentials as i64);
@@ -206,6 +223,8 @@ mod tests {
         let mut s = Stats::default();
         s.events = 5;
         s.findings[Rule::Burst as usize] = 3;
+
+        s.suppressed[Rule::ScopeDrift as usize][1] = 2;
         m.observe_engine(&s, 7);
         s.events = 8;
         m.observe_engine(&s, 7);
@@ -220,6 +239,8 @@ mod tests {
         assert!(text.contains("bursar_rejected_total{kind=\"invalid_json\"} 2"), "{text}");
         assert!(text.contains("bursar_findings_total{rule=\"burst\"} 3"), "{text}");
         assert!(text.contains("bursar_credentials_in_state 7"), "{text}");
+        assert!(text.contains("bursar_findings_suppressed_total{rule=\"scope.drift\",action=\"drop\"} 2"), "{text}");
+        assert!(!text.contains("action=\"mark\""), "{text}");
         assert!(text.contains("bursar_consumer_lag{partition=\"3\"} 42"), "{text}");
         assert!(text.contains("# TYPE bursar_processing_latency_seconds histogram"), "{text}");
         for (le, count) in [("0.001", 0), ("0.0025", 1), ("0.25", 2), ("60.0", 2), ("+Inf", 3)] {

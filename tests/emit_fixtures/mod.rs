@@ -8,8 +8,9 @@
 use bursar::decode::RejectKind;
 use bursar::engine::output::{BalanceRecord, GrantView, RejectedRecord, WindowRecord};
 use bursar::rules::figures::{Dimension, Sum};
-use bursar::rules::{Figures, Finding, Rule};
-use bursar::model::UsageEvent;
+use bursar::rules::{Figures, Finding, Rule, Suppressed};
+use bursar::model::{BurstRule, CreditPlan, Entitlement, Scope, Status, UsageEvent};
+use std::sync::Arc;
 
 /// 2026-05-04T10:00:00.000Z.
 pub const T0: i64 = 1_777_888_800_000;
@@ -63,7 +64,7 @@ pub fn rule_parts(rule: Rule) -> (Vec<String>, u8, Figures) {
         Rule::CreditsOverdraft => (s(&["2026-05"]), 3, Figures::CreditsOverdraft { month: MAY_2026, overage: 250_000, used: 1_000_250_000, available_at_start: c(1000) }),
         Rule::BankingDrawdown => (s(&["2026-05"]), 3, Figures::BankingDrawdown { month: MAY_2026, used_banked: c(1500), banked_at_start: c(3000) }),
         Rule::BankingAccumulation => (s(&["2026-05"]), 2, Figures::BankingAccumulation { month: MAY_2026, banked: c(2000), monthly: c(1000) }),
-        Rule::DormantReactivated => (s(&["1769904000000"]), 3, Figures::DormantReactivated { last_activity: 1_769_904_000_000, gap_ms: 7_984_800_000 }),
+        Rule::DormantReactivated => (s(&["1769904000000"]), 3, Figures::DormantReactivated { last_activity: 1_769_904_000_000, gap_ms: 7_984_800_000, dormancy_ms: 7_776_000_000 }),
         Rule::DormantIdle => (s(&["1769904000000"]), 1, Figures::DormantIdle { last_activity: 1_769_904_000_000, due: 1_777_680_000_000, dormancy_ms: 7_776_000_000 }),
         Rule::ScopeViolation => (
             s(&["image", "", "2026-05-04"]),
@@ -110,18 +111,47 @@ pub fn finding(rule: Rule, evidence: Option<UsageEvent>, owner: Option<&str>) ->
         partition: 3,
         offset,
         figures,
+        version: None,
+        suppressed: None,
     }
 }
 
-/// Every rule in four shapes: a full call and an owner e-mail, a bare call
-/// and no owner, no call and an owner that is not an e-mail, no call and no
-/// owner; plus one with hostile strings that must be escaped.
+/// An entitlement version that sets every optional member.
+pub fn full_version(owner: &str) -> Entitlement {
+    Entitlement {
+        credential: "key_7f3a".into(),
+        owner: owner.into(),
+        status: Status::Active,
+        updated_at: T0 - 86_400_000,
+        valid_from: Some(T0 - 86_400_000),
+        valid_until: Some(T0 + 365 * 86_400_000),
+        scope: Scope { capabilities: Some(vec!["chat".into(), "embeddings".into()]), models: Some(vec!["llama-*".into()]) },
+        credits: Some(CreditPlan { monthly: 1_000_000_000, bank_months: 3, bank_cap: Some(2_500_000_000) }),
+        burst: Some(vec![BurstRule { window_ms: 300_000, credits: Some(50_000_000), calls: Some(100), tokens: None }]),
+        dormancy_ms: Some(90 * 86_400_000),
+    }
+}
+
+/// A version with only the required members.
+pub fn bare_version(owner: &str) -> Entitlement {
+    Entitlement { valid_from: None, valid_until: None, scope: Scope::default(), credits: None, burst: None, dormancy_ms: None, ..full_version(owner) }
+}
+
+/// Every rule in four shapes: a full call, an owner e-mail and a full
+/// entitlement version; a bare call and no owner (no version); no call, an
+/// owner that is not an e-mail and a bare version, marked suppressed; no
+/// call and no owner; plus one with hostile strings that must be escaped.
 pub fn all_findings() -> Vec<Finding> {
     let mut out = Vec::new();
     for rule in Rule::ALL {
-        out.push(finding(rule, Some(full_event("key_7f3a")), Some("team-ml@example.com")));
+        let mut full = finding(rule, Some(full_event("key_7f3a")), Some("team-ml@example.com"));
+        full.version = Some(Arc::new(full_version("team-ml@example.com")));
+        out.push(full);
         out.push(finding(rule, Some(bare_event("key_7f3a")), None));
-        out.push(finding(rule, None, Some("team ml")));
+        let mut timer = finding(rule, None, Some("team ml"));
+        timer.version = Some(Arc::new(bare_version("team ml")));
+        timer.suppressed = Some(Suppressed { reason: "QA keys, ticket \"SEC-1\"".into() });
+        out.push(timer);
         out.push(finding(rule, None, None));
     }
     let mut odd = finding(Rule::ScopeDrift, Some(full_event("k")), Some("o\"wner\\\u{1}"));

@@ -138,7 +138,7 @@ fn figures() -> impl Strategy<Value = Figures> {
         (word(), text()).prop_map(|(dimension, v)| Figures::ScopeDrift { dimension, value: v.into() }),
         (prop::sample::select(vec!["principal", "source_ip"]), -10_000i32..100_000, 1i64..1 << 40, 0i64..1 << 40, prop::collection::vec(text(), 0..11))
             .prop_map(|(dimension, day, limit, count, v)| Figures::CredentialShared { dimension, day, limit, count, values: v.into_iter().map(Into::into).collect() }),
-        (time(), 0i64..1 << 45).prop_map(|(last_activity, gap_ms)| Figures::DormantReactivated { last_activity, gap_ms }),
+        (time(), 0i64..1 << 45, 0i64..1 << 40).prop_map(|(last_activity, gap_ms, dormancy_ms)| Figures::DormantReactivated { last_activity, gap_ms, dormancy_ms }),
         (any::<u32>(), 1i64..1 << 40, any::<i64>(), prop::collection::vec(prop::sample::select(Dimension::ALL.to_vec()), 0..4), sum(), sum(), sum()).prop_map(
             |(i, window_ms, slice, exceeded, credits, calls, tokens)| Figures::Burst { rule_index: i as u64, window_ms, slice, exceeded, credits, calls, tokens }
         ),
@@ -191,6 +191,8 @@ fn finding() -> impl Strategy<Value = Finding> {
             partition,
             offset,
             figures,
+            version: None,
+            suppressed: None,
         })
 }
 

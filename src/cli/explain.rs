@@ -1,0 +1,278 @@
+//! `bursar explain`: replays the input a finding came from, record by record
+//! through the same engine as `replay`, until the record that produced the
+//! finding, and prints in words what it rests on: the version in force, the
+//! credential's state before and after that record, why the rule fired,
+//! what to do, and what the configured tuning does with it (docs/semantics.md,
+//! "Why-facts and remediation"; README.md, "Explaining a finding").
+
+use std::fmt::Write as _;
+use std::io::BufReader;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use bursar::config::EngineConfig;
+use bursar::decode::secrets::{is_raw_secret, redacted_id};
+use bursar::engine::credential::CredState;
+use bursar::engine::output::Output;
+use bursar::engine::Engine;
+use bursar::model::credits::format as credits;
+use bursar::model::time::{format_duration, format_rfc3339 as time, month_label};
+use bursar::model::{Entitlement, UsageEvent};
+use bursar::pipeline::{apply_record, decode_line, Decoded, Lines};
+use bursar::rules::remediation::remediation;
+use bursar::rules::tuning::{Outcome, Tuning};
+use bursar::rules::Finding;
+use bursar::runtime::replay::load_entitlements;
+use clap::Args;
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The finding's credential (`unmapped.bursar.credential`; a raw secret is redacted first).
+    #[arg(long)]
+    pub credential: String,
+    /// The finding's uid (`finding_info.uid`).
+    #[arg(long)]
+    pub uid: String,
+    /// Usage events as JSON Lines: the input the finding came from.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Entitlements as JSON Lines, as given to the run that produced the finding.
+    #[arg(long)]
+    pub entitlements: Option<PathBuf>,
+    /// The bursar.toml of that run (rule settings and tuning).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Partitions of that run (Kafka's default partitioner).
+    #[arg(long, default_value_t = 1)]
+    pub partitions: i32,
+}
+
+/// What the replay found: the finding, the record that produced it and the states around it.
+struct Found {
+    finding: Finding,
+    line: u64,
+    partition: i32,
+    offset: i64,
+    /// The record's event, when it was the credential's own.
+    event: Option<UsageEvent>,
+    /// The record's event time and credential when another credential's record moved the watermark.
+    other: Option<(String, i64)>,
+    watermark: (Option<i64>, Option<i64>),
+    before: Option<CredState>,
+    after: Option<CredState>,
+}
+
+pub fn run(a: ExplainArgs) -> anyhow::Result<ExitCode> {
+    if a.partitions < 1 {
+        bail!("--partitions must be at least 1 (the partitions of the run that produced the finding)");
+    }
+    let credential = if is_raw_secret(&a.credential) { redacted_id(&a.credential) } else { a.credential.clone() };
+    let config = super::load_config(a.config.as_deref())?;
+    let mut engine_config = config.engine()?;
+    // Replay untuned, so a finding the tuning drops is still found; its fate is reported.
+    let tuning = std::mem::take(&mut engine_config.tuning);
+    let mut engine = Engine::new(engine_config.clone());
+    if let Some(path) = &a.entitlements {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let skipped = load_entitlements(&mut engine, &text);
+        if !skipped.is_empty() {
+            eprintln!("bursar: {} entitlement lines skipped (`bursar validate --kind entitlement` lists them).", skipped.len());
+        }
+    }
+    let file = std::fs::File::open(&a.input).with_context(|| format!("cannot open {}", a.input.display()))?;
+    let Some(found) = find(&mut engine, &a, &credential, BufReader::new(file))? else {
+        bail!(
+            "no finding {} of credential {credential} in {} with {} partition(s): give the --entitlements, --config and --partitions of the run that produced it",
+            a.uid,
+            a.input.display(),
+            a.partitions
+        );
+    };
+    print!("{}", report(&found, &engine_config, &tuning, &a));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Replays `reader` until the record whose outputs hold the finding `a.uid`.
+fn find(engine: &mut Engine, a: &ExplainArgs, credential: &str, reader: impl std::io::BufRead) -> anyhow::Result<Option<Found>> {
+    let max = engine.config().max_value_bytes;
+    let mut lines = Lines::new(reader);
+    let mut offsets = vec![0i64; a.partitions as usize];
+    let (mut buf, mut out) = (Vec::new(), Vec::new());
+    while let Some((line, range)) = lines.next(&mut buf).with_context(|| format!("cannot read {}", a.input.display()))? {
+        let (partition, decoded) = decode_line(&buf[range], line, a.partitions, max);
+        buf.clear();
+        let offset = offsets[partition as usize];
+        offsets[partition as usize] += 1;
+        let event = match &decoded {
+            Decoded::Event(e) => Some(e.clone()),
+            Decoded::Rejected(_) => None,
+        };
+        let own = event.as_ref().is_some_and(|e| *e.credential == *credential);
+        let watched = own || engine.id_of(partition, credential).is_some();
+        let before = if watched { state_of(engine, partition, credential) } else { None };
+        let wm_before = engine.partition_state(partition).and_then(|p| p.meta.watermark);
+        apply_record(engine, partition, offset, decoded, &mut out);
+        let hit = out.drain(..).find_map(|o| match o {
+            Output::Finding(f) if f.uid() == a.uid => Some(*f),
+            _ => None,
+        });
+        if let Some(finding) = hit {
+            if finding.credential != credential {
+                bail!("finding {} is of credential {}, not {credential}: run again with --credential {}", a.uid, finding.credential, finding.credential);
+            }
+            let wm_after = engine.partition_state(partition).and_then(|p| p.meta.watermark);
+            let other = if own { None } else { event.as_ref().map(|e| (e.credential.to_string(), e.time)) };
+            let after = state_of(engine, partition, credential);
+            return Ok(Some(Found { finding, line, partition, offset, event: event.filter(|_| own), other, watermark: (wm_before, wm_after), before, after }));
+        }
+    }
+    Ok(None)
+}
+
+fn state_of(engine: &Engine, partition: i32, credential: &str) -> Option<CredState> {
+    engine.partition_state(partition)?.credentials().find(|(c, _)| *c == credential).map(|(_, s)| s.clone())
+}
+
+/// The whole explanation, in words.
+fn report(x: &Found, cfg: &EngineConfig, tuning: &Tuning, a: &ExplainArgs) -> String {
+    let f = &x.finding;
+    let mut s = String::new();
+    let info = f.rule.info();
+    let _ = writeln!(s, "Finding {} ({}), severity {}, at {}:", f.uid(), f.rule.as_str(), f.severity, time(f.time));
+    let json: serde_json::Value = serde_json::from_str(&bursar::emit::finding_json(f)).unwrap_or_default();
+    let _ = writeln!(s, "  {}", json["finding_info"]["title"].as_str().unwrap_or(info.title));
+    let _ = writeln!(s, "  {}", json["finding_info"]["desc"].as_str().unwrap_or_default());
+    let _ = writeln!(s, "\nTrigger: line {} of {} (partition {}, offset {}).", x.line, a.input.display(), x.partition, x.offset);
+    match (&x.event, &x.other) {
+        (Some(e), _) => {
+            let _ = writeln!(s, "  The credential's own event {} at {}: capability {}{}, {} credits, {} tokens.", e.id, time(e.time), e.capability, e.model.as_ref().map(|m| format!(", model {m}")).unwrap_or_default(), credits(e.credits), e.tokens_in + e.tokens_out);
+        }
+        (None, Some((other, t))) => {
+            let wm = |w: Option<i64>| w.map_or("none".to_string(), time);
+            let _ = writeln!(s, "  An event of {other} at {} moved the partition's watermark from {} to {}, passing {} (timers and month starts fire when the watermark reaches them).", time(*t), wm(x.watermark.0), wm(x.watermark.1), time(f.time));
+        }
+        (None, None) => {
+            let _ = writeln!(s, "  A rejected record; it moves nothing, so this cannot be the trigger.");
+        }
+    }
+    let _ = writeln!(s, "\n{}", version_words(f.version.as_deref(), f.time, cfg));
+    let _ = writeln!(s, "\nState of {} on partition {}, before -> after the record:", f.credential, x.partition);
+    s.push_str(&state_words(x.before.as_ref(), x.after.as_ref(), cfg));
+    let _ = writeln!(s, "\nWhy it fired (the rule's figures):");
+    for (k, v) in f.figures.to_map() {
+        let _ = writeln!(s, "  {k} = {}", v.as_str().map_or_else(|| v.to_string(), str::to_string));
+    }
+    let r = remediation(f.rule);
+    let _ = writeln!(s, "\nWhat to do: {}", r.desc);
+    for reference in r.references {
+        let _ = writeln!(s, "  see {reference}");
+    }
+    let mut tuned = f.clone();
+    let outcome = tuning.apply(&mut tuned);
+    let _ = writeln!(
+        s,
+        "\nTuning ({}): {}.",
+        a.config.as_ref().map_or("no --config".into(), |p| p.display().to_string()),
+        match outcome {
+            Outcome::Kept if tuned.severity != f.severity => format!("emitted with severity {} (overridden)", tuned.severity),
+            Outcome::Kept => "emitted as the rule produced it".to_string(),
+            Outcome::Marked => format!("emitted marked Suppressed (status_id 3): {}", tuned.suppressed.as_ref().map_or("", |r| &r.reason)),
+            Outcome::Dropped => "dropped by a [[suppress]] entry with action = \"drop\" (counted, not emitted)".to_string(),
+            Outcome::Disabled => format!("not emitted: the rule is switched off (rules.\"{}\".enabled = false)", f.rule.as_str()),
+        }
+    );
+    s
+}
+
+/// The version in force, or why there is none, in words.
+fn version_words(v: Option<&Entitlement>, t: i64, cfg: &EngineConfig) -> String {
+    let Some(v) = v else {
+        return format!(
+            "No entitlement version was in force at {}: the credential is unmanaged here, so the configured defaults apply (dormancy {}, {} burst rules).",
+            time(t),
+            format_duration(cfg.dormancy_ms),
+            cfg.default_burst.len()
+        );
+    };
+    let mut s = format!("Entitlement in force at {}: the version updated {}, owner {}, status {}", time(t), time(v.updated_at), v.owner, format!("{:?}", v.status).to_lowercase());
+    match (v.valid_from, v.valid_until) {
+        (None, None) => s.push_str(", valid without dates"),
+        (from, until) => {
+            let _ = write!(s, ", valid from {} until {}", from.map_or("any time".into(), time), until.map_or("no end".into(), time));
+        }
+    }
+    let list = |g: &Option<Vec<String>>| g.as_ref().map_or("any".to_string(), |g| if g.is_empty() { "none".into() } else { g.join(", ") });
+    let _ = write!(s, ".\n  Scope: capabilities {}; models {}.", list(&v.scope.capabilities), list(&v.scope.models));
+    match &v.credits {
+        Some(c) => {
+            let _ = write!(s, "\n  Credits: {} a month, banked for {} months{}.", credits(c.monthly), c.bank_months, c.bank_cap.map(|b| format!(", bank cap {}", credits(b))).unwrap_or_default());
+        }
+        None => s.push_str("\n  Credits: none (no ledger)."),
+    }
+    let rules = v.burst.as_deref().unwrap_or(&cfg.default_burst);
+    let from = if v.burst.is_some() { "the version's" } else { "the configured" };
+    let _ = write!(s, "\n  Burst rules ({from}): {}.", if rules.is_empty() { "none".to_string() } else { rules.iter().map(burst_words).collect::<Vec<_>>().join("; ") });
+    let _ = write!(s, "\n  Dormancy: {}.", v.dormancy_ms.map_or(format!("{} (the configured default)", format_duration(cfg.dormancy_ms)), format_duration));
+    s
+}
+
+fn burst_words(r: &bursar::model::BurstRule) -> String {
+    let mut parts = Vec::new();
+    if let Some(c) = r.credits {
+        parts.push(format!("{} credits", credits(c)));
+    }
+    if let Some(c) = r.calls {
+        parts.push(format!("{c} calls"));
+    }
+    if let Some(t) = r.tokens {
+        parts.push(format!("{t} tokens"));
+    }
+    format!("at most {} per {}", parts.join(", "), format_duration(r.window_ms))
+}
+
+/// One line per state family: `before -> after` where it changed.
+fn state_words(before: Option<&CredState>, after: Option<&CredState>, cfg: &EngineConfig) -> String {
+    let Some(after) = after else { return "  (no state: the credential was never seen on this partition)\n".into() };
+    let empty = CredState::default();
+    let (b, new) = match before {
+        Some(b) => (b, false),
+        None => (&empty, true),
+    };
+    let mut s = String::new();
+    if new {
+        s.push_str("  (nothing before: this record is the credential's first on the partition)\n");
+    }
+    let t = |v: Option<i64>| v.map_or("none".to_string(), time);
+    let pair = |x: String, y: String| if x == y { x } else { format!("{x} -> {y}") };
+    let _ = writeln!(s, "  activity: first seen {}; last activity {}", pair(t(b.activity.first_seen), t(after.activity.first_seen)), pair(t(b.activity.last_activity), t(after.activity.last_activity)));
+    let due = |st: &CredState| t(st.activity.idle_due.map(|(due, _, _)| due));
+    let _ = writeln!(s, "  idle timer (dormant.idle) due: {}", pair(due(b), due(after)));
+    if let Some(first) = after.activity.first_seen {
+        let _ = writeln!(s, "  scope.drift learning until {}", time(first.saturating_add(cfg.learning_ms)));
+    }
+    let seen = |st: &CredState| {
+        let (c, m) = st.scope.remembered();
+        let join = |v: &[bursar::model::usage::Text]| if v.is_empty() { "none".to_string() } else { v.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ") };
+        (join(c), join(m))
+    };
+    let ((bc, bm), (ac, am)) = (seen(b), seen(after));
+    let _ = writeln!(s, "  remembered capabilities: {}; models: {}", pair(bc, ac), pair(bm, am));
+    for (i, state) in after.burst.iter().enumerate() {
+        let sums = |st: &CredState| {
+            st.burst.get(i).map_or("empty".to_string(), |x| {
+                let (_, _, [c, calls, tokens], silent) = x.view();
+                let c = i64::try_from(c).map_or_else(|_| "beyond range".into(), credits);
+                format!("credits {c}, calls {calls}, tokens {tokens}{}", silent.map(|u| format!(", silent until {}", time(u))).unwrap_or_default())
+            })
+        };
+        let _ = writeln!(s, "  burst rule {i} (window {}): {}", format_duration(state.view().0), pair(sums(b), sums(after)));
+    }
+    let ledger = |st: &CredState| {
+        st.ledger.as_ref().map_or("none".to_string(), |l| {
+            format!("{}: available at start {}, used {} ({} banked), overage {}, remaining {}", month_label(l.month), credits(l.available_at_start), credits(l.used), credits(l.used_banked), credits(l.overage), credits(l.remaining()))
+        })
+    };
+    let _ = writeln!(s, "  ledger: {}", pair(ledger(b), ledger(after)));
+    s
+}

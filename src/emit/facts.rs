@@ -1,0 +1,136 @@
+//! Why-facts (docs/semantics.md, "Why-facts and remediation"): the
+//! entitlement version a finding was decided on, written as
+//! `unmapped.bursar.facts`, and the OCSF `remediation` of its rule. A pure
+//! function of the finding, so the same input writes the same bytes.
+//!
+//! `facts` is `{"entitlement": null}` when no version was in force, else
+//! `entitlement` {updated_at, owner, status, valid_from?, valid_until?} and,
+//! as the version sets them, `scope` {capabilities?, models?} (a dimension
+//! left out is unrestricted), `burst` [{window, credits?, calls?, tokens?}],
+//! `dormancy` and `credits` {monthly, bank_months, bank_cap?}. What the
+//! version leaves to the configuration is left out here; the rule's figures
+//! carry the value the rule applied (e.g. `dormancy` of the `dormant.*` rules).
+
+use super::json::{credits_field, int_field, key, put_str, str_field, time_field};
+
+use crate::model::time::push_duration;
+use crate::model::{Entitlement, Status};
+use crate::rules::remediation::remediation;
+use crate::rules::Finding;
+
+/// The status as written in entitlements.
+pub(crate) const fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::Active => "active",
+        Status::Suspended => "suspended",
+        Status::Revoked => "revoked",
+    }
+}
+
+/// `,"facts":{...}` for `unmapped.bursar`.
+pub(crate) fn write_facts(out: &mut Vec<u8>, f: &Finding) {
+    key(out, false, "facts");
+    let Some(v) = f.version.as_deref() else {
+        out.extend_from_slice(br#"{"entitlement":null}"#);
+        return;
+    };
+    out.extend_from_slice(br#"{"entitlement":{"updated_at":""#);
+    crate::model::time::push_rfc3339(out, v.updated_at);
+    out.push(b'"');
+    str_field(out, false, "owner", &v.owner);
+    str_field(out, false, "status", status_name(v.status));
+    if let Some(t) = v.valid_from {
+        time_field(out, "valid_from", t);
+    }
+    if let Some(t) = v.valid_until {
+        time_field(out, "valid_until", t);
+    }
+    out.push(b'}');
+    write_scope(out, v);
+    if let Some(rules) = &v.burst {
+        key(out, false, "burst");
+        out.push(b'[');
+        for (i, r) in rules.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(br#"{"window":""#);
+            push_duration(out, r.window_ms);
+            out.push(b'"');
+            if let Some(c) = r.credits {
+                credits_field(out, "credits", c);
+            }
+            if let Some(c) = r.calls {
+                int_field(out, "calls", c);
+            }
+            if let Some(t) = r.tokens {
+                int_field(out, "tokens", t);
+            }
+            out.push(b'}');
+        }
+        out.push(b']');
+    }
+    if let Some(d) = v.dormancy_ms {
+        key(out, false, "dormancy");
+        out.push(b'"');
+        push_duration(out, d);
+        out.push(b'"');
+    }
+    if let Some(plan) = &v.credits {
+        key(out, false, "credits");
+        out.push(b'{');
+        key(out, true, "monthly");
+        out.push(b'"');
+        crate::model::credits::push(out, plan.monthly);
+        out.push(b'"');
+        int_field(out, "bank_months", plan.bank_months);
+        if let Some(cap) = plan.bank_cap {
+            credits_field(out, "bank_cap", cap);
+        }
+        out.push(b'}');
+    }
+    out.push(b'}');
+}
+
+/// `,"scope":{...}` with the globs as the version has them (nothing when unrestricted).
+fn write_scope(out: &mut Vec<u8>, v: &Entitlement) {
+    let dims = [("capabilities", &v.scope.capabilities), ("models", &v.scope.models)];
+    if dims.iter().all(|(_, d)| d.is_none()) {
+        return;
+    }
+    key(out, false, "scope");
+    out.push(b'{');
+    let mut first = true;
+    for (name, globs) in dims {
+        let Some(globs) = globs else { continue };
+        key(out, first, name);
+        first = false;
+        out.push(b'[');
+        for (i, g) in globs.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            put_str(out, g);
+        }
+        out.push(b']');
+    }
+    out.push(b'}');
+}
+
+/// `,"remediation":{"desc":...,"references":[...]}` (OCSF 1.7.0 Detection Finding).
+pub(crate) fn write_remediation(out: &mut Vec<u8>, f: &Finding) {
+    let r = remediation(f.rule);
+    out.extend_from_slice(br#","remediation":{"desc":"#);
+    put_str(out, r.desc);
+    if !r.references.is_empty() {
+        out.extend_from_slice(br#","references":["#);
+        for (i, reference) in r.references.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            put_str(out, reference);
+        }
+        out.push(b']');
+    }
+    out.push(b'}');
+}

@@ -1,0 +1,60 @@
+//! `bursar explain` on a scenario's files: it finds the finding by uid and
+//! explains it from the version in force and the state around its record.
+
+use std::process::Command;
+
+use bursar::rules::{finding_uid, Rule};
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scenarios/revoked_suspended_expired_unmanaged_and_exposed_credentials");
+
+fn explain(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bursar"))
+        .arg("explain")
+        .args(["--input", &format!("{DIR}/usage.jsonl"), "--entitlements", &format!("{DIR}/entitlements.jsonl")])
+        .args(args)
+        .output()
+        .expect("run bursar explain");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_not_yet_valid_use_is_explained_from_the_version_dates_and_the_state_around_its_event() {
+    let uid = finding_uid(Rule::CredentialRevoked, "k2", &["not_yet_valid".into(), "2026-01-03".into()]);
+    let (ok, out, err) = explain(&["--credential", "k2", "--uid", &uid]);
+    assert!(ok, "{err}");
+    for want in [
+        "Use of a credential before its validity starts",
+        "Trigger: line 4 of",
+        "The credential's own event e4 at 2026-01-03T10:00:00.000Z",
+        "the version updated 2026-01-01T00:00:00.000Z, owner k2@example.com, status active, valid from 2026-01-05T00:00:00.000Z until 2026-01-10T00:00:00.000Z",
+        "(nothing before: this record is the credential's first on the partition)",
+        "last activity none -> 2026-01-03T10:00:00.000Z",
+        "reason = not_yet_valid",
+        "What to do: Block the key",
+        "emitted as the rule produced it",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn a_later_finding_shows_the_state_before_it_and_a_suppression_its_fate() {
+    let config = std::env::temp_dir().join(format!("bursar-explain-{}.toml", std::process::id()));
+    std::fs::write(&config, "[[suppress]]\ncredential = \"k1\"\nreason = \"decommissioned on purpose\"\naction = \"drop\"\n").expect("write config");
+    let uid = finding_uid(Rule::CredentialRevoked, "k1", &["revoked".into(), "2026-01-02".into()]);
+    let (ok, out, err) = explain(&["--credential", "k1", "--uid", &uid, "--config", config.to_str().unwrap_or_default()]);
+    let _ = std::fs::remove_file(&config);
+    assert!(ok, "{err}");
+    assert!(out.contains("last activity 2026-01-01T11:00:00.000Z -> 2026-01-02T10:00:00.000Z"), "{out}");
+    assert!(out.contains("status revoked"), "{out}");
+    assert!(out.contains("dropped by a [[suppress]] entry"), "{out}");
+}
+
+#[test]
+fn an_unknown_uid_or_the_wrong_credential_is_an_error_that_says_what_to_check() {
+    let (ok, _, err) = explain(&["--credential", "k1", "--uid", "00000000000000000000000000000000"]);
+    assert!(!ok && err.contains("--partitions"), "{err}");
+    let uid = finding_uid(Rule::CredentialUnmanaged, "k4", &["2026-01-10".into()]);
+    let (ok, _, err) = explain(&["--credential", "k1", "--uid", &uid]);
+    assert!(!ok && err.contains("--credential k4"), "{err}");
+}
