@@ -22,7 +22,8 @@ use bursar::model::{Entitlement, UsageEvent};
 use bursar::pipeline::{apply_record, decode_line, Decoded, Lines};
 use bursar::rules::remediation::remediation;
 use bursar::rules::tuning::{Outcome, Tuning};
-use bursar::rules::Finding;
+use bursar::rules::figures::{Dimension, Sum};
+use bursar::rules::{Figures, Finding};
 use bursar::runtime::replay::load_entitlements;
 use clap::Args;
 
@@ -159,9 +160,10 @@ fn report(x: &Found, cfg: &EngineConfig, tuning: &Tuning, a: &ExplainArgs) -> St
     let _ = writeln!(s, "\n{}", version_words(f.version.as_deref(), f.time, cfg));
     let _ = writeln!(s, "\nState of {} on partition {}, before -> after the record:", f.credential, x.partition);
     s.push_str(&state_words(x.before.as_ref(), x.after.as_ref(), cfg));
-    let _ = writeln!(s, "\nWhy it fired (the rule's figures):");
+    let _ = writeln!(s, "\nWhy it fired: {}.", because(f, cfg));
+    let _ = writeln!(s, "  The rule's figures:");
     for (k, v) in f.figures.to_map() {
-        let _ = writeln!(s, "  {k} = {}", v.as_str().map_or_else(|| v.to_string(), str::to_string));
+        let _ = writeln!(s, "    {k} = {}", v.as_str().map_or_else(|| v.to_string(), str::to_string));
     }
     let r = remediation(f.rule);
     let _ = writeln!(s, "\nWhat to do: {}", r.desc);
@@ -183,6 +185,52 @@ fn report(x: &Found, cfg: &EngineConfig, tuning: &Tuning, a: &ExplainArgs) -> St
         }
     );
     s
+}
+
+/// The comparison the rule made, in words (docs/semantics.md, "Rules").
+fn because(f: &Finding, cfg: &EngineConfig) -> String {
+    let factor = |micros: i64| credits(micros);
+    match &f.figures {
+        Figures::Burst { window_ms, exceeded, credits: c, calls, tokens, .. } => {
+            let sums = [*c, *calls, *tokens];
+            let parts: Vec<String> = exceeded
+                .iter()
+                .filter_map(|d| {
+                    let Sum { sum, limit } = sums[*d as usize]?;
+                    let show = |v: i64| if *d == Dimension::Credits { credits(v) } else { v.to_string() };
+                    Some(format!("the {} over {} reached {}, more than the limit {}", d.as_str(), format_duration(*window_ms), show(sum), show(limit)))
+                })
+                .collect();
+            parts.join("; ")
+        }
+        Figures::CreditsThreshold { threshold, used, available_at_start, .. } => {
+            format!("used {} >= {} x the {} available at the month start", credits(*used), factor(*threshold), credits(*available_at_start))
+        }
+        Figures::CreditsOverdraft { overage, used, available_at_start, .. } => {
+            format!("this event took the month's use to {} of {} available, leaving overage {} that no grant covers", credits(*used), credits(*available_at_start), credits(*overage))
+        }
+        Figures::BankingDrawdown { used_banked, banked_at_start, .. } => {
+            format!("credit used from earlier months' grants, {}, reached {} x the {} banked at the month start", credits(*used_banked), factor(cfg.drawdown.micros), credits(*banked_at_start))
+        }
+        Figures::BankingAccumulation { banked, monthly, .. } => {
+            format!("at the month start the banked remainder {} was at least {} x the monthly grant {}", credits(*banked), factor(cfg.accumulation.micros), credits(*monthly))
+        }
+        Figures::DormantReactivated { last_activity, gap_ms, dormancy_ms } => {
+            format!("the gap since the last activity ({}) is {}, at least the dormancy {}", time(*last_activity), format_duration(*gap_ms), format_duration(*dormancy_ms))
+        }
+        Figures::DormantIdle { last_activity, due, dormancy_ms } => {
+            format!("the partition's watermark reached the last activity {} + the dormancy {} = {}", time(*last_activity), format_duration(*dormancy_ms), time(*due))
+        }
+        Figures::ScopeViolation { violated, .. } => format!("the call's {} matches none of the allowed globs of the version in force", violated.join(" and ")),
+        Figures::ScopeDrift { dimension, value } => {
+            format!("after the learning period ({} from the first event), the {dimension} {value} was not among those the credential had used", format_duration(cfg.learning_ms))
+        }
+        Figures::CredentialRevoked { reason: "not_yet_valid", .. } => "the event is before the version's valid_from".into(),
+        Figures::CredentialRevoked { reason: "expired", .. } => "the event is at or after the version's valid_until".into(),
+        Figures::CredentialRevoked { status, .. } => format!("the version in force has status {status}"),
+        Figures::CredentialUnmanaged { .. } => "no entitlement version has an updated_at at or before the event".into(),
+        Figures::CredentialExposed => "the credential field held a raw secret, not a key id; bursar redacted it".into(),
+    }
 }
 
 /// The version in force, or why there is none, in words.
