@@ -222,6 +222,12 @@ fn because(f: &Finding, cfg: &EngineConfig) -> String {
             format!("the partition's watermark reached the last activity {} + the dormancy {} = {}", time(*last_activity), format_duration(*dormancy_ms), time(*due))
         }
         Figures::ScopeViolation { violated, .. } => format!("the call's {} matches none of the allowed globs of the version in force", violated.join(" and ")),
+        Figures::ScopePrincipal { principal, allowed, .. } => format!("the principal {principal} matches none of the allowed principal globs ({}) of the version in force", allowed.join(", ")),
+        Figures::ScopeNetwork { src_ip, address: true, allowed, .. } => format!("the address {src_ip} lies in none of the allowed networks ({}) of the version in force", allowed.join(", ")),
+        Figures::ScopeNetwork { src_ip, allowed, .. } => format!("src_ip {src_ip} is not an IP address, so it lies outside every allowed network ({})", allowed.join(", ")),
+        Figures::CredentialShared { dimension, limit, count, values, .. } => {
+            format!("the day's distinct {dimension} values reached {count}, more than the limit {limit} (first: {})", values.join(", "))
+        }
         Figures::ScopeDrift { dimension, value } => {
             format!("after the learning period ({} from the first event), the {dimension} {value} was not among those the credential had used", format_duration(cfg.learning_ms))
         }
@@ -251,7 +257,8 @@ fn version_words(v: Option<&Entitlement>, t: i64, cfg: &EngineConfig) -> String 
         }
     }
     let list = |g: &Option<Vec<String>>| g.as_ref().map_or("any".to_string(), |g| if g.is_empty() { "none".into() } else { g.join(", ") });
-    let _ = write!(s, ".\n  Scope: capabilities {}; models {}.", list(&v.scope.capabilities), list(&v.scope.models));
+    let networks = v.scope.networks.as_ref().map(|n| n.iter().map(|n| n.as_str().to_string()).collect());
+    let _ = write!(s, ".\n  Scope: capabilities {}; models {}; principals {}; networks {}.", list(&v.scope.capabilities), list(&v.scope.models), list(&v.scope.principals), list(&networks));
     match &v.credits {
         Some(c) => {
             let _ = write!(s, "\n  Credits: {} a month, banked for {} months{}.", credits(c.monthly), c.bank_months, c.bank_cap.map(|b| format!(", bank cap {}", credits(b))).unwrap_or_default());

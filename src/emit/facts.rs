@@ -5,9 +5,10 @@
 //!
 //! `facts` is `{"entitlement": null}` when no version was in force, else
 //! `entitlement` {updated_at, owner, status, valid_from?, valid_until?} and,
-//! as the version sets them, `scope` {capabilities?, models?} (a dimension
-//! left out is unrestricted), `burst` [{window, credits?, calls?, tokens?}],
-//! `dormancy` and `credits` {monthly, bank_months, bank_cap?}. What the
+//! as the version sets them, `scope` {capabilities?, models?, principals?,
+//! networks?} (a dimension left out is unrestricted), `burst` [{window,
+//! credits?, calls?, tokens?}], `dormancy`, `max_principals`,
+//! `max_source_ips` and `credits` {monthly, bank_months, bank_cap?}. What the
 //! version leaves to the configuration is left out here; the rule's figures
 //! carry the value the rule applied (e.g. `dormancy` of the `dormant.*` rules).
 
@@ -76,6 +77,12 @@ pub(crate) fn write_facts(out: &mut Vec<u8>, f: &Finding) {
         push_duration(out, d);
         out.push(b'"');
     }
+    if let Some(n) = v.max_principals {
+        int_field(out, "max_principals", n);
+    }
+    if let Some(n) = v.max_source_ips {
+        int_field(out, "max_source_ips", n);
+    }
     if let Some(plan) = &v.credits {
         key(out, false, "credits");
         out.push(b'{');
@@ -94,7 +101,11 @@ pub(crate) fn write_facts(out: &mut Vec<u8>, f: &Finding) {
 
 /// `,"scope":{...}` with the globs as the version has them (nothing when unrestricted).
 fn write_scope(out: &mut Vec<u8>, v: &Entitlement) {
-    let dims = [("capabilities", &v.scope.capabilities), ("models", &v.scope.models)];
+    fn texts(g: &Option<Vec<String>>) -> Option<Vec<&str>> {
+        g.as_ref().map(|g| g.iter().map(String::as_str).collect())
+    }
+    let networks = v.scope.networks.as_ref().map(|n| n.iter().map(|n| n.as_str()).collect::<Vec<_>>());
+    let dims = [("capabilities", texts(&v.scope.capabilities)), ("models", texts(&v.scope.models)), ("principals", texts(&v.scope.principals)), ("networks", networks)];
     if dims.iter().all(|(_, d)| d.is_none()) {
         return;
     }

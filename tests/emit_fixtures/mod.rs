@@ -9,6 +9,7 @@ use bursar::decode::RejectKind;
 use bursar::engine::output::{BalanceRecord, GrantView, RejectedRecord, WindowRecord};
 use bursar::rules::figures::{Dimension, Sum};
 use bursar::rules::{Figures, Finding, Rule, Suppressed};
+use bursar::model::net::Network;
 use bursar::model::{BurstRule, CreditPlan, Entitlement, Scope, Status, UsageEvent};
 use std::sync::Arc;
 
@@ -125,16 +126,23 @@ pub fn full_version(owner: &str) -> Entitlement {
         updated_at: T0 - 86_400_000,
         valid_from: Some(T0 - 86_400_000),
         valid_until: Some(T0 + 365 * 86_400_000),
-        scope: Scope { capabilities: Some(vec!["chat".into(), "embeddings".into()]), models: Some(vec!["llama-*".into()]) },
+        scope: Scope {
+            capabilities: Some(vec!["chat".into(), "embeddings".into()]),
+            models: Some(vec!["llama-*".into()]),
+            principals: Some(vec!["svc-ml-*".into()]),
+            networks: Some(vec![Network::parse("10.0.0.0/8").expect("a network"), Network::parse("2001:db8::/32").expect("a network")]),
+        },
         credits: Some(CreditPlan { monthly: 1_000_000_000, bank_months: 3, bank_cap: Some(2_500_000_000) }),
         burst: Some(vec![BurstRule { window_ms: 300_000, credits: Some(50_000_000), calls: Some(100), tokens: None }]),
         dormancy_ms: Some(90 * 86_400_000),
+        max_principals: Some(4),
+        max_source_ips: Some(8),
     }
 }
 
 /// A version with only the required members.
 pub fn bare_version(owner: &str) -> Entitlement {
-    Entitlement { valid_from: None, valid_until: None, scope: Scope::default(), credits: None, burst: None, dormancy_ms: None, ..full_version(owner) }
+    Entitlement { valid_from: None, valid_until: None, scope: Scope::default(), credits: None, burst: None, dormancy_ms: None, max_principals: None, max_source_ips: None, ..full_version(owner) }
 }
 
 /// Every rule in four shapes: a full call, an owner e-mail and a full

@@ -22,10 +22,12 @@ fn version() -> Entitlement {
         updated_at: T0 - DAY,
         valid_from: Some(T0 + DAY),
         valid_until: Some(T0 + 30 * DAY),
-        scope: Scope { capabilities: Some(vec!["chat".into(), "embeddings".into()]), models: Some(vec!["llama-*".into()]) },
+        scope: Scope { capabilities: Some(vec!["chat".into(), "embeddings".into()]), models: Some(vec!["llama-*".into()]), ..Scope::default() },
         credits: Some(CreditPlan { monthly: 1_000_000_000, bank_months: 3, bank_cap: Some(2_500_000_000) }),
         burst: Some(vec![BurstRule { window_ms: 300_000, credits: Some(50_000_000), calls: None, tokens: None }]),
         dormancy_ms: Some(90 * DAY),
+        max_principals: None,
+        max_source_ips: None,
     }
 }
 
@@ -48,7 +50,8 @@ fn deciding_fact(rule: Rule) -> Option<&'static str> {
     match rule {
         Rule::CredentialExposed | Rule::CredentialUnmanaged => None,
         Rule::CredentialRevoked => Some("is valid from 2026-05-05T10:00:00.000Z"),
-        Rule::ScopeViolation => Some("allows capabilities chat, embeddings and models llama-*"),
+        Rule::ScopeViolation | Rule::ScopePrincipal | Rule::ScopeNetwork => Some("allows capabilities chat, embeddings and models llama-*"),
+        Rule::CredentialShared => Some("leaves the limit of distinct principals a day to the configuration"),
         Rule::ScopeDrift => Some("allows capabilities chat, embeddings and models llama-*; confirm the new use with the owner"),
         Rule::DormantReactivated | Rule::DormantIdle => Some("sets a dormancy of 90d; confirm with the owner that the key is still needed"),
         Rule::Burst => Some("sets burst rule 1 of 1; check the volume with the owner"),
@@ -93,7 +96,7 @@ fn without_a_version_the_facts_say_none_was_in_force_and_a_bare_version_only_its
     let v = parse(&burst(figures_of(Rule::CredentialUnmanaged)));
     assert_eq!(v["unmapped"]["bursar"]["facts"], json!({"entitlement": null}));
     assert_eq!(v["resources"][0].get("modified_time"), None);
-    let bare = Entitlement { valid_from: None, valid_until: None, scope: Scope::default(), credits: None, burst: None, dormancy_ms: None, ..version() };
+    let bare = Entitlement { valid_from: None, valid_until: None, scope: Scope::default(), credits: None, burst: None, dormancy_ms: None, max_principals: None, max_source_ips: None, ..version() };
     let v = parse(&Finding { version: Some(Arc::new(bare)), ..burst(figures_of(Rule::DormantIdle)) });
     assert_eq!(v["unmapped"]["bursar"]["facts"], json!({"entitlement": {"updated_at": "2026-05-03T10:00:00.000Z", "owner": "team-ml@example.com", "status": "active"}}));
     assert!(desc(&v).contains("leaves the dormancy to the configuration"), "{}", desc(&v));
@@ -108,6 +111,19 @@ fn every_rule_carries_its_remediation() {
         let want = if refs.is_empty() { json!({"desc": r.desc}) } else { json!({"desc": r.desc, "references": refs}) };
         assert_eq!(v["remediation"], want, "{rule:?}");
     }
+}
+
+#[test]
+fn the_origin_scope_and_day_limits_are_facts_and_why() {
+    let scope = Scope { principals: Some(vec!["svc-*".into()]), networks: Some(vec![crate::model::net::Network::parse("10.0.0.0/8").unwrap()]), ..Scope::default() };
+    let v = Entitlement { scope, max_principals: Some(4), max_source_ips: Some(8), ..version() };
+    let f = parse(&Finding { version: Some(Arc::new(v)), ..burst(figures_of(Rule::ScopeNetwork)) });
+    let facts = &f["unmapped"]["bursar"]["facts"];
+    assert_eq!((&facts["scope"], &facts["max_principals"], &facts["max_source_ips"]), (&json!({"principals": ["svc-*"], "networks": ["10.0.0.0/8"]}), &json!(4), &json!(8)));
+    assert!(desc(&f).contains("allows principals svc-* and networks 10.0.0.0/8"), "{}", desc(&f));
+    let v = Entitlement { max_principals: Some(4), ..version() };
+    let f = parse(&Finding { version: Some(Arc::new(v)), ..burst(figures_of(Rule::CredentialShared)) });
+    assert!(desc(&f).contains("allows 4 distinct principals a day"), "{}", desc(&f));
 }
 
 #[test]
