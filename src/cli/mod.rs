@@ -33,6 +33,8 @@ pub enum Command {
     Gen(gen::GenArgs),
     /// The live processor on Kafka.
     Run(kafka::RunArgs),
+    /// Pre-flight check: the effective configuration (secrets masked), the broker, every topic, the state.
+    Check(kafka::CheckArgs),
     /// Manage Kafka topics.
     Topics {
         #[command(subcommand)]
@@ -47,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(a) => validate::run(a),
         Command::Gen(a) => gen::run(a),
         Command::Run(a) => kafka::run(a),
+        Command::Check(a) => kafka::check(a),
         Command::Topics { command } => kafka::topics(command),
     }
 }
