@@ -358,3 +358,17 @@ pub fn dense_workload(events: u64, credentials: u64, hours: u32, seed: u64) -> (
     let spec = bursar::gen::GenSpec { seed, events, credentials, hours, shape: bursar::gen::Shape::Dense, ..Default::default() };
     (bursar::gen::entitlements(&spec), bursar::gen::usage(&spec).collect())
 }
+
+/// Starts `bursar run <extra> --config <config>` with its log (RUST_LOG=info) in `log`.
+pub fn spawn_logged(extra: &[&str], config: &std::path::Path, log: &std::path::Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_bursar"))
+        .arg("run")
+        .args(extra)
+        .arg("--config")
+        .arg(config)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap()
+}

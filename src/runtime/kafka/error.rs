@@ -30,7 +30,7 @@ pub enum SetupError {
     NoTransactions(String),
     #[error("topic {0} does not exist: create the topics first with `bursar topics create --config ...`")]
     MissingTopic(String),
-    #[error("the changelog topic {changelog} has {changelog_partitions} partition(s) but the usage topic {usage} has {usage_partitions}: they must be co-partitioned (partition p of the changelog holds the state of usage partition p). Give {changelog} {usage_partitions} partitions: `kafka-topics.sh --alter --topic {changelog} --partitions {usage_partitions}` when it has fewer; else delete it and run `bursar topics create` with `topics.partitions = {usage_partitions}`")]
+    #[error("{}", not_co_partitioned(changelog, *changelog_partitions, usage, *usage_partitions))]
     NotCoPartitioned { changelog: String, changelog_partitions: usize, usage: String, usage_partitions: usize },
     #[error("replay output topic {0} does not exist: create it first (e.g. `kafka-topics.sh --create --topic {0}`) or name another; replay never creates topics")]
     MissingOutputTopic(String),
@@ -78,6 +78,16 @@ pub enum RunError {
     State(#[from] crate::engine::ChangelogError),
     #[error(transparent)]
     Sink(#[from] SinkError),
+}
+
+/// The changelog and usage topics differ in partitions: what is wrong and the fix.
+pub(crate) fn not_co_partitioned(changelog: &str, changelog_partitions: usize, usage: &str, usage_partitions: usize) -> String {
+    format!(
+        "the changelog topic {changelog} has {changelog_partitions} partition(s) but the usage topic {usage} has {usage_partitions}: they must be co-partitioned \
+         (partition p of the changelog holds the state of usage partition p). If the changelog holds no state yet, delete it and run `bursar topics create` \
+         with `topics.partitions = {usage_partitions}`; never add partitions to a keyed topic in place: to re-partition, create new topics and replay into them \
+         (docs/operations.md \"Re-partitioning\")"
+    )
 }
 
 impl SetupError {

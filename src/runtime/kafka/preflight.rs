@@ -16,7 +16,8 @@ use super::error::{KafkaError, SetupError};
 use super::metadata::watermarks;
 use super::outage::PROBE_TIMEOUT;
 use super::quiet::Quiet;
-use super::topics::{admin, describe, partitions_fix, retention_fix, show, specs};
+use super::error::not_co_partitioned;
+use super::topics::{admin, describe, retention_fix, show, specs};
 use crate::config::{Config, Retention};
 use crate::model::time::{parse_duration, MS_PER_DAY};
 
@@ -108,12 +109,7 @@ async fn check(config: &Config, reset_state: bool) -> Result<Preflight, KafkaErr
     }
     if let (Some(&usage), Some(&changelog)) = (partitions.get(t.usage.as_str()), partitions.get(t.changelog.as_str())) {
         if usage != changelog {
-            out.problems.push(format!(
-                "the changelog {} is not co-partitioned with the usage topic {} (partition p of the changelog holds the state of usage partition p): {}",
-                t.changelog,
-                t.usage,
-                partitions_fix(&t.changelog, changelog, usage)
-            ));
+            out.problems.push(not_co_partitioned(&t.changelog, changelog, &t.usage, usage));
         } else {
             state_check(config, usage, reset_state, &mut out)?;
         }
