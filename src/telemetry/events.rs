@@ -239,6 +239,30 @@ impl InternalEvent for BrokerOutageEnded<'_> {
     }
 }
 
+/// The processor made no progress for a while: a call to the broker blocks
+/// (an offset commit waiting for its coordinator, a broker gone).
+pub struct ProcessorStalled<'a> {
+    pub broker: &'a str,
+    pub quiet: Duration,
+}
+
+impl InternalEvent for ProcessorStalled<'_> {
+    fn emit(self, _: &Metrics) {
+        tracing::warn!(broker = self.broker, quiet_secs = self.quiet.as_secs(), "No progress: waiting for the broker.");
+    }
+}
+
+/// The processor moves again after [`ProcessorStalled`].
+pub struct ProcessorMoving<'a> {
+    pub broker: &'a str,
+}
+
+impl InternalEvent for ProcessorMoving<'_> {
+    fn emit(self, _: &Metrics) {
+        tracing::info!(broker = self.broker, "Progress again.");
+    }
+}
+
 /// A pre-flight finding that does not stop `run` (a retention shorter than
 /// the history bursar's rules look back on, `--reset-state` in effect).
 pub struct PreflightWarning<'a> {

@@ -16,7 +16,7 @@
 //! `transactional.id`).
 
 use std::fmt::Display;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,7 +27,7 @@ use super::error::{KafkaError, RunError, SetupError};
 use super::quiet::Quiet;
 use crate::config::KafkaConfig;
 use crate::sink::SinkError;
-use crate::telemetry::{BrokerOutageContinues, BrokerOutageEnded, BrokerOutageStarted, InternalEvent, Metrics};
+use crate::telemetry::{BrokerOutageContinues, BrokerOutageEnded, BrokerOutageStarted, InternalEvent, Metrics, ProcessorMoving, ProcessorStalled};
 
 /// Longest wait of one broker probe: a dead broker is noticed within it.
 pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -60,6 +60,33 @@ const TRANSIENT: &[RDKafkaErrorCode] = &[
     RDKafkaErrorCode::PurgeQueue,
     RDKafkaErrorCode::PurgeInflight,
     RDKafkaErrorCode::Fatal,
+    RDKafkaErrorCode::Fenced,
+    RDKafkaErrorCode::WaitingForCoordinator,
+    RDKafkaErrorCode::TimedOutQueue,
+    RDKafkaErrorCode::Retry,
+    RDKafkaErrorCode::AssignmentLost,
+    RDKafkaErrorCode::PollExceeded,
+    RDKafkaErrorCode::RebootstrapRequired,
+    RDKafkaErrorCode::BrokerNotAvailable,
+    RDKafkaErrorCode::ReplicaNotAvailable,
+    RDKafkaErrorCode::PreferredLeaderNotAvailable,
+    RDKafkaErrorCode::EligibleLeadersNotAvailable,
+    RDKafkaErrorCode::NotController,
+    RDKafkaErrorCode::StaleControllerEpoch,
+    RDKafkaErrorCode::StaleBrokerEpoch,
+    RDKafkaErrorCode::FencedLeaderEpoch,
+    RDKafkaErrorCode::UnknownLeaderEpoch,
+    RDKafkaErrorCode::OffsetNotAvailable,
+    RDKafkaErrorCode::KafkaStorageError,
+    RDKafkaErrorCode::UnstableOffsetCommit,
+    RDKafkaErrorCode::ThrottlingQuotaExceeded,
+    RDKafkaErrorCode::FetchSessionIdNotFound,
+    RDKafkaErrorCode::InvalidFetchSessionEpoch,
+    RDKafkaErrorCode::FencedMemberEpoch,
+    RDKafkaErrorCode::StaleMemberEpoch,
+    RDKafkaErrorCode::TransactionCoordinatorFenced,
+    RDKafkaErrorCode::UnknownProducerId,
+    RDKafkaErrorCode::OperationNotAttempted,
 ];
 
 /// True for an error code a broker outage causes.
@@ -162,6 +189,58 @@ impl Outage {
         while Instant::now() < until && !shutdown.load(Ordering::SeqCst) {
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+}
+
+/// Notices a processor that makes no progress because a call to the broker
+/// blocks (an offset commit waits for its coordinator): one line after
+/// [`STALL_AFTER`], one when it moves again. The run loop `beat`s.
+pub(crate) struct Watchdog {
+    beat: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    started: Instant,
+}
+
+/// How long without a beat before the watchdog says so.
+pub(crate) const STALL_AFTER: Duration = Duration::from_secs(10);
+
+impl Watchdog {
+    pub(crate) fn start(broker: &str, metrics: Arc<Metrics>) -> Watchdog {
+        let (beat, stop, started) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)), Instant::now());
+        let (b, s, broker) = (beat.clone(), stop.clone(), broker.to_string());
+        let spawned = std::thread::Builder::new().name("bursar-watchdog".into()).spawn(move || {
+            let mut stalled = false;
+            while !s.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(500));
+                let quiet = started.elapsed().saturating_sub(Duration::from_millis(b.load(Ordering::SeqCst)));
+                match (stalled, quiet >= STALL_AFTER) {
+                    (false, true) => {
+                        stalled = true;
+                        ProcessorStalled { broker: &broker, quiet }.emit(&metrics);
+                    }
+                    (true, false) => {
+                        stalled = false;
+                        ProcessorMoving { broker: &broker }.emit(&metrics);
+                    }
+                    _ => {}
+                }
+            }
+        });
+        if spawned.is_err() {
+            tracing::debug!("No watchdog thread: stalls are not reported.");
+        }
+        Watchdog { beat, stop, started }
+    }
+
+    /// The processor made a step.
+    pub(crate) fn beat(&self) {
+        self.beat.store(self.started.elapsed().as_millis() as u64, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
     }
 }
 

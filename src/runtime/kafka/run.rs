@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::error::KafkaError;
-use super::outage::{is_transient, probe_broker, Outage};
+use super::outage::{is_transient, probe_broker, Outage, Watchdog};
 use super::preflight::preflight;
 use super::processor::Processor;
 use crate::config::{Config, RuntimeConfig};
@@ -42,8 +42,10 @@ pub fn run_with(config: Config, options: RunOptions, shutdown: Arc<AtomicBool>, 
     let runtime = config.runtime()?;
     let kafka = config.kafka_client()?;
     let mut outage = Outage::new(&kafka.bootstrap_servers, runtime.broker_outage, metrics.clone());
+    let watchdog = Watchdog::start(&kafka.bootstrap_servers, metrics.clone());
     let mut checked = false;
     while !shutdown.load(Ordering::SeqCst) {
+        watchdog.beat();
         let attempt = probe_broker(&kafka).map_err(KafkaError::from).and_then(|()| {
             if !checked {
                 for warning in preflight(&config, options.reset_state)?.into_result()?.warnings {
@@ -56,7 +58,7 @@ pub fn run_with(config: Config, options: RunOptions, shutdown: Arc<AtomicBool>, 
         let result = match attempt {
             Ok(mut p) => {
                 outage.ended();
-                let result = drive(&mut p, &runtime, &shutdown, &mut outage);
+                let result = drive(&mut p, &runtime, &shutdown, &mut outage, &watchdog);
                 options.ready.set(false);
                 result
             }
@@ -77,9 +79,10 @@ pub fn run_with(config: Config, options: RunOptions, shutdown: Arc<AtomicBool>, 
 
 /// Batches until `shutdown` (Ok) or an error; notices an outage the
 /// consumer reports while no batch fails (a caught-up processor) and its end.
-fn drive(p: &mut Processor, runtime: &RuntimeConfig, shutdown: &AtomicBool, outage: &mut Outage) -> Result<(), KafkaError> {
+fn drive(p: &mut Processor, runtime: &RuntimeConfig, shutdown: &AtomicBool, outage: &mut Outage, watchdog: &Watchdog) -> Result<(), KafkaError> {
     let mut probed = Instant::now();
     while !shutdown.load(Ordering::SeqCst) {
+        watchdog.beat();
         p.follow_entitlements()?;
         let batch = p.fill(runtime.batch_size, runtime.batch_linger, shutdown)?;
         p.process_batch(batch)?;
