@@ -108,6 +108,8 @@ stop() {
     kill -9 "$BROKER_PID" 2>/dev/null || true
   fi
   rm -rf "$DATA" "$run/broker.env"
+  # A named instance leaves nothing behind.
+  if [ -n "${BURSAR_KAFKA_INSTANCE:-}" ]; then rm -rf "$run"; fi
 }
 
 case "${1:-}" in
