@@ -279,12 +279,12 @@ fn topics_create_reports_an_existing_topic_that_differs_and_run_refuses_a_change
     assert!(!ok, "topics create must fail on a topic that differs: {text}");
     assert!(text.contains(&format!("created {}", s.config.topics.usage)), "{text}");
     let line = text.lines().find(|l| l.contains(&format!("topic {changelog} exists"))).unwrap_or_else(|| panic!("no line names {changelog}: {text}"));
-    for want in ["1 partition(s)", "needs 3", "--partitions 3", "cleanup.policy=delete", "needs compact", "cleanup.policy=compact"] {
+    for want in ["1 partition(s)", "needs 3", "Re-partitioning", "cleanup.policy=delete", "needs compact", "cleanup.policy=compact"] {
         assert!(line.contains(want), "missing {want:?} in {line}");
     }
     let (ok, text) = bursar(&["run"], &s.path);
     assert!(!ok, "run must stop: {text}");
-    for want in [changelog.as_str(), &s.config.topics.usage, "co-partitioned", "has 1 partition(s)", "has 3", "--partitions 3"] {
+    for want in [changelog.as_str(), &s.config.topics.usage, "co-partitioned", "has 1 partition(s)", "has 3", "Re-partitioning"] {
         assert!(text.contains(want), "missing {want:?} in {text}");
     }
 }

@@ -1,4 +1,6 @@
-//! Kafka commands: `run`, `topics create`, `replay --topic`, `gen --topic`.
+//! Kafka commands: `run`, `check`, `topics create`, `replay --topic`,
+//! `gen --topic`. Exit codes of `run`, `check` and `topics create`:
+//! docs/operations.md "Exit codes".
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,11 +13,24 @@ use bursar::gen::{entitlements_iter, usage, GenSpec};
 use bursar::model::time::parse_rfc3339_any;
 use bursar::runtime::kafka::{self, ReplayFrom, ReplayTopicArgs};
 use bursar::sink::{JsonLines, Sink, Stream};
-use bursar::telemetry::{init_logging, serve, Metrics};
+use bursar::telemetry::{bind, init_logging, serve_on, Metrics, Readiness};
 use clap::{Args, Subcommand};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
+    /// bursar.toml (README.md "Configuration"); `kafka."bootstrap.servers"` is required.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Start usage partitions that have committed offsets but no state in the
+    /// changelog anyway, with empty state: their credentials' windows,
+    /// balances, banked credit, duplicate memory and idle timers are thrown
+    /// away (docs/operations.md "Lost state").
+    #[arg(long)]
+    pub reset_state: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
     /// bursar.toml (README.md "Configuration"); `kafka."bootstrap.servers"` is required.
     #[arg(long)]
     pub config: PathBuf,
@@ -35,6 +50,13 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?)
 }
 
+/// Prints a Kafka command's error and returns its documented exit code.
+fn failed(e: kafka::KafkaError) -> ExitCode {
+    let code = e.exit_code();
+    eprintln!("bursar: {}", crate::message(&anyhow::Error::new(e)));
+    ExitCode::from(code)
+}
+
 /// The live processor: SIGTERM/SIGINT finish the batch, flush and commit.
 pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&a.config)?;
@@ -43,8 +65,11 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     init_logging(runtime_config.log_format);
     let addr = runtime_config.metrics_addr;
     let rt = runtime()?;
+    // Bound first: an address in use stops the program before it reads anything.
+    let listener = rt.block_on(bind(addr))?;
     let shutdown = Arc::new(AtomicBool::new(false));
     let metrics = Arc::new(Metrics::new());
+    let ready = Arc::new(Readiness::default());
     {
         let shutdown = shutdown.clone();
         rt.spawn(async move {
@@ -64,30 +89,67 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             shutdown.store(true, Ordering::SeqCst);
         });
     }
-    let m = metrics.clone();
+    let (m, r) = (metrics.clone(), ready.clone());
     rt.spawn(async move {
-        if let Err(e) = serve(addr, m).await {
+        if let Err(e) = serve_on(listener, m, r).await {
             tracing::error!(error = %e, "Metrics server stopped.");
         }
     });
-    match kafka::run(config, shutdown, metrics) {
+    let options = kafka::RunOptions { reset_state: a.reset_state, ready };
+    match kafka::run_with(config, options, shutdown, metrics) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {
-            tracing::error!(error = %e, retryable = e.retryable(), "Processor stopped.");
-            Err(e.into())
+            tracing::error!(error = %e, retryable = e.retryable(), exit_code = e.exit_code(), "Processor stopped.");
+            Ok(failed(e))
         }
     }
+}
+
+/// `bursar check`: the configuration with secrets masked, then the
+/// pre-flight check of `run` (docs/operations.md "Pre-flight check").
+pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::load(&a.config)?;
+    config.kafka_client()?;
+    println!("# Effective configuration of {} (secrets masked)", a.config.display());
+    println!("{}", bursar::config::masked_toml(&config)?);
+    let report = match kafka::preflight(&config, false) {
+        Ok(r) => r,
+        Err(e) => return Ok(failed(e)),
+    };
+    println!("# Broker {} reached", config.bootstrap_servers()?);
+    for t in &report.topics {
+        println!("ok      {t}");
+    }
+    for w in &report.warnings {
+        println!("warning {w}");
+    }
+    for p in &report.problems {
+        println!("problem {p}");
+    }
+    if report.problems.is_empty() {
+        println!("# Pre-flight check passed");
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("bursar: the pre-flight check found {} problem(s), each shown above with its fix; `run` would refuse to start", report.problems.len());
+    Ok(ExitCode::from(kafka::exit::PREFLIGHT))
 }
 
 pub fn topics(c: TopicsCommand) -> anyhow::Result<ExitCode> {
     let TopicsCommand::Create { config } = c;
     let config = Config::load(&config)?;
-    let outcome = runtime()?.block_on(kafka::create_topics(&config))?;
+    let outcome = match runtime()?.block_on(kafka::create_topics(&config)) {
+        Ok(o) => o,
+        Err(e) => return Ok(failed(e)),
+    };
     let mut mismatched = Vec::new();
     for o in outcome {
         match o {
             kafka::TopicOutcome::Created(t) => println!("created {t}"),
             kafka::TopicOutcome::Existed(t) => println!("exists  {t}"),
+            kafka::TopicOutcome::KeepsLess { topic, warning } => {
+                println!("exists  {topic}");
+                eprintln!("bursar: warning: topic {topic} {warning}");
+            }
             kafka::TopicOutcome::Mismatch { topic, problem } => {
                 println!("differs {topic}");
                 eprintln!("bursar: topic {topic} exists but {problem}");
@@ -96,7 +158,8 @@ pub fn topics(c: TopicsCommand) -> anyhow::Result<ExitCode> {
         }
     }
     if !mismatched.is_empty() {
-        anyhow::bail!("{} existing topic(s) differ from what bursar needs: {} (fix each as shown above)", mismatched.len(), mismatched.join(", "));
+        eprintln!("bursar: {} existing topic(s) differ from what bursar needs: {} (fix each as shown above)", mismatched.len(), mismatched.join(", "));
+        return Ok(ExitCode::from(kafka::exit::PREFLIGHT));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -36,6 +36,8 @@ pub enum Command {
     Run(kafka::RunArgs),
     /// Replay the input a finding came from and explain it: the version in force, the state before and after, why, what to do.
     Explain(explain::ExplainArgs),
+    /// Pre-flight check: the effective configuration (secrets masked), the broker, every topic, the state.
+    Check(kafka::CheckArgs),
     /// Manage Kafka topics.
     Topics {
         #[command(subcommand)]
@@ -51,6 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gen(a) => gen::run(a),
         Command::Run(a) => kafka::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Check(a) => kafka::check(a),
         Command::Topics { command } => kafka::topics(command),
     }
 }

@@ -127,6 +127,15 @@ impl KafkaConfig {
         )
     }
 
+    /// A consumer of the processor's group that never joins it: reads the
+    /// group's committed offsets (the pre-flight state check).
+    pub fn offsets_reader(&self) -> ClientConfig {
+        self.client(
+            &[("fetch.queue.backoff.ms", "5")],
+            &[("group.id", &self.group_id), ("enable.auto.commit", "false"), ("enable.auto.offset.store", "false"), ("isolation.level", "read_committed")],
+        )
+    }
+
     /// The `message.timeout.ms` of the output producer: as configured, but
     /// under exactly_once at most `transaction.timeout.ms` (a record must time
     /// out before its transaction does; librdkafka refuses the producer otherwise).

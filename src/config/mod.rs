@@ -21,8 +21,8 @@ mod tests;
 
 pub use engine::{EngineConfig, Factor, MAX_THRESHOLDS};
 pub use kafka::{KafkaConfig, DEFAULT_KAFKA_TIMEOUT};
-pub use runtime::{RuntimeConfig, DEFAULT_BATCH_LINGER};
 pub use tuning::{ActionConfig, RuleTuningConfig, SuppressConfig};
+pub use runtime::{Retention, RuntimeConfig, TopicRetentions, DEFAULT_BATCH_LINGER, DEFAULT_BROKER_OUTAGE, DEFAULT_RETENTION};
 
 /// Why a configuration was refused. Each message names the key and the fix.
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +122,26 @@ pub struct Topics {
     pub partitions: i32,
     /// Replication factor for `bursar topics create`. Default 1.
     pub replication_factor: i32,
+    /// `retention.ms` of the usage and findings topics for `topics create`
+    /// and the pre-flight check (docs/operations.md "Topics and retention").
+    pub retention: TopicRetention,
+}
+
+/// `[topics.retention]`: how long the usage and findings topics keep
+/// records, a duration (`"400d"`) or `"infinite"` (tiered storage).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TopicRetention {
+    /// Usage history kept for `replay --topic`. Default `400d`.
+    pub usage: String,
+    /// Findings kept for the SIEM and audits. Default `400d`.
+    pub findings: String,
+}
+
+impl Default for TopicRetention {
+    fn default() -> Self {
+        TopicRetention { usage: DEFAULT_RETENTION.into(), findings: DEFAULT_RETENTION.into() }
+    }
 }
 
 impl Default for Topics {
@@ -136,6 +156,7 @@ impl Default for Topics {
             changelog: "bursar.changelog".into(),
             partitions: 4,
             replication_factor: 1,
+            retention: TopicRetention::default(),
         }
     }
 }
@@ -194,6 +215,10 @@ pub struct Config {
     /// Most distinct `src_ip` values a credential may be used from in a UTC
     /// day before `credential.shared` fires, when its entitlement sets none. Default none (rule off).
     pub max_source_ips: Option<i64>,
+    /// (bursar addition) How long `run` rides out a broker outage (retrying
+    /// with backoff, clients rebuilt) before it exits (docs/operations.md
+    /// "Broker outages"). Default `5m`.
+    pub broker_outage: String,
     /// Topic names and the partitions of `topics create`. Defaults: see [`Topics`].
     pub topics: Topics,
     /// Passed to librdkafka unchanged (bootstrap.servers, security.protocol,
@@ -231,6 +256,7 @@ impl Default for Config {
             drift_dimensions: vec!["capability".into(), "model".into()],
             max_principals: None,
             max_source_ips: None,
+            broker_outage: DEFAULT_BROKER_OUTAGE.into(),
             topics: Topics::default(),
             kafka: BTreeMap::new(),
             rules: BTreeMap::new(),
@@ -302,6 +328,7 @@ impl Config {
             }
         }
         self.kafka_timeouts()?;
+        self.retention()?;
         Ok(())
     }
 
@@ -341,4 +368,23 @@ impl Config {
             })
             .collect()
     }
+}
+
+/// True for a `[kafka]` key whose value is a secret (`sasl.password`,
+/// `ssl.key.password`, anything naming a password, secret or token, a private key).
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["password", "secret", "token", "ssl.key.pem", "sasl.oauthbearer.config"].iter().any(|s| k.contains(s))
+}
+
+/// The whole configuration, defaults included, as TOML with every secret
+/// `[kafka]` value replaced by `"***"` (`bursar check`).
+pub fn masked_toml(config: &Config) -> Result<String, ConfigError> {
+    let mut c = config.clone();
+    for (k, v) in c.kafka.iter_mut() {
+        if is_secret_key(k) {
+            *v = toml::Value::String("***".into());
+        }
+    }
+    toml::to_string(&c).map_err(|e| ConfigError::Parse { path: String::new(), message: format!("cannot print the configuration: {e}") })
 }

@@ -159,3 +159,31 @@ fn drift_dimensions_and_day_limits_are_validated() {
     }
     assert!(Config::parse("max_principals = \"3\"").unwrap_err().to_string().contains("max_principals"));
 }
+
+#[test]
+fn broker_outage_and_retention_have_documented_defaults_and_name_their_key() {
+    let c = Config::parse("").unwrap();
+    assert_eq!(c.runtime().unwrap().broker_outage, std::time::Duration::from_secs(300));
+    let r = c.retention().unwrap();
+    assert_eq!(r.usage, Retention::Millis(400 * 86_400_000));
+    assert_eq!(r.findings, Retention::Millis(400 * 86_400_000));
+    let c = Config::parse("[topics.retention]\nusage = \"infinite\"\nfindings = \"30d\"").unwrap();
+    assert_eq!(c.retention().unwrap().usage.as_ms(), -1);
+    let err = Config::parse("[topics.retention]\nusage = \"forever\"").unwrap_err().to_string();
+    assert!(err.contains("topics.retention.usage") && err.contains("infinite"), "{err}");
+    let err = Config::parse("[topics.retention]\nwindows = \"1d\"").unwrap_err().to_string();
+    assert!(err.contains("windows"), "{err}");
+    let err = Config::parse("broker_outage = \"0s\"").unwrap_err().to_string();
+    assert!(err.contains("`broker_outage`") && err.contains("5m"), "{err}");
+}
+
+#[test]
+fn the_printed_configuration_masks_every_secret() {
+    let c = Config::parse("[kafka]\n\"bootstrap.servers\" = \"h:1\"\n\"sasl.password\" = \"hunter2\"\n\"ssl.key.password\" = \"k3y\"\n\"sasl.oauthbearer.client.secret\" = \"s3c\"\n\"sasl.username\" = \"alice\"").unwrap();
+    let text = masked_toml(&c).unwrap();
+    for secret in ["hunter2", "k3y", "s3c"] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    assert!(text.contains("alice") && text.contains("h:1") && text.contains("broker_outage = \"5m\""), "{text}");
+    assert_eq!(Config::parse(&text.replace("\"***\"", "\"x\"")).unwrap().kafka.len(), 5, "the printed configuration parses again");
+}

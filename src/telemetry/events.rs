@@ -196,6 +196,85 @@ impl InternalEvent for ProcessingStopped {
     }
 }
 
+/// The broker stopped answering (docs/operations.md "Broker outages"): one
+/// line when the outage starts; the processor retries with backoff and
+/// rebuilds its clients for up to `broker_outage`.
+pub struct BrokerOutageStarted<'a> {
+    pub broker: &'a str,
+    pub budget: Duration,
+    pub error: &'a str,
+}
+
+impl InternalEvent for BrokerOutageStarted<'_> {
+    fn emit(self, _: &Metrics) {
+        tracing::warn!(broker = self.broker, error = self.error, gives_up_after_secs = self.budget.as_secs(), "Broker unreachable: retrying.");
+    }
+}
+
+/// The outage goes on: at most one line every few seconds.
+pub struct BrokerOutageContinues<'a> {
+    pub broker: &'a str,
+    pub lasted: Duration,
+    pub left: Duration,
+    pub error: &'a str,
+}
+
+impl InternalEvent for BrokerOutageContinues<'_> {
+    fn emit(self, metrics: &Metrics) {
+        if let Some(suppressed) = metrics.limiter().check("broker_outage") {
+            tracing::warn!(broker = self.broker, lasted_secs = self.lasted.as_secs(), gives_up_in_secs = self.left.as_secs(), error = self.error, suppressed, "Broker still unreachable.");
+        }
+    }
+}
+
+/// The processor works again after an outage: one line.
+pub struct BrokerOutageEnded<'a> {
+    pub broker: &'a str,
+    pub lasted: Duration,
+}
+
+impl InternalEvent for BrokerOutageEnded<'_> {
+    fn emit(self, _: &Metrics) {
+        tracing::info!(broker = self.broker, lasted_secs = self.lasted.as_secs(), "Broker reachable again: processing resumed.");
+    }
+}
+
+/// The processor made no progress for a while: a call to the broker blocks
+/// (an offset commit waiting for its coordinator, a broker gone).
+pub struct ProcessorStalled<'a> {
+    pub broker: &'a str,
+    pub quiet: Duration,
+}
+
+impl InternalEvent for ProcessorStalled<'_> {
+    fn emit(self, _: &Metrics) {
+        tracing::warn!(broker = self.broker, quiet_secs = self.quiet.as_secs(), "No progress: waiting for the broker.");
+    }
+}
+
+/// The processor moves again after [`ProcessorStalled`].
+pub struct ProcessorMoving<'a> {
+    pub broker: &'a str,
+}
+
+impl InternalEvent for ProcessorMoving<'_> {
+    fn emit(self, _: &Metrics) {
+        tracing::info!(broker = self.broker, "Progress again.");
+    }
+}
+
+/// A pre-flight finding that does not stop `run` (a retention shorter than
+/// the history bursar's rules look back on, `--reset-state` in effect).
+pub struct PreflightWarning<'a> {
+    pub warning: &'a str,
+}
+
+impl InternalEvent for PreflightWarning<'_> {
+    fn emit(self, _: &Metrics) {
+        tracing::warn!(warning = self.warning, "Pre-flight warning.");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Write;
@@ -242,6 +321,14 @@ mod tests {
         assert_eq!(lines.len(), 2, "{text}");
         assert!(lines[0].contains("suppressed=0") && lines[1].contains("suppressed=9"), "{text}");
         assert_eq!(text.lines().filter(|l| l.contains("Record rejected.")).count(), 1, "another kind has its own limit: {text}");
+        let text = logged(|| {
+            BrokerOutageStarted { broker: "h:1", budget: Duration::from_secs(300), error: "AllBrokersDown" }.emit(&metrics);
+            for _ in 0..5 {
+                BrokerOutageContinues { broker: "h:1", lasted: Duration::from_secs(1), left: Duration::from_secs(299), error: "AllBrokersDown" }.emit(&metrics);
+            }
+            BrokerOutageEnded { broker: "h:1", lasted: Duration::from_secs(2) }.emit(&metrics);
+        });
+        assert_eq!(text.lines().count(), 3, "one line at the start, one of progress, one at the end: {text}");
         let rendered = metrics.render();
         assert!(rendered.contains("bursar_entitlements_skipped_total 11"), "{rendered}");
         assert!(rendered.contains("bursar_rejected_total{kind=\"too_large\"} 1"), "{rendered}");

@@ -8,7 +8,7 @@ mod metrics;
 mod ratelimit;
 
 pub use events::*;
-pub use http::serve;
+pub use http::{bind, serve_on, HttpError, Readiness};
 pub use logging::init_logging;
 pub use metrics::{Metrics, LATENCY_BUCKETS};
 pub use ratelimit::{Clock, RateLimiter, LOG_INTERVAL};

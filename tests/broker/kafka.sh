@@ -3,12 +3,17 @@
 #   tests/broker/kafka.sh install   fetch the jars into $BURSAR_KAFKA_DIR/libs (once per machine)
 #   tests/broker/kafka.sh start     start a broker on free loopback ports; prints BOOTSTRAP=host:port
 #   tests/broker/kafka.sh stop      stop it and delete its data
-# BURSAR_KAFKA_DIR defaults to target/kafka in the repository.
+#   tests/broker/kafka.sh kill      kill -9 it, keeping its ports, configuration and data
+#   tests/broker/kafka.sh restart   start it again after `kill`: same ports, same data
+# BURSAR_KAFKA_DIR defaults to target/kafka in the repository. BURSAR_KAFKA_INSTANCE
+# names a broker of its own (run directory run-NAME, same jars), so a test can
+# kill and restart it without touching the shared one.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 dir="${BURSAR_KAFKA_DIR:-$root/target/kafka}"
 libs="$dir/libs"
-run="$dir/run"
+run="$dir/run${BURSAR_KAFKA_INSTANCE:+-$BURSAR_KAFKA_INSTANCE}"
+log4j="-Dlog4j2.configurationFile=$root/tests/broker/log4j2.xml"
 
 install() {
   if ls "$libs"/kafka_2.13-*.jar >/dev/null 2>&1; then return 0; fi
@@ -52,12 +57,18 @@ auto.create.topics.enable=false
 log.cleaner.backoff.ms=1000
 PROPS
   local cp="$libs/*"
-  local log4j="-Dlog4j2.configurationFile=$root/tests/broker/log4j2.xml"
   java $log4j -cp "$cp" kafka.tools.StorageTool format -t "$(java $log4j -cp "$cp" kafka.tools.StorageTool random-uuid)" \
     -c "$run/server.properties" >"$run/format.log" 2>&1
-  nohup java -Xmx768m -XX:+UseSerialGC $log4j -cp "$cp" kafka.Kafka "$run/server.properties" >"$run/broker.log" 2>&1 &
+  : > "$run/broker.log"
+  launch "$port" "$data"
+}
+
+# Starts the broker of $run/server.properties and waits until it answers.
+launch() {
+  local port="$1" data="$2" cp="$libs/*"
+  nohup java -Xmx768m -XX:+UseSerialGC $log4j -cp "$cp" kafka.Kafka "$run/server.properties" >>"$run/broker.log" 2>&1 &
   local pid=$!
-  printf 'BROKER_PID=%s\nBOOTSTRAP=127.0.0.1:%s\nDATA=%s\n' "$pid" "$port" "$data" > "$run/broker.env"
+  printf 'BROKER_PID=%s\nBOOTSTRAP=127.0.0.1:%s\nDATA=%s\nPORT=%s\n' "$pid" "$port" "$data" "$port" > "$run/broker.env"
   for _ in $(seq 1 120); do
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "kafka.sh: the broker exited; see $run/broker.log" >&2; tail -20 "$run/broker.log" >&2; return 1
@@ -72,6 +83,22 @@ PROPS
   return 1
 }
 
+kill9() {
+  [ -f "$run/broker.env" ] || { echo "kafka.sh: no broker to kill" >&2; return 1; }
+  # shellcheck disable=SC1091
+  . "$run/broker.env"
+  kill -9 "$BROKER_PID" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.25; done
+}
+
+restart() {
+  [ -f "$run/broker.env" ] || { echo "kafka.sh: no broker to restart" >&2; return 1; }
+  # shellcheck disable=SC1091
+  . "$run/broker.env"
+  if kill -0 "$BROKER_PID" 2>/dev/null; then echo "kafka.sh: the broker still runs" >&2; return 1; fi
+  launch "$PORT" "$DATA"
+}
+
 stop() {
   [ -f "$run/broker.env" ] || return 0
   # shellcheck disable=SC1091
@@ -81,11 +108,15 @@ stop() {
     kill -9 "$BROKER_PID" 2>/dev/null || true
   fi
   rm -rf "$DATA" "$run/broker.env"
+  # A named instance leaves nothing behind.
+  if [ -n "${BURSAR_KAFKA_INSTANCE:-}" ]; then rm -rf "$run"; fi
 }
 
 case "${1:-}" in
   install) install ;;
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 install|start|stop" >&2; exit 2 ;;
+  kill) kill9 ;;
+  restart) restart ;;
+  *) echo "usage: $0 install|start|stop|kill|restart" >&2; exit 2 ;;
 esac

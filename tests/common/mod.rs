@@ -380,3 +380,17 @@ pub fn assert_origin_rules_fire(outputs: &[Output]) {
         assert!(seen.contains(want), "the workload never fires {want}: {seen:?}");
     }
 }
+
+/// Starts `bursar run <extra> --config <config>` with its log (RUST_LOG=info) in `log`.
+pub fn spawn_logged(extra: &[&str], config: &std::path::Path, log: &std::path::Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_bursar"))
+        .arg("run")
+        .args(extra)
+        .arg("--config")
+        .arg(config)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap()
+}

@@ -12,7 +12,7 @@ use super::reader::{PartitionReader, PastEnd};
 use crate::config::KafkaConfig;
 use crate::decode::entitlement::decode_entitlement_kafka;
 use crate::engine::Engine;
-use crate::telemetry::{EntitlementSkipped, EntitlementsLoaded, InternalEvent, Metrics};
+use crate::telemetry::{ConsumerError, EntitlementSkipped, EntitlementsLoaded, InternalEvent, Metrics};
 
 /// Longest wait for the table's read to make progress.
 const CATCH_UP_STALL: Duration = Duration::from_secs(600);
@@ -50,9 +50,11 @@ impl EntitlementFollower {
     }
 
     /// Applies whatever new entitlement records have arrived, without waiting.
+    /// Errors of a broker outage are counted and logged, not fatal (the
+    /// processor notices the outage itself).
     pub fn follow(&mut self, engine: &mut Engine) -> Result<(), RunError> {
         let (metrics, applied, skipped) = (&self.metrics, &mut self.applied, &mut self.skipped);
-        self.reader.poll_now(|m| apply(engine, m, metrics, applied, skipped))?;
+        self.reader.poll_now(|m| apply(engine, m, metrics, applied, skipped), |e| ConsumerError { error: e }.emit(metrics))?;
         Ok(())
     }
 }

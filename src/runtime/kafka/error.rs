@@ -30,7 +30,7 @@ pub enum SetupError {
     NoTransactions(String),
     #[error("topic {0} does not exist: create the topics first with `bursar topics create --config ...`")]
     MissingTopic(String),
-    #[error("the changelog topic {changelog} has {changelog_partitions} partition(s) but the usage topic {usage} has {usage_partitions}: they must be co-partitioned (partition p of the changelog holds the state of usage partition p). Give {changelog} {usage_partitions} partitions: `kafka-topics.sh --alter --topic {changelog} --partitions {usage_partitions}` when it has fewer; else delete it and run `bursar topics create` with `topics.partitions = {usage_partitions}`")]
+    #[error("{}", not_co_partitioned(changelog, *changelog_partitions, usage, *usage_partitions))]
     NotCoPartitioned { changelog: String, changelog_partitions: usize, usage: String, usage_partitions: usize },
     #[error("replay output topic {0} does not exist: create it first (e.g. `kafka-topics.sh --create --topic {0}`) or name another; replay never creates topics")]
     MissingOutputTopic(String),
@@ -42,6 +42,12 @@ pub enum SetupError {
     UnexpectedTopic(String),
     #[error("reading the configuration of topic {topic}: the broker answered {code}")]
     DescribeTopic { topic: String, code: RDKafkaErrorCode },
+    #[error("the broker at {broker} did not answer within {waited_secs} s ({source}): check that `kafka.\"bootstrap.servers\"` names a running broker this host can reach (address, port, firewall, `security.protocol`)")]
+    Unreachable { broker: String, waited_secs: u64, source: RdKafkaError },
+    #[error("the pre-flight check failed (docs/operations.md \"Pre-flight check\"):\n  - {}", .0.join("\n  - "))]
+    Preflight(Vec<String>),
+    #[error("cannot start the I/O runtime of the admin client: {0}")]
+    Runtime(std::io::Error),
 }
 
 /// The runtime stopped while running. Under at_least_once nothing past the
@@ -64,10 +70,24 @@ pub enum RunError {
     Stalled { what: String, topic: String, at: String, stalled_secs: u64 },
     #[error("the broker gave no offset for {topic} partition {partition} ({answer})")]
     NoOffset { topic: String, partition: i32, answer: String },
+    #[error("the broker at {broker} stayed unreachable for {lasted_secs} s, longer than `broker_outage` (last error: {error}): check that the broker is running and reachable from this host, then restart bursar; it resumes exactly from the changelog and the committed offsets")]
+    Outage { broker: String, lasted_secs: u64, error: String },
+    #[error("the broker fenced the usage consumer ({0}): another member took its place, or the broker restarted")]
+    Fenced(String),
     #[error("invalid changelog state: {0}")]
     State(#[from] crate::engine::ChangelogError),
     #[error(transparent)]
     Sink(#[from] SinkError),
+}
+
+/// The changelog and usage topics differ in partitions: what is wrong and the fix.
+pub(crate) fn not_co_partitioned(changelog: &str, changelog_partitions: usize, usage: &str, usage_partitions: usize) -> String {
+    format!(
+        "the changelog topic {changelog} has {changelog_partitions} partition(s) but the usage topic {usage} has {usage_partitions}: they must be co-partitioned \
+         (partition p of the changelog holds the state of usage partition p). If the changelog holds no state yet, delete it and run `bursar topics create` \
+         with `topics.partitions = {usage_partitions}`; never add partitions to a keyed topic in place: to re-partition, create new topics and replay into them \
+         (docs/operations.md \"Re-partitioning\")"
+    )
 }
 
 impl SetupError {
@@ -102,18 +122,43 @@ impl From<crate::engine::ChangelogError> for KafkaError {
     }
 }
 
+/// Exit codes of `run`, `check` and `topics create` (docs/operations.md "Exit codes").
+pub mod exit {
+    /// Stopped on request, or every check passed.
+    pub const OK: u8 = 0;
+    /// Configuration, command line, or any other error (the message says which).
+    pub const ERROR: u8 = 2;
+    /// Topics or state are not what `run` needs (missing, not co-partitioned,
+    /// wrong cleanup policy, committed offsets without changelog state).
+    pub const PREFLIGHT: u8 = 3;
+    /// The broker could not be reached (within a few seconds for `check` and
+    /// `topics create`, within `broker_outage` for `run`).
+    pub const UNREACHABLE: u8 = 4;
+}
+
 impl KafkaError {
+    /// The process exit code for this error ([`exit`]).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            KafkaError::Setup(SetupError::Preflight(_) | SetupError::MissingTopic(_) | SetupError::NotCoPartitioned { .. }) => exit::PREFLIGHT,
+            KafkaError::Setup(SetupError::Unreachable { .. }) | KafkaError::Run(RunError::Outage { .. }) => exit::UNREACHABLE,
+            _ => exit::ERROR,
+        }
+    }
+
     /// True when restarting may succeed (broker unavailable, delivery timeout, a stalled read).
     pub fn retryable(&self) -> bool {
         matches!(
             self,
-            KafkaError::Setup(SetupError::Client { .. })
+            KafkaError::Setup(SetupError::Client { .. } | SetupError::Unreachable { .. })
                 | KafkaError::Run(
                     RunError::Client { .. }
                         | RunError::Undelivered { .. }
                         | RunError::Unacknowledged { .. }
                         | RunError::ReplayUndelivered { .. }
                         | RunError::Stalled { .. }
+                        | RunError::Outage { .. }
+                        | RunError::Fenced(_)
                         | RunError::Sink(SinkError::Undelivered { .. } | SinkError::Send { .. })
                 )
         )

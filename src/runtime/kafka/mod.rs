@@ -7,16 +7,21 @@
 //! - `reader`: the one partition reader (changelog restore, entitlements, replay);
 //! - `metadata`: partitions, offsets, positions of topics;
 //! - `producer` and `topic_sink`: outputs produced and acknowledged, topics as sinks;
-//! - `error`: setup and run errors.
+//! - `outage`: transient errors and broker outages ridden out;
+//! - `preflight`: what `check` and `run` verify before processing;
+//! - `error`: setup and run errors, exit codes.
 
 mod changelog;
 mod commit;
 mod entitlements;
 mod error;
 mod metadata;
+mod outage;
+mod preflight;
 mod processor;
 mod produce;
 mod producer;
+mod quiet;
 mod reader;
 mod rebalance;
 mod replay_topic;
@@ -24,10 +29,11 @@ mod run;
 mod topic_sink;
 mod topics;
 
-pub use error::{KafkaError, RunError, SetupError};
+pub use error::{exit, KafkaError, RunError, SetupError};
 pub use produce::{produce_entitlements, produce_lines};
 pub use replay_topic::{replay_topic, ReplayFrom, TopicReplaySummary, ReplayTopicArgs};
-pub use run::run;
+pub use preflight::{preflight, Preflight};
+pub use run::{run, run_with, RunOptions};
 pub use topic_sink::TopicSink;
 pub use topics::{create_topics, TopicOutcome};
 

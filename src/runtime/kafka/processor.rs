@@ -27,6 +27,7 @@ use super::commit::{self, Commit, Committed};
 use super::entitlements::EntitlementFollower;
 use super::error::{KafkaError, RunError, SetupError};
 use super::metadata::{check_co_partitioned, positions};
+use super::outage::{transient_code, PROBE_TIMEOUT};
 use super::producer::OutputProducer;
 use super::rebalance::Tracker;
 use super::topic_sink::TopicSink;
@@ -36,7 +37,7 @@ use crate::engine::output::Output;
 use crate::engine::Engine;
 use crate::pipeline::{apply_record, decode_records, InputRecord};
 use crate::sink::Sinks;
-use crate::telemetry::{BatchCommitted, ConsumerError, InternalEvent, Metrics, PartitionRevoked, PartitionsRestored, ProcessingStarted, RecordRejected};
+use crate::telemetry::{BatchCommitted, ConsumerError, InternalEvent, Metrics, PartitionRevoked, PartitionsRestored, ProcessingStarted, Readiness, RecordRejected};
 
 /// Consumed records, each with the instant it was consumed (for the latency metric).
 #[derive(Default)]
@@ -61,12 +62,18 @@ pub(super) struct Processor {
     /// The last offset committed per restored partition (to commit positions
     /// that moved past transaction markers only).
     committed: BTreeMap<i32, i64>,
+    /// Assigned partitions not restored yet (restored with the next batch).
+    pending: BTreeSet<i32>,
+    /// The last error of a broker outage the consumer reported since the run loop looked.
+    broker_error: Option<String>,
+    ready: Arc<Readiness>,
     metrics: Arc<Metrics>,
 }
 
 impl Processor {
     /// Connects, checks the topics, loads the entitlements table and subscribes.
-    pub(super) fn new(config: &Config, metrics: Arc<Metrics>) -> Result<Processor, KafkaError> {
+    pub(super) fn new(config: &Config, metrics: Arc<Metrics>, ready: Arc<Readiness>) -> Result<Processor, KafkaError> {
+        ready.set(false);
         let kafka = config.kafka_client()?;
         let topics = config.topics.clone();
         let mut engine = Engine::new(config.engine()?).with_changelog();
@@ -94,8 +101,21 @@ impl Processor {
             changelog,
             restored: BTreeSet::new(),
             committed: BTreeMap::new(),
+            pending: BTreeSet::new(),
+            broker_error: None,
+            ready,
             metrics,
         })
+    }
+
+    /// The last broker-outage error the consumer reported since the last call.
+    pub(super) fn take_broker_error(&mut self) -> Option<String> {
+        self.broker_error.take()
+    }
+
+    /// Asks the broker for the usage topic's metadata (is it back?).
+    pub(super) fn probe(&self) -> Result<(), RunError> {
+        self.consumer.fetch_metadata(Some(&self.topics.usage), PROBE_TIMEOUT).map(|_| ()).map_err(RunError::client("probing the broker"))
     }
 
     /// Applies new entitlement records.
@@ -103,9 +123,23 @@ impl Processor {
         Ok(self.follower.follow(&mut self.engine)?)
     }
 
+    /// A consumer error: counted and logged; one of a broker outage is
+    /// noted for the run loop; a fenced or failed consumer is an error (the
+    /// run loop rebuilds the clients).
+    fn consumer_error(&mut self, e: &rdkafka::error::KafkaError) -> Result<(), RunError> {
+        ConsumerError { error: e }.emit(&self.metrics);
+        if let Some((code, reason)) = self.consumer.client().fatal_error() {
+            return Err(RunError::Fenced(format!("{code:?}: {reason}")));
+        }
+        if transient_code(e.rdkafka_error_code()) {
+            self.broker_error = Some(e.to_string());
+        }
+        Ok(())
+    }
+
     /// Polls records until the batch is full, the linger passed, or a
     /// rebalance revoked partitions; then drops the records of revoked partitions.
-    pub(super) fn fill(&mut self, batch_size: usize, linger: Duration, shutdown: &AtomicBool) -> Batch {
+    pub(super) fn fill(&mut self, batch_size: usize, linger: Duration, shutdown: &AtomicBool) -> Result<Batch, RunError> {
         let mut batch = Batch::default();
         let deadline = Instant::now() + linger;
         while batch.records.len() < batch_size && !shutdown.load(Ordering::SeqCst) {
@@ -118,7 +152,7 @@ impl Processor {
                     batch.records.push(m.detach());
                     batch.consumed.push(Instant::now());
                 }
-                Some(Err(e)) => ConsumerError { error: &e }.emit(&self.metrics),
+                Some(Err(e)) => self.consumer_error(&e)?,
                 None => {}
             }
             if self.consumer.context().take_revoke_seen() {
@@ -130,7 +164,7 @@ impl Processor {
         let keep: Vec<bool> = batch.records.iter().map(|m| !tracker.revoked_contains(m.partition())).collect();
         tracker.clear_revoked();
         if keep.iter().all(|k| *k) {
-            return batch;
+            return Ok(batch);
         }
         let mut kept = Batch::default();
         for ((m, t), k) in batch.records.into_iter().zip(batch.consumed).zip(keep) {
@@ -139,7 +173,7 @@ impl Processor {
                 kept.consumed.push(t);
             }
         }
-        kept
+        Ok(kept)
     }
 
     /// Forgets revoked partitions (their new owner restores them), and the
@@ -150,25 +184,31 @@ impl Processor {
                 PartitionRevoked { partition: p }.emit(&self.metrics);
             }
             self.committed.remove(&p);
+            self.pending.remove(&p);
             self.engine.drop_partition(p);
             self.metrics.forget_lag(p);
         }
         for p in self.consumer.context().take_assigned() {
             self.restored.remove(&p);
             self.committed.remove(&p);
+            self.pending.insert(p);
         }
     }
 
     /// Processes and commits one batch (which may be empty: then only
     /// positions that moved past transaction markers are committed).
+    /// Partitions assigned since the last batch are restored first, with
+    /// or without records, so readiness follows the assignment.
     pub(super) fn process_batch(&mut self, batch: Batch) -> Result<(), KafkaError> {
         let partitions: BTreeSet<i32> = batch.records.iter().map(|m| m.partition()).collect();
-        let new: Vec<i32> = partitions.iter().copied().filter(|p| !self.restored.contains(p)).collect();
+        let new: Vec<i32> = partitions.union(&self.pending).copied().filter(|p| !self.restored.contains(p)).collect();
         if !new.is_empty() {
             let records = self.changelog.restore(&mut self.engine, &new)?;
             PartitionsRestored { partitions: &new, records }.emit(&self.metrics);
             self.restored.extend(new);
         }
+        self.pending.clear();
+        self.ready.set(self.consumer.context().is_assigned());
         let offsets = self.offsets_to_commit(&batch);
         if batch.records.is_empty() && offsets.is_empty() {
             return Ok(());

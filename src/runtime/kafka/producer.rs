@@ -37,7 +37,15 @@ impl Delivery {
     }
 }
 
-impl ClientContext for Delivery {}
+impl ClientContext for Delivery {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, log_message: &str) {
+        super::quiet::client_log(level, fac, log_message);
+    }
+
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        super::quiet::client_error(&error, reason);
+    }
+}
 
 impl ProducerContext for Delivery {
     type DeliveryOpaque = ();

@@ -8,11 +8,14 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError as RdKafkaError;
 use rdkafka::message::BorrowedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::error::{KafkaError, RunError, SetupError};
 use super::metadata::{partitions_of, positions, watermarks};
+use super::outage::transient_code;
+use super::quiet::Quiet;
 use crate::config::KafkaConfig;
 
 /// What becomes of a record delivered at or past its partition's end.
@@ -26,7 +29,7 @@ pub(crate) enum PastEnd {
 
 /// A reader of one topic's partitions.
 pub(crate) struct PartitionReader {
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<Quiet>,
     topic: String,
     /// Names the topic's role in errors ("the changelog", ...).
     what: &'static str,
@@ -37,11 +40,11 @@ pub(crate) struct PartitionReader {
 impl PartitionReader {
     /// A reader of `topic`; `read_committed` hides aborted transactions' records.
     pub fn new(kafka: &KafkaConfig, read_committed: bool, topic: &str, what: &'static str, stall: Duration) -> Result<PartitionReader, SetupError> {
-        let consumer = kafka.reader(read_committed).create().map_err(SetupError::client(format!("creating the reader of {what}")))?;
+        let consumer = kafka.reader(read_committed).create_with_context(Quiet).map_err(SetupError::client(format!("creating the reader of {what}")))?;
         Ok(PartitionReader { consumer, topic: topic.to_string(), what, stall })
     }
 
-    pub fn consumer(&self) -> &BaseConsumer {
+    pub fn consumer(&self) -> &BaseConsumer<Quiet> {
         &self.consumer
     }
 
@@ -98,8 +101,13 @@ impl PartitionReader {
                 }
                 continue;
             };
+            let m = match m {
+                Ok(m) => m,
+                // Informational (librdkafka reconnects on its own): the stall bounds the wait.
+                Err(e) if self.informational(&e) => continue,
+                Err(e) => return Err(RunError::client(format!("reading {}", self.what))(e).into()),
+            };
             progress = Instant::now();
-            let m = m.map_err(RunError::client(format!("reading {}", self.what)))?;
             let p = m.partition();
             if past_end == PastEnd::Deliver || m.offset() < end(&p) && ranges.contains_key(&p) {
                 f(&m)?;
@@ -111,13 +119,27 @@ impl PartitionReader {
         }
     }
 
-    /// Hands on whatever records have arrived, without waiting. Returns their count.
-    pub fn poll_now(&self, mut f: impl FnMut(&BorrowedMessage<'_>)) -> Result<u64, RunError> {
+    /// Hands on whatever records have arrived, without waiting; informational
+    /// errors (a broker down, a timeout: librdkafka reconnects on its own) go
+    /// to `on_error`. Returns the records handed on.
+    pub fn poll_now(&self, mut f: impl FnMut(&BorrowedMessage<'_>), mut on_error: impl FnMut(&RdKafkaError)) -> Result<u64, RunError> {
         let mut handed = 0;
         while let Some(m) = self.consumer.poll(Duration::ZERO) {
-            f(&m.map_err(RunError::client(format!("reading {}", self.what)))?);
-            handed += 1;
+            match m {
+                Ok(m) => {
+                    f(&m);
+                    handed += 1;
+                }
+                Err(e) if self.informational(&e) => on_error(&e),
+                Err(e) => return Err(RunError::client(format!("reading {}", self.what))(e)),
+            }
         }
         Ok(handed)
+    }
+
+    /// True for an error of a broker outage while the client itself is
+    /// sound (it was not fenced or failed fatally).
+    fn informational(&self, e: &RdKafkaError) -> bool {
+        transient_code(e.rdkafka_error_code()) && self.consumer.client().fatal_error().is_none()
     }
 }

@@ -16,6 +16,8 @@ pub(super) struct Tracker {
     assigned: Mutex<BTreeSet<i32>>,
     revoked: Mutex<BTreeSet<i32>>,
     revoke_seen: AtomicBool,
+    /// True from an assignment to the next revocation (readiness).
+    assigned_now: AtomicBool,
     /// Where the consumer lag and the rebalance events go.
     metrics: Arc<Metrics>,
     topic: String,
@@ -23,12 +25,18 @@ pub(super) struct Tracker {
 
 impl Tracker {
     pub(super) fn new(topic: &str, metrics: Arc<Metrics>) -> Tracker {
-        Tracker { assigned: Mutex::default(), revoked: Mutex::default(), revoke_seen: AtomicBool::new(false), metrics, topic: topic.to_string() }
+        Tracker { assigned: Mutex::default(), revoked: Mutex::default(), revoke_seen: AtomicBool::new(false), assigned_now: AtomicBool::new(false), metrics, topic: topic.to_string() }
     }
 
     /// True once after a revocation (a batch being filled ends early).
     pub(super) fn take_revoke_seen(&self) -> bool {
         self.revoke_seen.swap(false, Ordering::SeqCst)
+    }
+
+    /// True when the group has assigned this member its partitions (possibly
+    /// none) and not revoked them since.
+    pub(super) fn is_assigned(&self) -> bool {
+        self.assigned_now.load(Ordering::SeqCst)
     }
 
     pub(super) fn revoked_contains(&self, partition: i32) -> bool {
@@ -53,6 +61,14 @@ impl Tracker {
 }
 
 impl ClientContext for Tracker {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, log_message: &str) {
+        super::quiet::client_log(level, fac, log_message);
+    }
+
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        super::quiet::client_error(&error, reason);
+    }
+
     /// librdkafka's statistics (`statistics.interval.ms`): the lag of each
     /// assigned usage partition (end, or last stable offset, minus committed).
     fn stats(&self, statistics: Statistics) {
@@ -72,6 +88,7 @@ impl ConsumerContext for Tracker {
                 r.extend(tpl.elements().iter().map(|e| e.partition()));
             }
             self.revoke_seen.store(true, Ordering::SeqCst);
+            self.assigned_now.store(false, Ordering::SeqCst);
         }
     }
 
@@ -81,6 +98,7 @@ impl ConsumerContext for Tracker {
             if let Ok(mut a) = self.assigned.lock() {
                 a.extend(partitions.iter().copied());
             }
+            self.assigned_now.store(true, Ordering::SeqCst);
             PartitionsAssigned { partitions: &partitions }.emit(&self.metrics);
         }
     }

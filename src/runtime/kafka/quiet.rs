@@ -1,0 +1,56 @@
+//! librdkafka's own log lines and global errors, rate-limited: in a broker
+//! outage every client reports every failed connection, which would be
+//! hundreds of lines a minute. At most one line per kind every few seconds
+//! (with the count suppressed), at most `warn` (bursar's own events say
+//! whether the run is in trouble).
+
+use std::sync::OnceLock;
+
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::ConsumerContext;
+use rdkafka::error::KafkaError as RdKafkaError;
+use rdkafka::ClientContext;
+
+use crate::telemetry::RateLimiter;
+
+fn limiter() -> &'static RateLimiter {
+    static LIMITER: OnceLock<RateLimiter> = OnceLock::new();
+    LIMITER.get_or_init(RateLimiter::default)
+}
+
+/// A librdkafka log line: debug ones as debug, the rest as warn or info, rate-limited per facility.
+pub(crate) fn client_log(level: RDKafkaLogLevel, facility: &str, message: &str) {
+    if matches!(level, RDKafkaLogLevel::Debug) {
+        tracing::debug!(target: "librdkafka", facility, "{message}");
+        return;
+    }
+    let Some(suppressed) = limiter().check(&format!("librdkafka.{facility}")) else { return };
+    match level {
+        RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => tracing::info!(target: "librdkafka", facility, suppressed, "{message}"),
+        _ => tracing::warn!(target: "librdkafka", facility, suppressed, "{message}"),
+    }
+}
+
+/// A librdkafka global error (the client retries on its own), rate-limited per code.
+pub(crate) fn client_error(error: &RdKafkaError, reason: &str) {
+    let kind = error.rdkafka_error_code().map_or_else(|| "client".to_string(), |c| format!("{c:?}"));
+    if let Some(suppressed) = limiter().check(&format!("librdkafka.error.{kind}")) {
+        tracing::warn!(target: "librdkafka", error = %error, reason, suppressed, "Kafka client error (retried by the client).");
+    }
+}
+
+/// The context of clients that need nothing else (readers, admin, probes).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Quiet;
+
+impl ClientContext for Quiet {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        client_log(level, fac, log_message);
+    }
+
+    fn error(&self, error: RdKafkaError, reason: &str) {
+        client_error(&error, reason);
+    }
+}
+
+impl ConsumerContext for Quiet {}
