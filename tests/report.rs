@@ -2,6 +2,8 @@
 //! every owner with what it reaches, what it banked and until when, and what
 //! happened; expectations are computed here from the JSON Lines outputs.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -211,4 +213,49 @@ fn demo_writes_its_report_beside_its_outputs_and_prints_the_path() {
     assert!(stdout.contains(&page.display().to_string()), "{stdout}");
     let html = std::fs::read_to_string(page).unwrap();
     assert!(html.contains("Keys to look at first") && html.contains("<svg"));
+}
+
+/// The part of a page between `from` and the next `to`.
+fn between<'a>(page: &'a str, from: &str, to: &str) -> &'a str {
+    let rest = &page[page.find(from).unwrap_or_else(|| panic!("{from} missing"))..];
+    &rest[..rest.find(to).unwrap_or(rest.len())]
+}
+
+#[test]
+fn report_and_inspect_read_the_topics_as_they_read_the_same_outputs_in_files() {
+    let Some(b) = common::bootstrap() else { return };
+    let (ents, usage) = common::workload(1_500, 30, 5);
+    let s = common::Setup::new(&b, "report", 2, "");
+    common::produce(&s.config, &ents, &usage);
+    let dir = s.dir.path();
+    std::fs::write(dir.join("entitlements.jsonl"), ents.join("\n") + "\n").unwrap();
+    // One replay of the usage topic into the output topics and into files alike.
+    let t = &s.config.topics;
+    let mut replay = Command::new(BIN);
+    replay.args(["replay", "--topic", &t.usage, "--force-live", "--config"]).arg(&s.path);
+    for (stream, topic) in [("findings", &t.findings), ("windows", &t.windows), ("balances", &t.balances)] {
+        replay.arg(format!("--{stream}-topic")).arg(topic).arg(format!("--{stream}")).arg(dir.join(format!("{stream}.jsonl")));
+    }
+    let out = replay.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let mut keys: Vec<String> = lines(&dir.join("findings.jsonl")).iter().map(|f| f["unmapped"]["bursar"]["credential"].as_str().unwrap().to_string()).collect();
+    keys.sort();
+    keys.dedup();
+    assert!(keys.len() >= 3, "the workload has findings");
+    for key in keys.iter().take(5) {
+        let files = inspect(dir, key, true);
+        let out = Command::new(BIN).args(["inspect", "--json", "--credential", key, "--config"]).arg(&s.path).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let topics: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(topics, serde_json::from_str::<Value>(&files.1).unwrap(), "{key}: topics and files agree");
+    }
+
+    let from_files = report(dir);
+    let page = dir.join("topics.html");
+    let out = Command::new(BIN).args(["report", "--config"]).arg(&s.path).arg("--out").arg(&page).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let from_topics = decode(&std::fs::read_to_string(page).unwrap());
+    assert_eq!(between(&from_topics, "<p class=\"tot\">", "</p>"), between(&from_files, "<p class=\"tot\">", "</p>"));
+    assert_eq!(between(&from_topics, "<h2 id=\"look-first\">", "</table>"), between(&from_files, "<h2 id=\"look-first\">", "</table>"));
 }

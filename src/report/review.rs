@@ -222,7 +222,7 @@ impl Review {
         let needle = key.as_ref().map(|k| serde_json::to_string(k).unwrap_or_default());
         for kind in Kind::ALL {
             let filter = key.as_deref().zip(needle.as_deref()).map(|(k, n)| (k.as_bytes(), n.as_bytes()));
-            source.each(kind, filter, &mut |line| self.add(kind, line))?;
+            source.each(kind, filter, &mut |key, value| self.add_record(kind, key, value))?;
         }
         Ok(())
     }
@@ -242,12 +242,28 @@ impl Review {
         self.as_of = Some(self.as_of.map_or(t, |a| a.max(t)));
     }
 
-    /// Adds one record (a JSON line or a topic value).
+    /// Adds one record (a JSON line).
     pub fn add(&mut self, kind: Kind, line: &[u8]) {
-        let Ok(v) = serde_json::from_slice::<Value>(line) else {
+        self.add_record(kind, None, Some(line));
+    }
+
+    /// Adds one record: a file line, or a topic record's key and value (an
+    /// entitlement with a null value is a tombstone of its key; one without
+    /// a `credential` member is the key's, as bursar reads the topic).
+    pub fn add_record(&mut self, kind: Kind, key: Option<&[u8]>, value: Option<&[u8]>) {
+        let key = key.map(String::from_utf8_lossy);
+        let parsed = match (value, &key) {
+            (Some(v), _) => serde_json::from_slice::<Value>(v).ok(),
+            (None, Some(k)) if kind == Kind::Entitlements => Some(serde_json::json!({"credential": k, "tombstone": true})),
+            (None, _) => return,
+        };
+        let Some(mut v) = parsed else {
             self.unreadable += 1;
             return;
         };
+        if let (Kind::Entitlements, Some(k), true) = (kind, &key, v["credential"].is_null() && v.is_object()) {
+            v["credential"] = Value::String(k.to_string());
+        }
         let read = match kind {
             Kind::Entitlements => self.entitlement(v),
             Kind::Findings => self.finding(&v),

@@ -49,10 +49,12 @@ pub enum Source {
 }
 
 impl Source {
-    /// Hands every record of `kind` to `f`. With `key`, only records that may
-    /// belong to that credential: a file line that contains `needle` (the
-    /// caller checks the record itself), a topic record keyed by `key`.
-    pub fn each(&self, kind: Kind, key: Option<(&[u8], &[u8])>, f: &mut dyn FnMut(&[u8])) -> Result<(), ReportError> {
+    /// Hands every record of `kind` to `f` as (record key, value): a file line
+    /// has no key; a topic record with a null value (a tombstone) has no value.
+    /// With `key`, only records that may belong to that credential: a file
+    /// line that contains `needle` (the caller checks the record itself), a
+    /// topic record keyed by `key`.
+    pub fn each(&self, kind: Kind, key: Option<(&[u8], &[u8])>, f: &mut dyn FnMut(Option<&[u8]>, Option<&[u8]>)) -> Result<(), ReportError> {
         match self {
             Source::Files { entitlements, findings, windows, balances } => {
                 let path = match kind {
@@ -62,7 +64,7 @@ impl Source {
                     Kind::Balances => balances,
                 };
                 match path {
-                    Some(p) => each_line(p, key.map(|k| k.1), f),
+                    Some(p) => each_line(p, key.map(|k| k.1), &mut |line| f(None, Some(line))),
                     None => Ok(()),
                 }
             }
@@ -117,7 +119,7 @@ pub fn each_line(path: &Path, needle: Option<&[u8]>, f: &mut dyn FnMut(&[u8])) -
 
 /// Reads `topic` from its start to its end (as of now) to `f`; with `key`,
 /// only records with that key.
-fn each_record(config: &Config, topic: &str, key: Option<&[u8]>, f: &mut dyn FnMut(&[u8])) -> Result<(), ReportError> {
+fn each_record(config: &Config, topic: &str, key: Option<&[u8]>, f: &mut dyn FnMut(Option<&[u8]>, Option<&[u8]>)) -> Result<(), ReportError> {
     let kafka = |what: &str, e: rdkafka::error::KafkaError| ReportError::Kafka { topic: topic.to_string(), reason: format!("{what}: {e}") };
     let client = config.kafka_client().map_err(|e| ReportError::Config(e.to_string()))?;
     let consumer: BaseConsumer = client.reader(true).create().map_err(|e| kafka("creating a reader", e))?;
@@ -144,9 +146,7 @@ fn each_record(config: &Config, topic: &str, key: Option<&[u8]>, f: &mut dyn FnM
                 let m = m.map_err(|e| kafka("reading", e))?;
                 progress = Instant::now();
                 if ends.get(&m.partition()).is_some_and(|end| m.offset() < *end) && key.is_none_or(|k| m.key() == Some(k)) {
-                    if let Some(v) = m.payload() {
-                        f(v);
-                    }
+                    f(m.key(), m.payload());
                 }
                 if ends.get(&m.partition()).is_some_and(|end| m.offset() + 1 >= *end) {
                     ends.remove(&m.partition());
