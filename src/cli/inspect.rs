@@ -32,10 +32,10 @@ pub fn run(a: InspectArgs) -> anyhow::Result<ExitCode> {
         eprintln!("bursar: {id} appears in no output read ({}); check the id, or name the entitlements and outputs it is in", a.source.describe());
         return Ok(ExitCode::from(1));
     };
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&to_json(key))?);
-    } else {
-        print!("{}", to_text(key));
+    let text = if a.json { serde_json::to_string_pretty(&to_json(key))? + "\n" } else { to_text(key) };
+    // A reader that stops early (`| head`) is not an error.
+    match std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
     }
-    Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@
 pub mod chart;
 pub mod inspect;
 pub mod page;
+mod records;
 pub mod review;
 pub mod source;
 

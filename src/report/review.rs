@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, VecDeque};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::records::{BalanceIn, FindingIn, WindowIn};
 use super::source::{Kind, Source};
 use super::ReportError;
 use crate::decode::secrets::{is_raw_secret, redacted_id};
@@ -198,8 +199,8 @@ fn credits_of(v: &Value) -> Option<i64> {
     }
 }
 
-fn time_of(v: &Value) -> Option<i64> {
-    v.as_str().and_then(|s| parse_rfc3339_any(s).ok()).or_else(|| v.as_i64())
+fn time_of(text: &str) -> Option<i64> {
+    parse_rfc3339_any(text).ok()
 }
 
 impl Review {
@@ -235,7 +236,10 @@ impl Review {
         if self.only.as_deref().is_some_and(|o| o != credential) {
             return None;
         }
-        Some(self.keys.entry(credential.to_string()).or_insert_with(|| KeyView { credential: credential.to_string(), ..KeyView::default() }))
+        if !self.keys.contains_key(credential) {
+            self.keys.insert(credential.to_string(), KeyView { credential: credential.to_string(), ..KeyView::default() });
+        }
+        self.keys.get_mut(credential)
     }
 
     fn seen(&mut self, t: i64) {
@@ -251,28 +255,29 @@ impl Review {
     /// entitlement with a null value is a tombstone of its key; one without
     /// a `credential` member is the key's, as bursar reads the topic).
     pub fn add_record(&mut self, kind: Kind, key: Option<&[u8]>, value: Option<&[u8]>) {
-        let key = key.map(String::from_utf8_lossy);
-        let parsed = match (value, &key) {
-            (Some(v), _) => serde_json::from_slice::<Value>(v).ok(),
-            (None, Some(k)) if kind == Kind::Entitlements => Some(serde_json::json!({"credential": k, "tombstone": true})),
-            (None, _) => return,
-        };
-        let Some(mut v) = parsed else {
-            self.unreadable += 1;
-            return;
-        };
-        if let (Kind::Entitlements, Some(k), true) = (kind, &key, v["credential"].is_null() && v.is_object()) {
-            v["credential"] = Value::String(k.to_string());
-        }
-        let read = match kind {
-            Kind::Entitlements => self.entitlement(v),
-            Kind::Findings => self.finding(&v),
-            Kind::Windows => self.window(&v),
-            Kind::Balances => self.balance(&v),
+        let read = match (kind, value) {
+            (Kind::Entitlements, _) => self.entitlement_record(key, value),
+            (_, None) => return,
+            (Kind::Findings, Some(v)) => serde_json::from_slice(v).ok().and_then(|f| self.finding(&f)),
+            (Kind::Windows, Some(v)) => serde_json::from_slice(v).ok().and_then(|w| self.window(&w)),
+            (Kind::Balances, Some(v)) => serde_json::from_slice(v).ok().and_then(|b| self.balance(&b)),
         };
         if read.is_none() {
             self.unreadable += 1;
         }
+    }
+
+    fn entitlement_record(&mut self, key: Option<&[u8]>, value: Option<&[u8]>) -> Option<()> {
+        let key = key.map(String::from_utf8_lossy);
+        let mut v = match (value, &key) {
+            (Some(v), _) => serde_json::from_slice::<Value>(v).ok()?,
+            (None, Some(k)) => serde_json::json!({"credential": k, "tombstone": true}),
+            (None, None) => return Some(()),
+        };
+        if let (Some(k), true) = (&key, v["credential"].is_null() && v.is_object()) {
+            v["credential"] = Value::String(k.to_string());
+        }
+        self.entitlement(v)
     }
 
     fn entitlement(&mut self, mut v: Value) -> Option<()> {
@@ -289,17 +294,15 @@ impl Review {
         Some(())
     }
 
-    fn finding(&mut self, v: &Value) -> Option<()> {
-        let bursar = &v["unmapped"]["bursar"];
-        let credential = bursar["credential"].as_str()?;
-        let rule = v["finding_info"]["types"][0].as_str().or(bursar["rule"].as_str())?.to_string();
-        let time = v["time"].as_i64()?;
-        let severity = v["severity_id"].as_u64().unwrap_or(0).min(5) as u8;
-        let row = FindingRow { time, rule: rule.clone(), severity_id: severity, desc: v["finding_info"]["desc"].as_str().unwrap_or("").to_string(), uid: v["finding_info"]["uid"].as_str().unwrap_or("").to_string() };
-        let owner = v["resources"][0]["owner"]["name"].as_str().map(str::to_string);
-        let keep = self.keep().findings;
+    fn finding(&mut self, f: &FindingIn<'_>) -> Option<()> {
+        let bursar = &f.unmapped.bursar;
+        let rule = f.finding_info.types.first().or(bursar.rule.as_ref())?.to_string();
+        let severity = f.severity_id.min(5) as u8;
+        let row = FindingRow { time: f.time, rule: rule.clone(), severity_id: severity, desc: f.finding_info.desc.to_string(), uid: f.finding_info.uid.to_string() };
+        let owner = f.resources.first().and_then(|r| r.owner.as_ref()?.name.as_ref()).map(|n| n.to_string());
+        let (keep, time) = (self.keep().findings, f.time);
         self.seen(time);
-        let Some(k) = self.key(credential) else { return Some(()) };
+        let Some(k) = self.key(&bursar.credential) else { return Some(()) };
         *k.findings.entry(rule.clone()).or_default() += 1;
         k.max_severity = k.max_severity.max(severity);
         if owner.is_some() {
@@ -316,26 +319,23 @@ impl Review {
         Some(())
     }
 
-    fn window(&mut self, v: &Value) -> Option<()> {
-        let credential = v["credential"].as_str()?;
-        let size = v["window"].as_str()?;
-        let (start, end) = (time_of(&v["start"])?, time_of(&v["end"])?);
-        let calls = v["calls"].as_u64().unwrap_or(0);
-        let credits = credits_of(&v["credits"]).unwrap_or(0);
+    fn window(&mut self, w: &WindowIn<'_>) -> Option<()> {
+        let (start, end) = (time_of(&w.start)?, time_of(&w.end)?);
+        let (calls, credits) = (w.calls, parse_decimal_string(&w.credits).ok()?);
         let keep = self.keep().windows;
         self.seen(end);
         // Tumbling windows of every size that divides a day give the same
         // daily sums: count one size only.
         if self.window_size.is_none() && end - start > 0 && MS_PER_DAY % (end - start) == 0 {
-            self.window_size = Some(size.to_string());
+            self.window_size = Some(w.window.to_string());
         }
-        let counted = self.window_size.as_deref() == Some(size);
-        let Some(k) = self.key(credential) else { return Some(()) };
+        let counted = self.window_size.as_deref() == Some(&*w.window);
+        let Some(k) = self.key(&w.credential) else { return Some(()) };
         if calls > 0 {
             k.last_used = Some(k.last_used.map_or(start, |t| t.max(start)));
         }
         if keep > 0 {
-            k.recent_windows.push_back(WindowRow { window: size.to_string(), start, calls, credits });
+            k.recent_windows.push_back(WindowRow { window: w.window.to_string(), start, calls, credits });
             if k.recent_windows.len() > keep {
                 k.recent_windows.pop_front();
             }
@@ -351,23 +351,20 @@ impl Review {
         Some(())
     }
 
-    fn balance(&mut self, v: &Value) -> Option<()> {
-        let credential = v["credential"].as_str()?;
-        let c = |name: &str| credits_of(&v[name]).unwrap_or(0);
-        let grants = v["grants"].as_array()?.iter().filter_map(|g| {
-            Some(Grant { month: g["month"].as_str()?.to_string(), amount: credits_of(&g["amount"])?, remaining: credits_of(&g["remaining"])?, expires: time_of(&g["expires"])? })
-        });
+    fn balance(&mut self, v: &BalanceIn<'_>) -> Option<()> {
+        let c = |text: &str| parse_decimal_string(text).ok();
+        let grants = v.grants.iter().map(|g| Some(Grant { month: g.month.to_string(), amount: c(&g.amount)?, remaining: c(&g.remaining)?, expires: time_of(&g.expires)? }));
         let b = Balance {
-            as_of: time_of(&v["as_of"])?,
-            month: v["month"].as_str()?.to_string(),
-            banked_at_start: c("banked_at_start"),
-            used: c("used"),
-            remaining: c("remaining"),
-            overage: c("overage"),
-            grants: grants.collect(),
+            as_of: time_of(&v.as_of)?,
+            month: v.month.to_string(),
+            banked_at_start: c(&v.banked_at_start)?,
+            used: c(&v.used)?,
+            remaining: c(&v.remaining)?,
+            overage: c(&v.overage)?,
+            grants: grants.collect::<Option<Vec<Grant>>>()?,
         };
         self.seen(b.as_of);
-        let Some(k) = self.key(credential) else { return Some(()) };
+        let Some(k) = self.key(&v.credential) else { return Some(()) };
         k.balance_series.insert(day_of(b.as_of), (b.remaining, b.banked()));
         if k.balance.as_ref().is_none_or(|old| old.as_of <= b.as_of) {
             k.balance = Some(b);
