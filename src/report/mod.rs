@@ -30,3 +30,6 @@ pub enum ReportError {
     #[error("rendering the report: {0}")]
     Template(String),
 }
+
+#[cfg(test)]
+mod tests;
