@@ -69,21 +69,8 @@ impl BatchWriter for CsvWriter {
 mod tests {
     use super::*;
     use crate::engine::output::{Output, WindowRecord};
+    use crate::sink::tests::Bytes;
     use crate::sink::Sink;
-
-    /// A writer whose bytes the test reads back.
-    #[derive(Clone, Default)]
-    struct Bytes(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Bytes {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     fn csv(stream: Stream, outputs: &[Output]) -> String {
         let out = Bytes::default();
@@ -92,7 +79,8 @@ mod tests {
             sink.write(o).unwrap();
         }
         sink.finish().unwrap();
-        String::from_utf8(out.0.lock().unwrap().clone()).unwrap()
+        let bytes = out.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
     }
 
     #[test]

@@ -150,6 +150,20 @@ mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
+    /// A writer whose bytes a test reads back (the file sinks' tests).
+    #[derive(Clone, Default)]
+    pub(crate) struct Bytes(pub(crate) Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Bytes {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
     /// A rejected record (the other sinks' tests use it too).
     pub(crate) fn rejected() -> Output {
         Output::Rejected(crate::engine::output::RejectedRecord {
