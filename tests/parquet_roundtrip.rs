@@ -82,6 +82,9 @@ fn duckdb_reads_parquet_and_csv_outputs_with_the_totals_of_the_json_lines() {
     let b_remaining: i128 = balances.iter().map(|b| micros(&b["remaining"])).sum();
     let b_burned: i128 = balances.iter().map(|b| micros(&b["burned_total"])).sum();
     let f_time: i64 = findings.iter().map(|f| f["time"].as_i64().unwrap()).sum();
+    let grants: Vec<&Value> = balances.iter().flat_map(|b| b["grants"].as_array().unwrap()).collect();
+    let g_remaining: i128 = grants.iter().map(|g| micros(&g["remaining"])).sum();
+    let g_expires: i64 = grants.iter().map(|g| ms(&g["expires"])).sum();
     let f_sev: i64 = findings.iter().map(|f| f["severity_id"].as_i64().unwrap()).sum();
 
     let q = |s: &str| s.to_string();
@@ -97,6 +100,9 @@ fn duckdb_reads_parquet_and_csv_outputs_with_the_totals_of_the_json_lines() {
         q("select count(*), sum(remaining::decimal(38,6)) from read_csv('balances.csv', header=true)"),
         q("select count(*), sum(epoch_ms(time::timestamptz)) from read_csv('findings.csv', header=true)"),
         q("select count(*), sum(bursar_rule_is_set::int) from (select json_extract_string(unmapped, '$.bursar.rule') is not null as bursar_rule_is_set from 'findings.parquet')"),
+        q("select count(*), sum(g.remaining), sum(epoch_ms(g.expires)) from (select unnest(grants) as g from 'balances.parquet')"),
+        q("select column_type from (describe select grants from 'balances.parquet')"),
+        q("select count(*), sum((g->>'remaining')::decimal(38,6)) from (select unnest(grants::json[]) as g from read_csv('balances.csv', header=true, types={'grants': 'VARCHAR'}))"),
     ]);
     assert_eq!(rows[0], vec![windows.len().to_string(), rows[0][1].clone(), w_calls.to_string(), w_first.to_string(), w_last.to_string()]);
     assert_eq!(decimal(&rows[0][1]), w_credits, "window credits");
@@ -110,6 +116,9 @@ fn duckdb_reads_parquet_and_csv_outputs_with_the_totals_of_the_json_lines() {
     assert_eq!((rows[8][0].parse::<usize>().unwrap(), decimal(&rows[8][1])), (balances.len(), b_remaining), "balances.csv");
     assert_eq!(rows[9], vec![findings.len().to_string(), f_time.to_string()], "findings.csv");
     assert_eq!(rows[10], vec![findings.len().to_string(), findings.len().to_string()], "unmapped.bursar.rule in every finding");
+    assert_eq!((rows[11][0].parse::<usize>().unwrap(), decimal(&rows[11][1]), rows[11][2].clone()), (grants.len(), g_remaining, g_expires.to_string()), "grants, nested");
+    assert_eq!(rows[12], vec!["STRUCT(\"month\" VARCHAR, amount DECIMAL(38,6), remaining DECIMAL(38,6), expires TIMESTAMP WITH TIME ZONE)[]".to_string()]);
+    assert_eq!((rows[13][0].parse::<usize>().unwrap(), decimal(&rows[13][1])), (grants.len(), g_remaining), "grants in CSV as JSON text");
 }
 
 #[test]

@@ -2,17 +2,18 @@
 //! CSV; docs/report.md, "Parquet and CSV columns"): times as
 //! `Timestamp(ms, UTC)`, credits as `Decimal128(38, 6)`, never floats.
 //! Findings keep the OCSF top-level member names; nested OCSF objects are
-//! JSON text columns under their own names.
+//! JSON text columns under their own names. A balance's grants are a list
+//! of structs in Parquet and JSON text in CSV (which has no nesting).
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayBuilder, ArrayRef, BooleanBuilder, Decimal128Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMillisecondBuilder, UInt64Builder};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::array::{ArrayBuilder, ArrayRef, BooleanBuilder, Decimal128Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder, StructBuilder, TimestampMillisecondBuilder, UInt64Builder};
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 
 use super::Stream;
 use crate::emit;
-use crate::engine::output::{BalanceRecord, Output, RejectedRecord, WindowRecord};
+use crate::engine::output::{BalanceRecord, GrantView, Output, RejectedRecord, WindowRecord};
 use crate::model::credits;
 use crate::model::time::{format_duration, format_rfc3339, month_label, month_start};
 
@@ -34,11 +35,33 @@ pub enum Kind {
     I64,
     I32,
     Bool,
+    /// A balance's live grants: month, amount, remaining, expires.
+    Grants,
+}
+
+/// Whether a format holds nested values (Parquet) or only flat ones (CSV:
+/// nested values as JSON text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    Nested,
+    Flat,
+}
+
+/// The members of one grant in a nested `grants` column.
+fn grant_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("month", DataType::Utf8, false),
+        Field::new("amount", Kind::Credits.data_type(Nesting::Flat), false),
+        Field::new("remaining", Kind::Credits.data_type(Nesting::Flat), false),
+        Field::new("expires", Kind::Time.data_type(Nesting::Flat), false),
+    ])
 }
 
 impl Kind {
-    fn data_type(self) -> DataType {
+    fn data_type(self, nesting: Nesting) -> DataType {
         match self {
+            Kind::Grants if nesting == Nesting::Nested => DataType::List(Arc::new(Field::new("item", DataType::Struct(grant_fields()), true))),
+            Kind::Grants => DataType::Utf8,
             Kind::Text => DataType::Utf8,
             Kind::Time => DataType::Timestamp(TimeUnit::Millisecond, Some(UTC.into())),
             Kind::Credits => DataType::Decimal128(38, 6),
@@ -61,7 +84,7 @@ pub fn layout(stream: Stream) -> &'static [(&'static str, Kind, bool)] {
         Stream::Balances => &[
             ("credential", Text, false), ("as_of", Time, false), ("month", Text, false), ("available_at_start", Credits, false), ("banked_at_start", Credits, false),
             ("used", Credits, false), ("used_banked", Credits, false), ("remaining", Credits, false), ("overage", Credits, false), ("granted_total", Credits, false),
-            ("burned_total", Credits, false), ("expired_total", Credits, false), ("grants", Text, false),
+            ("burned_total", Credits, false), ("expired_total", Credits, false), ("grants", Grants, false),
         ],
         Stream::Findings => &[
             ("activity_id", I32, false), ("activity_name", Text, false), ("category_uid", I32, false), ("category_name", Text, false), ("class_uid", I32, false),
@@ -76,8 +99,8 @@ pub fn layout(stream: Stream) -> &'static [(&'static str, Kind, bool)] {
 }
 
 /// The Arrow schema of `stream`.
-pub fn schema(stream: Stream) -> SchemaRef {
-    Arc::new(Schema::new(layout(stream).iter().map(|(name, kind, null)| Field::new(*name, kind.data_type(), *null)).collect::<Vec<_>>()))
+pub fn schema(stream: Stream, nesting: Nesting) -> SchemaRef {
+    Arc::new(Schema::new(layout(stream).iter().map(|(name, kind, null)| Field::new(*name, kind.data_type(nesting), *null)).collect::<Vec<_>>()))
 }
 
 enum Builder {
@@ -88,14 +111,24 @@ enum Builder {
     I64(Int64Builder),
     I32(Int32Builder),
     Bool(BooleanBuilder),
+    Grants(ListBuilder<StructBuilder>),
 }
 
 impl Builder {
-    fn new(kind: Kind) -> Builder {
+    fn new(kind: Kind, nesting: Nesting) -> Builder {
         match kind {
-            Kind::Text => Builder::Text(StringBuilder::new()),
+            Kind::Grants if nesting == Nesting::Nested => {
+                let members: Vec<Box<dyn ArrayBuilder>> = vec![
+                    Box::new(StringBuilder::new()),
+                    Box::new(Decimal128Builder::new().with_data_type(Kind::Credits.data_type(nesting))),
+                    Box::new(Decimal128Builder::new().with_data_type(Kind::Credits.data_type(nesting))),
+                    Box::new(TimestampMillisecondBuilder::new().with_timezone(UTC)),
+                ];
+                Builder::Grants(ListBuilder::new(StructBuilder::new(grant_fields(), members)))
+            }
+            Kind::Text | Kind::Grants => Builder::Text(StringBuilder::new()),
             Kind::Time => Builder::Time(TimestampMillisecondBuilder::new().with_timezone(UTC)),
-            Kind::Credits => Builder::Credits(Decimal128Builder::new().with_data_type(Kind::Credits.data_type())),
+            Kind::Credits => Builder::Credits(Decimal128Builder::new().with_data_type(Kind::Credits.data_type(nesting))),
             Kind::U64 => Builder::U64(UInt64Builder::new()),
             Kind::I64 => Builder::I64(Int64Builder::new()),
             Kind::I32 => Builder::I32(Int32Builder::new()),
@@ -112,6 +145,7 @@ impl Builder {
             Builder::I64(b) => Arc::new(b.finish()),
             Builder::I32(b) => Arc::new(b.finish()),
             Builder::Bool(b) => Arc::new(b.finish()),
+            Builder::Grants(b) => Arc::new(b.finish()),
         }
     }
 
@@ -124,6 +158,7 @@ impl Builder {
             Builder::I64(b) => b.len(),
             Builder::I32(b) => b.len(),
             Builder::Bool(b) => b.len(),
+            Builder::Grants(b) => b.len(),
         }
     }
 }
@@ -135,6 +170,7 @@ enum Value<'a> {
     Credits(i64),
     Int(i64),
     Bool(bool),
+    Grants(&'a [GrantView]),
     Null,
 }
 
@@ -146,8 +182,8 @@ pub struct Columns {
 }
 
 impl Columns {
-    pub fn new(stream: Stream) -> Columns {
-        Columns { stream, schema: schema(stream), builders: layout(stream).iter().map(|(_, k, _)| Builder::new(*k)).collect() }
+    pub fn new(stream: Stream, nesting: Nesting) -> Columns {
+        Columns { stream, schema: schema(stream, nesting), builders: layout(stream).iter().map(|(_, k, _)| Builder::new(*k, nesting)).collect() }
     }
 
     pub fn schema(&self) -> SchemaRef {
@@ -197,6 +233,8 @@ impl Row<'_> {
                 (Builder::I64(b), Value::Int(i)) => b.append_value(i),
                 (Builder::I32(b), Value::Int(i)) => b.append_value(i as i32),
                 (Builder::Bool(b), Value::Bool(x)) => b.append_value(x),
+                (Builder::Text(b), Value::Grants(g)) => b.append_value(grants_json(g)),
+                (Builder::Grants(b), Value::Grants(g)) => append_grants(b, g),
                 (Builder::Text(b), _) => b.append_null(),
                 (Builder::Time(b), _) => b.append_null(),
                 (Builder::Credits(b), _) => b.append_null(),
@@ -204,6 +242,7 @@ impl Row<'_> {
                 (Builder::I64(b), _) => b.append_null(),
                 (Builder::I32(b), _) => b.append_null(),
                 (Builder::Bool(b), _) => b.append_null(),
+                (Builder::Grants(b), _) => b.append(false),
             }
         }
         self.at += 1;
@@ -219,20 +258,41 @@ fn window_row(row: &mut Row<'_>, w: &WindowRecord) {
     row.put(Value::Text(&caps)).put(Value::Int(w.distinct_models as i64));
 }
 
-fn balance_row(row: &mut Row<'_>, b: &BalanceRecord) {
-    let grants: Vec<serde_json::Value> = b
-        .grants
+/// Grants as JSON text, as the JSON Lines balance record has them.
+fn grants_json(grants: &[GrantView]) -> String {
+    let list: Vec<serde_json::Value> = grants
         .iter()
-        .map(|g| {
-            serde_json::json!({"month": month_label(g.month), "amount": credits::format(g.amount), "remaining": credits::format(g.remaining), "expires": format_rfc3339(month_start(g.expires))})
-        })
+        .map(|g| serde_json::json!({"month": month_label(g.month), "amount": credits::format(g.amount), "remaining": credits::format(g.remaining), "expires": format_rfc3339(month_start(g.expires))}))
         .collect();
-    let grants = serde_json::Value::Array(grants).to_string();
+    serde_json::Value::Array(list).to_string()
+}
+
+/// Appends one list of grants to a nested `grants` column.
+fn append_grants(list: &mut ListBuilder<StructBuilder>, grants: &[GrantView]) {
+    let members = list.values();
+    for g in grants {
+        if let Some(b) = members.field_builder::<StringBuilder>(0) {
+            b.append_value(month_label(g.month));
+        }
+        for (i, c) in [(1, g.amount), (2, g.remaining)] {
+            if let Some(b) = members.field_builder::<Decimal128Builder>(i) {
+                b.append_value(c as i128);
+            }
+        }
+        if let Some(b) = members.field_builder::<TimestampMillisecondBuilder>(3) {
+            b.append_value(month_start(g.expires));
+        }
+        members.append(true);
+    }
+    list.append(true);
+}
+
+fn balance_row(row: &mut Row<'_>, b: &BalanceRecord) {
     row.put(Value::Text(&b.credential)).put(Value::Time(b.as_of)).put(Value::Text(&month_label(b.month)));
     for c in [b.available_at_start, b.banked_at_start, b.used, b.used_banked, b.remaining, b.overage, b.granted_total, b.burned_total, b.expired_total] {
         row.put(Value::Credits(c));
     }
-    row.put(Value::Text(&grants));
+    row.put(Value::Grants(&b.grants));
 }
 
 /// A finding's OCSF JSON, member by member: scalars typed, objects and arrays as JSON text.
@@ -283,8 +343,8 @@ pub struct Columnar<W: BatchWriter> {
 }
 
 impl<W: BatchWriter> Columnar<W> {
-    pub fn new(what: impl Into<String>, stream: Stream, out: W) -> Columnar<W> {
-        Columnar { what: what.into(), columns: Columns::new(stream), out, closed: false }
+    pub fn new(what: impl Into<String>, stream: Stream, nesting: Nesting, out: W) -> Columnar<W> {
+        Columnar { what: what.into(), columns: Columns::new(stream, nesting), out, closed: false }
     }
 
     fn error(&self, reason: impl std::fmt::Display) -> super::SinkError {

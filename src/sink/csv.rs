@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use arrow::csv::{Writer, WriterBuilder};
 use arrow::record_batch::RecordBatch;
 
-use super::columns::{schema, BatchWriter, Columnar};
+use super::columns::{schema, BatchWriter, Columnar, Nesting};
 use super::Stream;
 
 /// A CSV sink of one stream.
@@ -42,8 +42,8 @@ impl Csv {
     pub fn create(what: impl Into<String>, stream: Stream, out: Box<dyn Write + Send>) -> Csv {
         let out = Shared(Arc::new(Mutex::new(out)));
         let csv = WriterBuilder::new().with_header(true).with_timestamp_tz_format("%Y-%m-%dT%H:%M:%S%.3fZ".to_string()).build(out.clone());
-        let empty = Some(RecordBatch::new_empty(schema(stream)));
-        Columnar::new(what, stream, CsvWriter { csv, out, empty })
+        let empty = Some(RecordBatch::new_empty(schema(stream, Nesting::Flat)));
+        Columnar::new(what, stream, Nesting::Flat, CsvWriter { csv, out, empty })
     }
 }
 

@@ -9,7 +9,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use super::columns::{schema, BatchWriter, Columnar};
+use super::columns::{schema, BatchWriter, Columnar, Nesting};
 use super::Stream;
 
 /// A Parquet sink of one stream.
@@ -22,8 +22,8 @@ impl Parquet {
     /// A sink writing `stream` as Parquet to `out`; `what` names it in errors.
     pub fn create(what: impl Into<String>, stream: Stream, out: Box<dyn Write + Send>) -> Result<Parquet, parquet::errors::ParquetError> {
         let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
-        let writer = ArrowWriter::try_new(out, schema(stream), Some(props))?;
-        Ok(Columnar::new(what, stream, ParquetWriter(Some(writer))))
+        let writer = ArrowWriter::try_new(out, schema(stream, Nesting::Nested), Some(props))?;
+        Ok(Columnar::new(what, stream, Nesting::Nested, ParquetWriter(Some(writer))))
     }
 }
 
