@@ -20,6 +20,23 @@ else
   echo "== docker-compose not installed: docker-compose.yml syntax not checked"
 fi
 
+# The report's browser test needs Chromium; the alert rules are checked by
+# promtool (Debian's prometheus package) when present.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "== installing chromium (the report's browser test)"
+    (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 || echo "chromium could not be installed"
+  fi
+  if ! command -v promtool >/dev/null 2>&1; then
+    (apt-get install -y -qq prometheus || (apt-get update -qq && apt-get install -y -qq prometheus)) >/dev/null 2>&1 || echo "prometheus (promtool) could not be installed"
+  fi
+fi
+
+if command -v python3 >/dev/null 2>&1 && ! python3 -c "import duckdb" >/dev/null 2>&1; then
+  # DuckDB reads the Parquet and CSV outputs back (tests/parquet_roundtrip.rs).
+  python3 -m pip install --quiet duckdb >/dev/null 2>&1 || echo "duckdb could not be installed"
+fi
+
 echo "== broker"
 if [ -z "${BURSAR_TEST_BOOTSTRAP:-}" ]; then
   tests/broker/kafka.sh install

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod gen;
 pub mod model;
 pub mod pipeline;
+pub mod report;
 pub mod sink;
 pub mod rules;
 pub mod runtime;

@@ -3,23 +3,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use common::*;
-
-/// A plain HTTP/1.0 GET; the body, or None while nothing listens.
-fn get(port: u16, path: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    head.starts_with("HTTP/1.0 200").then(|| body.to_string()).or_else(|| head.starts_with("HTTP/1.1 200").then(|| body.to_string()))
-}
 
 /// The value of the first sample line starting with `name` (name plus labels).
 fn sample(text: &str, name: &str) -> Option<f64> {
@@ -32,24 +16,11 @@ fn metrics_count_events_rejections_findings_lag_and_latency_of_the_live_run() {
     let (ents, usage) = workload(3_000, 80, 37);
     let s = Setup::new(&b, "metrics", 2, "");
     produce(&s.config, &ents, &usage);
-    let port = free_port();
-    let text = std::fs::read_to_string(&s.path).unwrap().replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
-    let path = s.dir.path().join("metrics.toml");
-    std::fs::write(&path, format!("instance_id = \"m\"\n{text}")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bursar")).args(["run", "--config"]).arg(&path).env("RUST_LOG", "warn").stdout(Stdio::null()).spawn().unwrap();
-    assert!(s.wait_caught_up(Duration::from_secs(120)), "the processor did not catch up");
-    assert_eq!(get(port, "/healthz").as_deref(), Some("ok\n"));
+    let (mut child, port) = run_with_metrics(&s, "m");
+    assert_eq!(http_get(port, "/healthz").as_deref(), Some("ok\n"));
 
-    // Lag comes from librdkafka's statistics, every 5 s.
     let reference = reference(&s.config.engine().unwrap(), 2, &ents.join("\n"), &usage);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let metrics = loop {
-        let m = get(port, "/metrics").unwrap_or_default();
-        if sample(&m, "bursar_consumer_lag{partition=\"1\"}").is_some() || Instant::now() > deadline {
-            break m;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    };
+    let metrics = metrics_with_lag(port, "bursar_consumer_lag{partition=\"1\"}");
     terminate(&mut child);
 
     let findings = reference.iter().filter(|o| matches!(o, bursar::engine::output::Output::Finding(_))).count() as f64;

@@ -29,7 +29,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     let path = |name: &str| a.out.join(name);
     let files = ["findings.jsonl", "windows.jsonl", "balances.jsonl", "rejected.jsonl"].map(|n| Some(path(n)));
-    let mut sinks = super::file_sinks([&files[0], &files[1], &files[2], &files[3]])?;
+    let mut sinks = super::file_sinks([&files[0], &files[1], &files[2], &files[3]], None)?;
     let all = outputs.findings.iter().cloned().map(|f| Output::Finding(Box::new(f)))
         .chain(outputs.windows.iter().cloned().map(Output::Window))
         .chain(outputs.balances.iter().cloned().map(Output::Balance))
@@ -37,7 +37,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
     for o in all {
         sinks.write(&o)?;
     }
-    sinks.flush()?;
+    sinks.finish()?;
 
     let records = |text: &str| bursar::decode::json_lines(text.as_bytes()).count();
     println!("bursar demo: {} usage records, {} entitlement records (bundled sample data)\n", records(USAGE), records(ENTITLEMENTS));
@@ -76,5 +76,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
     for name in ["findings.jsonl", "windows.jsonl", "balances.jsonl", "rejected.jsonl"] {
         println!("  {}", path(name).display());
     }
+    println!("\nEntitlement review (open in a browser): {}", super::report::demo_report(&a.out, ENTITLEMENTS)?.display());
+    println!("One key: bursar inspect --dir {} --credential KEY", a.out.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -12,7 +12,7 @@ use bursar::config::Config;
 use bursar::gen::{entitlements_iter, usage, GenSpec};
 use bursar::model::time::parse_rfc3339_any;
 use bursar::runtime::kafka::{self, ReplayFrom, ReplayTopicArgs};
-use bursar::sink::{JsonLines, Sink, Stream};
+use bursar::sink::{Sink, Stream};
 use bursar::telemetry::{bind, init_logging, serve_on, Metrics, Readiness};
 use clap::{Args, Subcommand};
 
@@ -186,8 +186,7 @@ pub fn replay_topic(a: super::replay::ReplayArgs, config: Config) -> anyhow::Res
             topics.insert(stream, t.clone());
         }
         if let Some(p) = file {
-            let what = if p.as_os_str() == "-" { "stdout".to_string() } else { p.display().to_string() };
-            files.push((stream, Box::new(JsonLines::new(what, super::create_output(p)?))));
+            files.push((stream, super::file_sink(stream, p, a.format)?));
         }
     }
     if topics.is_empty() && files.is_empty() {

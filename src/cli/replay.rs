@@ -27,18 +27,24 @@ pub struct ReplayArgs {
     /// the machine's cores. The outputs are the same whatever the count.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Findings (OCSF JSON Lines); `-` for stdout. Default: stdout when no output is named.
+    /// Findings (OCSF); `-` for stdout. Default: stdout when no output is named.
+    /// Each output file's format follows its extension: `.parquet`, `.csv`,
+    /// anything else JSON Lines (docs/report.md); a file gets its name only
+    /// once complete.
     #[arg(long)]
     pub findings: Option<PathBuf>,
-    /// Window records (JSON Lines); `-` for stdout.
+    /// Window records; `-` for stdout.
     #[arg(long)]
     pub windows: Option<PathBuf>,
-    /// Balance records (JSON Lines); `-` for stdout.
+    /// Balance records; `-` for stdout.
     #[arg(long)]
     pub balances: Option<PathBuf>,
-    /// Rejected records (JSON Lines with kind, reason and the original line); `-` for stdout.
+    /// Rejected records (kind, reason and the original line); `-` for stdout.
     #[arg(long)]
     pub rejected: Option<PathBuf>,
+    /// The format of every output file, whatever its extension.
+    #[arg(long, value_enum)]
+    pub format: Option<super::OutputFormat>,
     /// Rule settings (and, for --topic, Kafka settings) from a bursar.toml.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -105,6 +111,7 @@ pub fn run(a: ReplayArgs) -> anyhow::Result<ExitCode> {
             b.set_position(bytes);
         }
     })?;
+    sinks.finish()?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -127,7 +134,7 @@ fn sinks(a: &ReplayArgs) -> anyhow::Result<bursar::sink::Sinks> {
     let none_named = a.findings.is_none() && a.windows.is_none() && a.balances.is_none() && a.rejected.is_none();
     let stdout = none_named.then(|| PathBuf::from("-"));
     let findings = if none_named { &stdout } else { &a.findings };
-    super::file_sinks([findings, &a.windows, &a.balances, &a.rejected])
+    super::file_sinks([findings, &a.windows, &a.balances, &a.rejected], a.format)
 }
 
 /// A byte-based progress bar with ETA on stderr, for large files on a terminal.

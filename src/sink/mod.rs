@@ -4,8 +4,15 @@
 //! implementations; a new format is one more.
 
 mod jsonl;
+pub mod columns;
+mod csv;
+mod parquet;
+mod staged;
 
+pub use csv::Csv;
 pub use jsonl::JsonLines;
+pub use parquet::Parquet;
+pub use staged::{Staged, StagedFile};
 
 use crate::engine::output::Output;
 
@@ -61,6 +68,11 @@ pub enum SinkError {
 pub trait Sink: Send {
     fn write(&mut self, output: &Output) -> Result<(), SinkError>;
     fn flush(&mut self) -> Result<(), SinkError>;
+    /// Flushes and completes the destination (a Parquet footer, a file
+    /// renamed to its final name); nothing may be written after.
+    fn finish(&mut self) -> Result<(), SinkError> {
+        self.flush()
+    }
 }
 
 /// The sinks of each stream (none, one, or several: a topic and a file);
@@ -107,6 +119,11 @@ impl Sinks {
     pub fn flush(&mut self) -> Result<(), SinkError> {
         self.sinks.iter_mut().flatten().try_for_each(|s| s.flush())
     }
+
+    /// Finishes every sink (see [`Sink::finish`]): the end of a replay.
+    pub fn finish(&mut self) -> Result<(), SinkError> {
+        self.sinks.iter_mut().flatten().try_for_each(|s| s.finish())
+    }
 }
 
 /// Collects outputs in memory, per stream (tests, the demo).
@@ -133,7 +150,22 @@ mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
-    fn rejected() -> Output {
+    /// A writer whose bytes a test reads back (the file sinks' tests).
+    #[derive(Clone, Default)]
+    pub(crate) struct Bytes(pub(crate) Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Bytes {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A rejected record (the other sinks' tests use it too).
+    pub(crate) fn rejected() -> Output {
         Output::Rejected(crate::engine::output::RejectedRecord {
             partition: 0,
             offset: 1,

@@ -166,7 +166,7 @@ pub struct BatchCommitted<'a> {
 
 impl InternalEvent for BatchCommitted<'_> {
     fn emit(self, metrics: &Metrics) {
-        metrics.batches.inc();
+        metrics.batch_committed();
         for t in self.consumed {
             metrics.observe_latency(t.elapsed());
         }

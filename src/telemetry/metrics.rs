@@ -68,6 +68,8 @@ pub struct Metrics {
     pub(super) partitions_revoked: Counter,
     pub(super) partitions_restored: Counter,
     pub(super) changelog_records_restored: Counter,
+    /// Unix seconds of the last committed batch (the process start before the first).
+    last_commit: Gauge,
     last: Mutex<Stats>,
     histogram: Mutex<Histogram<u64>>,
     limiter: RateLimiter,
@@ -116,6 +118,9 @@ impl Metrics {
         registry.register("partitions_revoked", "Usage partitions revoked from this instance", partitions_revoked.clone());
         registry.register("partitions_restored", "Usage partitions whose state was restored from the changelog", partitions_restored.clone());
         registry.register("changelog_records_restored", "Changelog records read back while restoring", changelog_records_restored.clone());
+        let last_commit = Gauge::default();
+        last_commit.set(unix_seconds());
+        registry.register("last_commit_timestamp_seconds", "Unix time of the last committed batch (the process start before the first)", last_commit.clone());
         for kind in RejectKind::ALL {
             let _ = rejected.get_or_create(&KindLabel { kind: kind.as_str().into() });
         }
@@ -143,10 +148,18 @@ impl Metrics {
             partitions_revoked,
             partitions_restored,
             changelog_records_restored,
+            last_commit,
             last: Mutex::new(Stats::default()),
             histogram: Mutex::new(histogram),
             limiter,
         }
+    }
+
+    /// Counts a committed batch (`bursar_batches_total`) and stamps its time
+    /// (`bursar_last_commit_timestamp_seconds`, the "no commit" alert of ops/prometheus/alerts.yml).
+    pub(super) fn batch_committed(&self) {
+        self.batches.inc();
+        self.last_commit.set(unix_seconds());
     }
 
     /// The limiter of rate-limited log lines.
@@ -210,6 +223,10 @@ impl Metrics {
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
     }
+}
+
+fn unix_seconds() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 #[cfg(test)]

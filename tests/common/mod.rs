@@ -394,3 +394,40 @@ pub fn spawn_logged(extra: &[&str], config: &std::path::Path, log: &std::path::P
         .spawn()
         .unwrap()
 }
+
+/// A plain HTTP/1.0 GET of the metrics server; the body, or None while nothing listens.
+pub fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    (head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200")).then(|| body.to_string())
+}
+
+/// `bursar run` of the setup's config as instance `instance`, its metrics on a
+/// free port, waited on until it caught up with the usage topic.
+pub fn run_with_metrics(s: &Setup, instance: &str) -> (Child, u16) {
+    let port = free_port();
+    let text = std::fs::read_to_string(&s.path).unwrap().replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
+    let path = s.dir.path().join(format!("{instance}.toml"));
+    std::fs::write(&path, format!("instance_id = \"{instance}\"\n{text}")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_bursar")).args(["run", "--config"]).arg(&path).env("RUST_LOG", "warn").stdout(Stdio::null()).spawn().unwrap();
+    assert!(s.wait_caught_up(Duration::from_secs(120)), "the processor did not catch up");
+    (child, port)
+}
+
+/// Metrics of a caught-up run once librdkafka reported the lag (statistics
+/// every 5 s), or after 20 s whatever they are.
+pub fn metrics_with_lag(port: u16, lag_sample: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let m = http_get(port, "/metrics").unwrap_or_default();
+        if m.contains(lag_sample) || Instant::now() > deadline {
+            return m;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
