@@ -43,6 +43,9 @@ pub struct EngineConfig {
     pub max_value_bytes: usize,
     /// Source topic named in findings (`unmapped.bursar.source.topic`).
     pub usage_topic: String,
+    /// `max_event_lead` in ms: events further ahead of their Kafka record
+    /// timestamp are rejected (`pipeline::event_lead`). None: no guard.
+    pub max_event_lead_ms: Option<i64>,
 }
 
 impl Default for EngineConfig {
@@ -119,6 +122,14 @@ impl Config {
             }
             default_burst.push(BurstRule { window_ms, credits, calls: r.calls, tokens: r.tokens });
         }
+        // The data-quality guard (opt-in).
+        let max_event_lead_ms = match &self.max_event_lead {
+            None => None,
+            Some(v) => match duration("max_event_lead", v)? {
+                ms if ms > 0 => Some(ms),
+                _ => return Err(invalid("max_event_lead", v, "use a positive duration such as \"1h\", or remove the key to turn the guard off")),
+            },
+        };
         Ok(EngineConfig {
             lateness_ms,
             dedupe_window_ms,
@@ -131,6 +142,7 @@ impl Config {
             default_burst,
             max_value_bytes: self.max_value_bytes,
             usage_topic: self.topics.usage.clone(),
+            max_event_lead_ms,
         })
     }
 }

@@ -183,6 +183,11 @@ pub struct Config {
     /// (`group.instance.id`) and, under exactly_once, its `transactional.id`, both
     /// `<group_id>-<instance_id>`. Give every instance its own. Default: the host name.
     pub instance_id: Option<String>,
+    /// (bursar addition) Data-quality guard, opt-in: a usage event whose time is more
+    /// than this ahead of its Kafka record timestamp is rejected as `invalid_field`
+    /// (docs/semantics.md "Bad input"). A file line has no record timestamp, so the
+    /// guard applies on Kafka only (`run`, `replay --topic`). Default absent (off).
+    pub max_event_lead: Option<String>,
     /// Topic names and the partitions of `topics create`. Defaults: see [`Topics`].
     pub topics: Topics,
     /// Passed to librdkafka unchanged (bootstrap.servers, security.protocol,
@@ -211,6 +216,7 @@ impl Default for Config {
             batch_size: 50_000,
             batch_linger: DEFAULT_BATCH_LINGER.into(),
             instance_id: None,
+            max_event_lead: None,
             topics: Topics::default(),
             kafka: BTreeMap::new(),
         }

@@ -138,3 +138,13 @@ fn every_client_gets_the_settings_bursar_owns_over_the_kafka_table() {
     }
     assert!(Config::default().kafka_client().unwrap_err().to_string().contains("bootstrap.servers"));
 }
+
+#[test]
+fn max_event_lead_is_off_by_default_and_a_positive_duration_when_set() {
+    assert_eq!(Config::parse("").unwrap().engine().unwrap().max_event_lead_ms, None);
+    assert_eq!(Config::parse("max_event_lead = \"1h\"").unwrap().engine().unwrap().max_event_lead_ms, Some(3_600_000));
+    for bad in ["\"0s\"", "\"soon\""] {
+        let err = Config::parse(&format!("max_event_lead = {bad}")).unwrap_err().to_string();
+        assert!(err.contains("`max_event_lead`"), "{err}");
+    }
+}

@@ -46,7 +46,7 @@ fn is_aws_access_key(b: &[u8]) -> bool {
 }
 
 /// Characters of the entropy rule and of the runs scanned in values: `[A-Za-z0-9+/=_-]`.
-fn in_class(c: u8) -> bool {
+pub(crate) fn in_class(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'_' | b'-')
 }
 

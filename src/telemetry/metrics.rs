@@ -60,6 +60,8 @@ pub struct Metrics {
     pub(super) partitions_revoked: Counter,
     pub(super) partitions_restored: Counter,
     pub(super) changelog_records_restored: Counter,
+    pub(super) event_lead_rejected: Counter,
+    pub(super) entitlement_unknown_keys: Counter,
     last: Mutex<Stats>,
     histogram: Mutex<Histogram<u64>>,
     limiter: RateLimiter,
@@ -106,6 +108,9 @@ impl Metrics {
         registry.register("partitions_revoked", "Usage partitions revoked from this instance", partitions_revoked.clone());
         registry.register("partitions_restored", "Usage partitions whose state was restored from the changelog", partitions_restored.clone());
         registry.register("changelog_records_restored", "Changelog records read back while restoring", changelog_records_restored.clone());
+        let (event_lead_rejected, entitlement_unknown_keys) = (Counter::default(), Counter::default());
+        registry.register("event_lead_rejected", "Usage records rejected because the event time is more than max_event_lead ahead of the record timestamp", event_lead_rejected.clone());
+        registry.register("entitlement_unknown_keys", "Unknown keys found in loaded entitlements (each is ignored; see `bursar validate`)", entitlement_unknown_keys.clone());
         for kind in RejectKind::ALL {
             let _ = rejected.get_or_create(&KindLabel { kind: kind.as_str().into() });
         }
@@ -132,6 +137,8 @@ impl Metrics {
             partitions_revoked,
             partitions_restored,
             changelog_records_restored,
+            event_lead_rejected,
+            entitlement_unknown_keys,
             last: Mutex::new(Stats::default()),
             histogram: Mutex::new(histogram),
             limiter,
@@ -209,8 +216,9 @@ mod tests {
         m.observe_engine(&s, 7);
         s.events = 8;
         m.observe_engine(&s, 7);
-        RecordRejected { kind: RejectKind::InvalidJson, partition: 0, offset: 1 }.emit(&m);
-        RecordRejected { kind: RejectKind::InvalidJson, partition: 0, offset: 2 }.emit(&m);
+        RecordRejected { kind: RejectKind::InvalidJson, partition: 0, offset: 1, ahead: false }.emit(&m);
+        RecordRejected { kind: RejectKind::InvalidJson, partition: 0, offset: 2, ahead: false }.emit(&m);
+        RecordRejected { kind: RejectKind::InvalidField, partition: 0, offset: 3, ahead: true }.emit(&m);
         m.observe_latency(Duration::from_micros(1_500));
         m.observe_latency(Duration::from_millis(200));
         m.observe_latency(Duration::from_secs(90));
@@ -218,6 +226,8 @@ mod tests {
         let text = m.render();
         assert!(text.contains("bursar_events_total 8"), "{text}");
         assert!(text.contains("bursar_rejected_total{kind=\"invalid_json\"} 2"), "{text}");
+        assert!(text.contains("bursar_rejected_total{kind=\"invalid_field\"} 1"), "{text}");
+        assert!(text.contains("bursar_event_lead_rejected_total 1"), "{text}");
         assert!(text.contains("bursar_findings_total{rule=\"burst\"} 3"), "{text}");
         assert!(text.contains("bursar_credentials_in_state 7"), "{text}");
         assert!(text.contains("bursar_consumer_lag{partition=\"3\"} 42"), "{text}");
