@@ -110,6 +110,16 @@ pub fn redact_key(key: &[u8]) -> Vec<u8> {
     }
 }
 
+/// A text field that is a raw secret as its redacted id, any other unchanged
+/// (an entitlement's `owner` reaches findings: docs/semantics.md "Bad input").
+pub fn redact_field(s: String) -> String {
+    if is_raw_secret(&s) {
+        redacted_id(&s)
+    } else {
+        s
+    }
+}
+
 /// A record value (or header value) with no raw secret left (docs/semantics.md):
 /// every occurrence of the raw secret key is replaced by its redacted id,
 /// then every maximal run of `[A-Za-z0-9+/=_-]` that is a raw secret.
