@@ -5,9 +5,12 @@
 //! tests/broker/kafka.sh installs); it runs with the other broker tests
 //! (when BURSAR_TEST_BOOTSTRAP is set, as scripts/test.sh does).
 //!
-//! The same broker shows that one record too large for the producer cannot
-//! stall its partition: it reaches the rejected topic cut to fit, with its
-//! original size and SHA-256 (docs/semantics.md "Bad input").
+//! The same broker shows the data-quality guards live (docs/semantics.md
+//! "Bad input"): one record too large for the producer cannot stall its
+//! partition (it reaches the rejected topic cut to fit, with its original
+//! size and SHA-256), and an event dated 2199 is rejected by `max_event_lead`
+//! against its record timestamp, without moving the watermark; an unknown
+//! entitlement key is logged with the nearest known one and counted.
 
 mod common;
 
@@ -69,12 +72,22 @@ fn oversized(size: usize) -> Vec<u8> {
 }
 
 /// Sends `value` to partition 0 of `topic` through the plaintext listener,
-/// with a producer limit that lets it through (the broker's default accepts it).
-fn send_large(bootstrap: &str, topic: &str, value: &[u8]) {
+/// with a producer limit that lets a large one through (the broker's default accepts it).
+fn send(bootstrap: &str, topic: &str, key: &str, value: &[u8]) {
     use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
     let p: BaseProducer = rdkafka::ClientConfig::new().set("bootstrap.servers", bootstrap).set("message.max.bytes", "2000000").create().unwrap();
-    p.send(BaseRecord::<str, [u8]>::to(topic).key("key_big").partition(0).payload(value)).map_err(|(e, _)| e).unwrap();
+    p.send(BaseRecord::<str, [u8]>::to(topic).key(key).partition(0).payload(value)).map_err(|(e, _)| e).unwrap();
     p.flush(Duration::from_secs(30)).unwrap();
+}
+
+/// The text of `/metrics` on `port`.
+fn metrics(port: u16) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut c) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return String::new() };
+    let _ = c.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n");
+    let mut text = String::new();
+    let _ = c.read_to_string(&mut text);
+    text
 }
 
 fn header<'a>(r: &'a Record, name: &str) -> Option<&'a [u8]> {
@@ -87,7 +100,8 @@ fn a_scram_broker_over_plaintext_and_tls_runs_bursar_end_to_end_and_no_password_
     let password = format!("Scram-{}-pw-Q7x", std::process::id());
     let broker = SaslBroker::start("bursar", &password);
     let auth = format!("\"security.protocol\" = \"SASL_PLAINTEXT\"\n\"sasl.mechanism\" = \"SCRAM-SHA-256\"\n\"sasl.username\" = \"bursar\"\n\"sasl.password\" = \"{password}\"\n");
-    let s = Setup::write(&broker.sasl, "sasl", 2, "");
+    // The guard on: an event dated 2199 is rejected against its record timestamp.
+    let s = Setup::write(&broker.sasl, "sasl", 2, "max_event_lead = \"1h\"");
     std::fs::write(&s.path, format!("{}{auth}", std::fs::read_to_string(&s.path).unwrap())).unwrap();
     let mut logs = Vec::new();
 
@@ -108,7 +122,12 @@ fn a_scram_broker_over_plaintext_and_tls_runs_bursar_end_to_end_and_no_password_
     assert!(ok, "gen --topic over SASL failed: {out}");
     logs.push(out);
     let big = oversized(1_040_118);
-    send_large(&broker.plain, &usage_topic, &big);
+    send(&broker.plain, &usage_topic, "key_big", &big);
+    let future = br#"{"id":"f1","time":"2199-01-01T00:00:00Z","credential":"key_future","capability":"chat","credits":"1"}"#;
+    send(&broker.plain, &usage_topic, "key_future", future);
+    // A misspelt key in an entitlement no usage refers to: logged and counted, nothing else.
+    let misspelt = br#"{"credential":"key_misspelt","owner":"o","updated_at":"2026-01-01T00:00:00Z","sope":{"models":["a"]}}"#;
+    send(&broker.plain, &s.config.topics.entitlements, "key_misspelt", misspelt);
 
     let run_log = s.dir.path().join("run.log");
     let port = free_port();
@@ -133,7 +152,9 @@ fn a_scram_broker_over_plaintext_and_tls_runs_bursar_end_to_end_and_no_password_
     }
     let want: usize = expected.values().map(Vec::len).sum();
     assert!(want > 10, "the workload should produce findings");
-    let rejected_want = reference.iter().filter(|o| matches!(o, Output::Rejected(_))).count() + 1;
+    // The reference holds neither extra record: the live run must reject both
+    // without any other effect (the one from 2199 would close every window).
+    let rejected_want = reference.iter().filter(|o| matches!(o, Output::Rejected(_))).count() + 2;
     let deadline = Instant::now() + Duration::from_secs(120);
     let (mut findings, mut rejected) = (Vec::new(), Vec::new());
     while Instant::now() < deadline {
@@ -144,6 +165,7 @@ fn a_scram_broker_over_plaintext_and_tls_runs_bursar_end_to_end_and_no_password_
         }
         std::thread::sleep(Duration::from_millis(500));
     }
+    let exposition = metrics(port);
     terminate(&mut child);
     logs.push(std::fs::read_to_string(&run_log).unwrap());
 
@@ -155,6 +177,14 @@ fn a_scram_broker_over_plaintext_and_tls_runs_bursar_end_to_end_and_no_password_
     let value = cut.value.as_deref().unwrap_or_default();
     assert!(value.len() < 1_000_000 && value.len() > 900_000 && big.starts_with(value), "cut to a prefix that fits: {} bytes", value.len());
     assert_eq!(rejected.len(), rejected_want, "every bad record rejected once");
+    let ahead = rejected.iter().find(|r| r.key.as_deref() == Some(b"key_future")).expect("the event from 2199 is rejected");
+    assert_eq!(header(ahead, "bursar.error.kind"), Some(&b"invalid_field"[..]));
+    let reason = String::from_utf8_lossy(header(ahead, "bursar.error.reason").unwrap_or_default()).into_owned();
+    assert!(reason.starts_with(bursar::pipeline::event_lead::REASON) && reason.contains("max_event_lead is 1h"), "{reason}");
+    assert_eq!(ahead.value.as_deref(), Some(&future[..]));
+    assert!(exposition.contains("bursar_event_lead_rejected_total 1"), "{exposition}");
+    assert!(exposition.contains("bursar_entitlement_unknown_keys_total 1"), "{exposition}");
+    assert!(logs.last().is_some_and(|l| l.contains("sope (nearest known key: scope)")), "the run logs the unknown entitlement key");
 
     for (i, log) in logs.iter().enumerate() {
         assert!(!log.trim().is_empty(), "output #{i} of bursar is empty: nothing was checked");

@@ -49,6 +49,12 @@ pub fn unknown_keys(value: &[u8]) -> Vec<UnknownKey> {
     }
 }
 
+/// The unknown keys of every line of an entitlements file, with its line
+/// number (as `bursar validate` and `replay --entitlements` number lines).
+pub fn unknown_keys_by_line(text: &[u8]) -> Vec<(u64, UnknownKey)> {
+    super::json_lines(text).flat_map(|(line, bytes)| unknown_keys(bytes).into_iter().map(move |k| (line, k))).collect()
+}
+
 /// [`unknown_keys`] of a parsed entitlement object.
 pub fn unknown_keys_of(top: &Map<String, Value>) -> Vec<UnknownKey> {
     let mut out = Vec::new();
@@ -147,6 +153,13 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert!(!got[0].to_string().contains(secret), "{}", got[0]);
         assert!(got[0].path.starts_with("sha256:"));
+    }
+
+    #[test]
+    fn every_line_of_a_file_is_checked_with_its_line_number() {
+        let text = b"{\"sope\":1}\n\nnot json\n{\"credential\":\"k\",\"dormacy\":\"1d\"}\n";
+        let got: Vec<(u64, String)> = unknown_keys_by_line(text).into_iter().map(|(l, k)| (l, k.path)).collect();
+        assert_eq!(got, vec![(1, "sope".to_string()), (4, "dormacy".to_string())]);
     }
 
     #[test]
