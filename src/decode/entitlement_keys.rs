@@ -28,7 +28,7 @@ const MAX_SHOWN: usize = 64;
 /// the known key of that object nearest to it by edit distance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownKey {
-    /// The member's path, its name shown safely (a raw secret redacted, cut to 64 characters).
+    /// The member's path, its name shown safely (cut to 64 characters, raw secrets in it redacted).
     pub path: String,
     pub nearest: &'static str,
 }
@@ -81,12 +81,12 @@ fn unknown_in(obj: &Map<String, Value>, path: &str, known: &'static [&'static st
     }
 }
 
-/// A key name as it may be shown: a raw secret redacted, at most 64 characters.
+/// A key name as it may be shown: cut to 64 characters, then every run of
+/// secret characters that is a raw secret replaced by its redacted id (cut
+/// first, so the cut cannot leave part of a run that is a secret on its own).
 fn shown(name: &str) -> String {
-    if secrets::is_raw_secret(name) {
-        return secrets::redacted_id(name);
-    }
-    name.chars().take(MAX_SHOWN).collect()
+    let cut: String = name.chars().take(MAX_SHOWN).collect();
+    String::from_utf8_lossy(&secrets::redact_value(cut.as_bytes(), None)).into_owned()
 }
 
 /// The known key nearest to `name` (Levenshtein distance over characters,
@@ -160,6 +160,18 @@ mod tests {
         let text = b"{\"sope\":1}\n\nnot json\n{\"credential\":\"k\",\"dormacy\":\"1d\"}\n";
         let got: Vec<(u64, String)> = unknown_keys_by_line(text).into_iter().map(|(l, k)| (l, k.path)).collect();
         assert_eq!(got, vec![(1, "sope".to_string()), (4, "dormacy".to_string())]);
+    }
+
+    #[test]
+    fn a_raw_secret_inside_a_key_name_is_never_shown() {
+        // Found by the entitlement_decoder fuzz target: a name holding a
+        // secret-prefixed run (`glpat-...`) after a dot was shown as written.
+        let got = unknown_keys(br#"{"cvvvv....glpat-.....,....x":1,"a b sk-live-0123456789 c":2}"#);
+        assert_eq!(got.len(), 2);
+        for k in &got {
+            assert_eq!(secrets::redact_value(k.path.as_bytes(), None), k.path.as_bytes(), "{}", k.path);
+            assert!(!k.path.contains("glpat-") && !k.path.contains("sk-live"), "{}", k.path);
+        }
     }
 
     #[test]
