@@ -149,7 +149,7 @@ fn fmt_rate(r: f64) -> String {
 }
 
 fn record(i: usize, line: &str) -> InputRecord<'_> {
-    InputRecord { partition: 0, offset: i as i64, line: None, key: None, value: Some(line.as_bytes()), headers: &[] }
+    InputRecord { partition: 0, offset: i as i64, line: None, key: None, value: Some(line.as_bytes()), headers: &[], timestamp: None }
 }
 
 struct StateSize {

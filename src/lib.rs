@@ -8,6 +8,8 @@
 pub mod config;
 pub mod decode;
 pub mod emit;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod engine;
 pub mod gen;
 pub mod model;

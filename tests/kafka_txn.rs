@@ -77,7 +77,7 @@ fn reference_from_topic(config: &Config) -> Vec<Output> {
     let mut out = Vec::new();
     for r in consume_all(&config.bootstrap_servers().unwrap(), &config.topics.usage, true, READ_LIMIT) {
         let headers: Vec<(&str, Option<&[u8]>)> = r.headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
-        let record = InputRecord { partition: r.partition, offset: r.offset, line: None, key: r.key.as_deref(), value: r.value.as_deref(), headers: &headers };
+        let record = InputRecord { partition: r.partition, offset: r.offset, line: None, key: r.key.as_deref(), value: r.value.as_deref(), headers: &headers, timestamp: None };
         process_record(&mut engine, &record, &mut out);
     }
     out

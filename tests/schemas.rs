@@ -245,3 +245,17 @@ fn the_finding_schema_lists_exactly_the_rules_of_the_table() {
         assert!(table.contains(rule.as_str()), "allOf branch for {rule}, not a rule of the table");
     }
 }
+
+#[test]
+fn a_rejected_record_cut_to_fit_carries_headers_that_validate() {
+    let h = schema("rejected-headers.v1.json");
+    let mut r = emit_fixtures::rejected(false);
+    r.value = Some(b"x".repeat(1_200_000));
+    r.headers = vec![("big".into(), Some(b"y".repeat(2_000_000)))];
+    let t = emit::rejected_cut::for_topic(&r, "ai.usage", emit::rejected_cut::DEFAULT_MAX_MESSAGE_BYTES);
+    assert!(t.cut);
+    let map: serde_json::Map<String, Value> = t.headers.into_iter().map(|(k, v)| (k, v.map_or(Value::Null, |v| Value::String(String::from_utf8_lossy(&v).into_owned())))).collect();
+    assert_eq!(map["bursar.original.size"], "1200000");
+    assert_eq!(map["bursar.original.headers"], "1");
+    assert_valid(&h, &Value::Object(map), "cut rejected headers");
+}

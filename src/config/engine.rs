@@ -51,6 +51,9 @@ pub struct EngineConfig {
     pub usage_topic: String,
     /// Rules switched off, severity overrides and suppressions (docs/semantics.md "Tuning and suppression").
     pub tuning: Tuning,
+    /// `max_event_lead` in ms: events further ahead of their Kafka record
+    /// timestamp are rejected (`pipeline::event_lead`). None: no guard.
+    pub max_event_lead_ms: Option<i64>,
 }
 
 impl Default for EngineConfig {
@@ -138,6 +141,14 @@ impl Config {
         };
         let max_principals = day_limit("max_principals", self.max_principals)?;
         let max_source_ips = day_limit("max_source_ips", self.max_source_ips)?;
+        // The data-quality guard (opt-in).
+        let max_event_lead_ms = match &self.max_event_lead {
+            None => None,
+            Some(v) => match duration("max_event_lead", v)? {
+                ms if ms > 0 => Some(ms),
+                _ => return Err(invalid("max_event_lead", v, "use a positive duration such as \"1h\", or remove the key to turn the guard off")),
+            },
+        };
         Ok(EngineConfig {
             lateness_ms,
             dedupe_window_ms,
@@ -154,6 +165,7 @@ impl Config {
             max_source_ips,
             usage_topic: self.topics.usage.clone(),
             tuning: super::tuning::tuning(&self.rules, &self.suppress)?,
+            max_event_lead_ms,
         })
     }
 

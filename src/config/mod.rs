@@ -219,6 +219,11 @@ pub struct Config {
     /// with backoff, clients rebuilt) before it exits (docs/operations.md
     /// "Broker outages"). Default `5m`.
     pub broker_outage: String,
+    /// (bursar addition) Data-quality guard, opt-in: a usage event whose time is more
+    /// than this ahead of its Kafka record timestamp is rejected as `invalid_field`
+    /// (docs/semantics.md "Bad input"). A file line has no record timestamp, so the
+    /// guard applies on Kafka only (`run`, `replay --topic`). Default absent (off).
+    pub max_event_lead: Option<String>,
     /// Topic names and the partitions of `topics create`. Defaults: see [`Topics`].
     pub topics: Topics,
     /// Passed to librdkafka unchanged (bootstrap.servers, security.protocol,
@@ -257,6 +262,7 @@ impl Default for Config {
             max_principals: None,
             max_source_ips: None,
             broker_outage: DEFAULT_BROKER_OUTAGE.into(),
+            max_event_lead: None,
             topics: Topics::default(),
             kafka: BTreeMap::new(),
             rules: BTreeMap::new(),

@@ -187,3 +187,13 @@ fn the_printed_configuration_masks_every_secret() {
     assert!(text.contains("alice") && text.contains("h:1") && text.contains("broker_outage = \"5m\""), "{text}");
     assert_eq!(Config::parse(&text.replace("\"***\"", "\"x\"")).unwrap().kafka.len(), 5, "the printed configuration parses again");
 }
+
+#[test]
+fn max_event_lead_is_off_by_default_and_a_positive_duration_when_set() {
+    assert_eq!(Config::parse("").unwrap().engine().unwrap().max_event_lead_ms, None);
+    assert_eq!(Config::parse("max_event_lead = \"1h\"").unwrap().engine().unwrap().max_event_lead_ms, Some(3_600_000));
+    for bad in ["\"0s\"", "\"soon\""] {
+        let err = Config::parse(&format!("max_event_lead = {bad}")).unwrap_err().to_string();
+        assert!(err.contains("`max_event_lead`"), "{err}");
+    }
+}

@@ -171,7 +171,7 @@ fn decode_record(obj: &Obj<'_>, key_credential: Option<String>) -> Result<Entitl
 }
 
 fn decode_version(obj: &Obj<'_>, credential: String) -> Result<Entitlement, EntitlementError> {
-    let owner = read_string(obj.required("owner")?, 1, usize::MAX, true).map_err(obj.invalid("owner"))?.into_owned();
+    let owner = super::secrets::redact_field(read_string(obj.required("owner")?, 1, usize::MAX, true).map_err(obj.invalid("owner"))?.into_owned());
     let status = match obj.get("status")? {
         None => Status::Active,
         Some(Json::Str(s)) if s == "active" => Status::Active,

@@ -9,6 +9,7 @@
 
 mod cloudevents;
 pub mod entitlement;
+pub mod entitlement_keys;
 mod fast;
 
 pub mod rejection;

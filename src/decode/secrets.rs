@@ -46,7 +46,7 @@ fn is_aws_access_key(b: &[u8]) -> bool {
 }
 
 /// Characters of the entropy rule and of the runs scanned in values: `[A-Za-z0-9+/=_-]`.
-fn in_class(c: u8) -> bool {
+pub(crate) fn in_class(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'_' | b'-')
 }
 
@@ -107,6 +107,16 @@ pub fn redact_key(key: &[u8]) -> Vec<u8> {
         redacted_id_bytes(key).into_bytes()
     } else {
         key.to_vec()
+    }
+}
+
+/// A text field that is a raw secret as its redacted id, any other unchanged
+/// (an entitlement's `owner` reaches findings: docs/semantics.md "Bad input").
+pub fn redact_field(s: String) -> String {
+    if is_raw_secret(&s) {
+        redacted_id(&s)
+    } else {
+        s
     }
 }
 

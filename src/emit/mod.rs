@@ -6,6 +6,7 @@ mod facts;
 mod json;
 mod ocsf;
 mod records;
+pub mod rejected_cut;
 
 pub use ocsf::{finding_headers, finding_json, write_finding, FINDING_TYPE, OCSF_VERSION};
 pub use records::{balance_json, rejected_headers, rejected_json, window_json, write_balance, write_rejected, write_window};

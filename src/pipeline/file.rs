@@ -146,7 +146,8 @@ pub fn decode_line(line: &[u8], line_no: u64, partitions: i32, max: usize) -> (i
     let d = decode_usage_keyed(line, &[], max);
     let key = d.key_hint.as_deref().map(str::as_bytes);
     let partition = if partitions == 1 { 0 } else { partition_for(key, partitions) };
-    let record = InputRecord { partition, offset: 0, line: Some(line_no), key, value: Some(line), headers: &[] };
+    // A file line has no record timestamp: `max_event_lead` does not apply.
+    let record = InputRecord { partition, offset: 0, line: Some(line_no), key, value: Some(line), headers: &[], timestamp: None };
     (partition, Decoded::of(&record, d.event))
 }
 

@@ -2,11 +2,13 @@
 //! Shared by file replay, topic replay and the live processor, so all three
 //! are the same code. `file` runs it as a pipeline of threads over a file.
 
+pub mod event_lead;
 mod file;
 pub mod partitioner;
 
 pub use file::{decode_line, replay_file, FileReplay, Lines, ReplaySummary};
 
+use crate::config::EngineConfig;
 use crate::decode::{self, secrets};
 use crate::engine::output::{Output, RejectedRecord};
 use crate::engine::Engine;
@@ -24,6 +26,9 @@ pub struct InputRecord<'a> {
     pub value: Option<&'a [u8]>,
     /// Kafka headers in their order; None for a header with a null value.
     pub headers: &'a [(&'a str, Option<&'a [u8]>)],
+    /// The Kafka record timestamp (epoch ms), None for a file line: the
+    /// `max_event_lead` guard measures event time against it (`event_lead`).
+    pub timestamp: Option<i64>,
 }
 
 /// A record after decoding: an accepted event, or the record as it goes to
@@ -35,11 +40,14 @@ pub enum Decoded {
     Rejected(RejectedRecord),
 }
 
-/// Decodes one input record (redacting every raw secret).
-pub fn decode_record(record: &InputRecord<'_>, max_value_bytes: usize) -> Decoded {
+/// Decodes one input record (redacting every raw secret), with the
+/// `max_event_lead` guard against its record timestamp.
+pub fn decode_record(record: &InputRecord<'_>, config: &EngineConfig) -> Decoded {
     // A null value decodes as an empty one (invalid_json); a null header as an absent one.
     let present: Vec<(&str, &[u8])> = record.headers.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
-    Decoded::of(record, decode::decode_usage(record.value.unwrap_or(b""), &present, max_value_bytes))
+    let result = decode::decode_usage(record.value.unwrap_or(b""), &present, config.max_value_bytes)
+        .and_then(|event| event_lead::check(event.time, record.timestamp, config.max_event_lead_ms).map(|()| event));
+    Decoded::of(record, result)
 }
 
 impl Decoded {
@@ -54,19 +62,19 @@ impl Decoded {
 
 /// Decodes `records` in order, on two threads when there are many (decoding
 /// needs no state; the engine then applies them in order on one).
-pub fn decode_records(records: &[InputRecord<'_>], max_value_bytes: usize) -> Vec<Decoded> {
+pub fn decode_records(records: &[InputRecord<'_>], config: &EngineConfig) -> Vec<Decoded> {
     const PARALLEL_FROM: usize = 1024;
     if records.len() < PARALLEL_FROM {
-        return records.iter().map(|r| decode_record(r, max_value_bytes)).collect();
+        return records.iter().map(|r| decode_record(r, config)).collect();
     }
     let (first, second) = records.split_at(records.len() / 2);
     std::thread::scope(|scope| {
-        let other = std::thread::Builder::new().name("bursar-decode".into()).spawn_scoped(scope, || second.iter().map(|r| decode_record(r, max_value_bytes)).collect::<Vec<_>>());
-        let mut out: Vec<Decoded> = first.iter().map(|r| decode_record(r, max_value_bytes)).collect();
+        let other = std::thread::Builder::new().name("bursar-decode".into()).spawn_scoped(scope, || second.iter().map(|r| decode_record(r, config)).collect::<Vec<_>>());
+        let mut out: Vec<Decoded> = first.iter().map(|r| decode_record(r, config)).collect();
         match other.map(|h| h.join()) {
             Ok(Ok(rest)) => out.extend(rest),
             // No second thread (or it failed): decode the rest here.
-            _ => out.extend(second.iter().map(|r| decode_record(r, max_value_bytes))),
+            _ => out.extend(second.iter().map(|r| decode_record(r, config))),
         }
         out
     })
@@ -110,7 +118,7 @@ pub fn process_record(engine: &mut Engine, record: &InputRecord<'_>, out: &mut V
     if engine.partition_includes(record.partition, record.offset) {
         return;
     }
-    let decoded = decode_record(record, engine.config().max_value_bytes);
+    let decoded = decode_record(record, engine.config());
     apply_record(engine, record.partition, record.offset, decoded, out);
 }
 
@@ -122,7 +130,7 @@ mod tests {
 
     fn run(value: Option<&[u8]>, headers: &[(&str, Option<&[u8]>)]) -> Vec<Output> {
         let mut engine = Engine::new(EngineConfig::default());
-        let record = InputRecord { partition: 0, offset: 5, line: None, key: Some(b"key_a"), value, headers };
+        let record = InputRecord { partition: 0, offset: 5, line: None, key: Some(b"key_a"), value, headers, timestamp: None };
         let mut out = Vec::new();
         process_record(&mut engine, &record, &mut out);
         out
@@ -143,6 +151,26 @@ mod tests {
         assert_eq!(r.kind, RejectKind::InvalidJson);
         assert_eq!(r.value, None, "a null value stays null, never empty");
         assert_eq!(r.headers, vec![("a".to_string(), Some(b"1".to_vec())), ("b".to_string(), None), ("c".to_string(), Some(Vec::new()))]);
+    }
+
+    #[test]
+    fn an_event_too_far_ahead_of_its_record_timestamp_is_rejected_only_when_the_guard_is_set() {
+        let line = br#"{"id":"e1","time":"2199-01-01T00:00:00Z","credential":"key_a","capability":"chat","credits":"1"}"#;
+        let stamp = Some(1_777_888_800_000);
+        let run_with = |max_event_lead_ms: Option<i64>, timestamp: Option<i64>| {
+            let mut engine = Engine::new(EngineConfig { max_event_lead_ms, ..EngineConfig::default() });
+            let record = InputRecord { partition: 0, offset: 5, line: None, key: Some(b"key_a"), value: Some(line), headers: &[], timestamp };
+            let mut out = Vec::new();
+            process_record(&mut engine, &record, &mut out);
+            out
+        };
+        let out = run_with(Some(3_600_000), stamp);
+        let r = rejected(&out);
+        assert_eq!(r.kind, RejectKind::InvalidField);
+        assert!(event_lead::rejected_ahead(r), "{}", r.reason);
+        assert_eq!(r.value.as_deref(), Some(&line[..]), "the record goes out unchanged");
+        assert!(run_with(None, stamp).iter().all(|o| !matches!(o, Output::Rejected(_))), "absent by default");
+        assert!(run_with(Some(3_600_000), None).iter().all(|o| !matches!(o, Output::Rejected(_))), "no record timestamp, no guard");
     }
 
     #[test]

@@ -17,18 +17,46 @@ pub trait InternalEvent {
     fn emit(self, metrics: &Metrics);
 }
 
-/// A usage record went to the rejected stream (`bursar_rejected_total{kind}`).
+/// A usage record went to the rejected stream (`bursar_rejected_total{kind}`;
+/// `ahead`: by the `max_event_lead` guard, also `bursar_event_lead_rejected_total`).
 pub struct RecordRejected {
     pub kind: RejectKind,
     pub partition: i32,
     pub offset: i64,
+    pub ahead: bool,
 }
 
 impl InternalEvent for RecordRejected {
     fn emit(self, metrics: &Metrics) {
         metrics.count_rejected(self.kind);
+        if self.ahead {
+            metrics.event_lead_rejected.inc();
+        }
         if let Some(suppressed) = metrics.limiter().check(&format!("record_rejected.{}", self.kind.as_str())) {
             tracing::warn!(kind = self.kind.as_str(), partition = self.partition, offset = self.offset, suppressed, "Record rejected.");
+        }
+    }
+}
+
+/// An entitlements record was applied with members bursar does not know
+/// (`bursar_entitlement_unknown_keys_total` counts each key; one warning per
+/// record, rate-limited). `emit` finds them in `value`, so a loader's call is one line.
+pub struct EntitlementUnknownKeys<'a> {
+    pub partition: i32,
+    pub offset: i64,
+    pub value: Option<&'a [u8]>,
+}
+
+impl InternalEvent for EntitlementUnknownKeys<'_> {
+    fn emit(self, metrics: &Metrics) {
+        let keys = self.value.map(crate::decode::entitlement_keys::unknown_keys).unwrap_or_default();
+        if keys.is_empty() {
+            return;
+        }
+        metrics.entitlement_unknown_keys.inc_by(keys.len() as u64);
+        if let Some(suppressed) = metrics.limiter().check("entitlement_unknown_keys") {
+            let keys = keys.iter().map(|k| format!("{} (nearest known key: {})", k.path, k.nearest)).collect::<Vec<_>>().join(", ");
+            tracing::warn!(partition = self.partition, offset = self.offset, keys = %keys, suppressed, "Entitlement has unknown keys; they are ignored (check the spelling, see `bursar validate --kind entitlement`).");
         }
     }
 }
@@ -313,7 +341,7 @@ mod tests {
             for offset in 0..10 {
                 EntitlementSkipped { partition: 0, offset, reason: "bad" }.emit(&metrics);
             }
-            RecordRejected { kind: RejectKind::TooLarge, partition: 1, offset: 7 }.emit(&metrics);
+            RecordRejected { kind: RejectKind::TooLarge, partition: 1, offset: 7, ahead: false }.emit(&metrics);
             *now.lock().unwrap() += Duration::from_secs(6);
             EntitlementSkipped { partition: 0, offset: 10, reason: "bad" }.emit(&metrics);
         });
@@ -341,5 +369,19 @@ mod tests {
         BatchCommitted { records: 2, changelog: 1, took: Duration::ZERO, consumed: &consumed }.emit(&metrics);
         let text = metrics.render();
         assert!(text.contains("bursar_batches_total 1") && text.contains("bursar_processing_latency_seconds_count 2"), "{text}");
+    }
+
+    #[test]
+    fn unknown_entitlement_keys_are_counted_and_logged_with_the_nearest_known_key() {
+        let metrics = Metrics::new();
+        let text = logged(|| {
+            let value = br#"{"credential":"k","owner":"o","updated_at":"2026-05-01T00:00:00Z","sope":{},"credits":{"monthy":"1"}}"#;
+            EntitlementUnknownKeys { partition: 0, offset: 3, value: Some(value) }.emit(&metrics);
+            EntitlementUnknownKeys { partition: 0, offset: 4, value: Some(br#"{"credential":"k","owner":"o"}"#) }.emit(&metrics);
+            EntitlementUnknownKeys { partition: 0, offset: 5, value: None }.emit(&metrics);
+        });
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains("sope (nearest known key: scope)") && text.contains("credits.monthy (nearest known key: monthly)"), "{text}");
+        assert!(metrics.render().contains("bursar_entitlement_unknown_keys_total 2"));
     }
 }

@@ -70,6 +70,8 @@ pub struct Metrics {
     pub(super) changelog_records_restored: Counter,
     /// Unix seconds of the last committed batch (the process start before the first).
     last_commit: Gauge,
+    pub(super) event_lead_rejected: Counter,
+    pub(super) entitlement_unknown_keys: Counter,
     last: Mutex<Stats>,
     histogram: Mutex<Histogram<u64>>,
     limiter: RateLimiter,
@@ -121,6 +123,9 @@ impl Metrics {
         let last_commit = Gauge::default();
         last_commit.set(unix_seconds());
         registry.register("last_commit_timestamp_seconds", "Unix time of the last committed batch (the process start before the first)", last_commit.clone());
+        let (event_lead_rejected, entitlement_unknown_keys) = (Counter::default(), Counter::default());
+        registry.register("event_lead_rejected", "Usage records rejected because the event time is more than max_event_lead ahead of the record timestamp", event_lead_rejected.clone());
+        registry.register("entitlement_unknown_keys", "Unknown keys found in loaded entitlements (each is ignored; see `bursar validate`)", entitlement_unknown_keys.clone());
         for kind in RejectKind::ALL {
             let _ = rejected.get_or_create(&KindLabel { kind: kind.as_str().into() });
         }
@@ -149,6 +154,8 @@ impl Metrics {
             partitions_restored,
             changelog_records_restored,
             last_commit,
+            event_lead_rejected,
+            entitlement_unknown_keys,
             last: Mutex::new(Stats::default()),
             histogram: Mutex::new(histogram),
             limiter,
@@ -245,8 +252,9 @@ mod tests {
         m.observe_engine(&s, 7);
         s.events = 8;
         m.observe_engine(&s, 7);
-        RecordRejected { kind: RejectKind::InvalidJson, partition: 0, offset: 1 }.emit(&m);
-        RecordRejected { kind: RejectKind::InvalidJson, partition: 0, offset: 2 }.emit(&m);
+        RecordRejected { kind: RejectKind::InvalidJson, partition: 0, offset: 1, ahead: false }.emit(&m);
+        RecordRejected { kind: RejectKind::InvalidJson, partition: 0, offset: 2, ahead: false }.emit(&m);
+        RecordRejected { kind: RejectKind::InvalidField, partition: 0, offset: 3, ahead: true }.emit(&m);
         m.observe_latency(Duration::from_micros(1_500));
         m.observe_latency(Duration::from_millis(200));
         m.observe_latency(Duration::from_secs(90));
@@ -254,6 +262,8 @@ mod tests {
         let text = m.render();
         assert!(text.contains("bursar_events_total 8"), "{text}");
         assert!(text.contains("bursar_rejected_total{kind=\"invalid_json\"} 2"), "{text}");
+        assert!(text.contains("bursar_rejected_total{kind=\"invalid_field\"} 1"), "{text}");
+        assert!(text.contains("bursar_event_lead_rejected_total 1"), "{text}");
         assert!(text.contains("bursar_findings_total{rule=\"burst\"} 3"), "{text}");
         assert!(text.contains("bursar_credentials_in_state 7"), "{text}");
         assert!(text.contains("bursar_findings_suppressed_total{rule=\"scope.drift\",action=\"drop\"} 2"), "{text}");

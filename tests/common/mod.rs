@@ -300,7 +300,7 @@ pub fn reference(config: &EngineConfig, partitions: i32, entitlements: &str, usa
         let key = key_hint(line.as_bytes());
         let p = partition_for(key.as_deref().map(str::as_bytes), partitions);
         let o = offsets.entry(p).or_insert(0i64);
-        let r = InputRecord { partition: p, offset: *o, line: None, key: key.as_deref().map(str::as_bytes), value: Some(line.as_bytes()), headers: &[] };
+        let r = InputRecord { partition: p, offset: *o, line: None, key: key.as_deref().map(str::as_bytes), value: Some(line.as_bytes()), headers: &[], timestamp: None };
         *o += 1;
         process_record(&mut engine, &r, &mut out);
     }

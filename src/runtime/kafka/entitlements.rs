@@ -12,7 +12,7 @@ use super::reader::{PartitionReader, PastEnd};
 use crate::config::KafkaConfig;
 use crate::decode::entitlement::decode_entitlement_kafka;
 use crate::engine::Engine;
-use crate::telemetry::{ConsumerError, EntitlementSkipped, EntitlementsLoaded, InternalEvent, Metrics};
+use crate::telemetry::{ConsumerError, EntitlementSkipped, EntitlementUnknownKeys, EntitlementsLoaded, InternalEvent, Metrics};
 
 /// Longest wait for the table's read to make progress.
 const CATCH_UP_STALL: Duration = Duration::from_secs(600);
@@ -63,6 +63,7 @@ impl EntitlementFollower {
 fn apply(engine: &mut Engine, m: &BorrowedMessage<'_>, metrics: &Metrics, applied: &mut u64, skipped: &mut u64) {
     match decode_entitlement_kafka(m.key(), m.payload()) {
         Ok(record) => {
+            EntitlementUnknownKeys { partition: m.partition(), offset: m.offset(), value: m.payload() }.emit(metrics);
             engine.apply_entitlement(record);
             *applied += 1;
         }

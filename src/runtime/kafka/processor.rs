@@ -35,7 +35,7 @@ use super::headers_of;
 use crate::config::{Config, Topics};
 use crate::engine::output::Output;
 use crate::engine::Engine;
-use crate::pipeline::{apply_record, decode_records, InputRecord};
+use crate::pipeline::{apply_record, decode_records, event_lead, InputRecord};
 use crate::sink::Sinks;
 use crate::telemetry::{BatchCommitted, ConsumerError, InternalEvent, Metrics, PartitionRevoked, PartitionsRestored, ProcessingStarted, Readiness, RecordRejected};
 
@@ -253,14 +253,14 @@ impl Processor {
             .records
             .iter()
             .zip(&headers)
-            .map(|(m, h)| InputRecord { partition: m.partition(), offset: m.offset(), line: None, key: m.key(), value: m.payload(), headers: h })
+            .map(|(m, h)| InputRecord { partition: m.partition(), offset: m.offset(), line: None, key: m.key(), value: m.payload(), headers: h, timestamp: m.timestamp().to_millis() })
             .collect();
-        let decoded = decode_records(&records, self.engine.config().max_value_bytes);
+        let decoded = decode_records(&records, self.engine.config());
         for (r, d) in records.iter().zip(decoded) {
             apply_record(&mut self.engine, r.partition, r.offset, d, &mut outputs);
             for o in outputs.drain(..) {
                 if let Output::Rejected(r) = &o {
-                    RecordRejected { kind: r.kind, partition: r.partition, offset: r.offset }.emit(&self.metrics);
+                    RecordRejected { kind: r.kind, partition: r.partition, offset: r.offset, ahead: event_lead::rejected_ahead(r) }.emit(&self.metrics);
                 }
                 self.outputs.write(&o)?;
             }

@@ -64,13 +64,21 @@ impl ProducerContext for Delivery {
 /// A producer whose `flush` is an acknowledgement.
 pub(crate) struct OutputProducer {
     inner: BaseProducer<Delivery>,
+    /// The producer's effective `message.max.bytes` (rejected records are cut to it).
+    max_message_bytes: usize,
 }
 
 impl OutputProducer {
     /// A producer with `settings` (one of `KafkaConfig`'s producers).
     pub fn create(settings: &ClientConfig) -> Result<OutputProducer, SetupError> {
         let inner = settings.create_with_context(Delivery::default()).map_err(SetupError::client("creating the producer"))?;
-        Ok(OutputProducer { inner })
+        let max_message_bytes = settings.get("message.max.bytes").and_then(|v| v.trim().parse().ok()).unwrap_or(crate::emit::rejected_cut::DEFAULT_MAX_MESSAGE_BYTES);
+        Ok(OutputProducer { inner, max_message_bytes })
+    }
+
+    /// The largest record this producer sends (`message.max.bytes`, librdkafka's default 1,000,000).
+    pub fn max_message_bytes(&self) -> usize {
+        self.max_message_bytes
     }
 
     /// The processor's producer (`KafkaConfig::output_producer`); under

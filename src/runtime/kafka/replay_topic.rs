@@ -140,7 +140,7 @@ pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<TopicR
         reader.assign([(p, start)])?;
         reader.read_to_end(&BTreeMap::from([(p, (start, end))]), PastEnd::Skip, |m| {
             let headers = headers_of(m);
-            let record = InputRecord { partition: p, offset: m.offset(), line: None, key: m.key(), value: m.payload(), headers: &headers };
+            let record = InputRecord { partition: p, offset: m.offset(), line: None, key: m.key(), value: m.payload(), headers: &headers, timestamp: m.timestamp().to_millis() };
             process_record(&mut engine, &record, &mut out);
             emit(&mut out, &mut sinks, &mut summary)?;
             summary.records += 1;

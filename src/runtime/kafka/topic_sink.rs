@@ -1,6 +1,7 @@
 //! Kafka topics as a [`Sink`]: one [`TopicSink`] per output stream, encoding
 //! each output as its topic carries it (README.md "Outputs"); `flush` waits
-//! for the broker's acknowledgements.
+//! for the broker's acknowledgements. A rejected record too large for the
+//! producer is cut to fit (docs/semantics.md "Bad input").
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use super::error::RunError;
 use super::producer::OutputProducer;
 use crate::config::Topics;
 use crate::emit;
+use crate::emit::rejected_cut;
 use crate::engine::output::Output;
 use crate::sink::{Sink, SinkError, Sinks, Stream};
 
@@ -61,11 +63,13 @@ impl TopicSink {
                 p.send(topic, None, Some(b.credential.as_bytes()), Some(buf), None)
             }
             Output::Rejected(r) => {
+                // Cut to fit the producer's limit, so no record stalls its partition.
+                let t = rejected_cut::for_topic(r, &self.source, p.max_message_bytes());
                 let mut headers = OwnedHeaders::new();
-                for (k, v) in emit::rejected_headers(r, &self.source) {
-                    headers = headers.insert(Header { key: &k, value: v.as_deref() });
+                for (k, v) in &t.headers {
+                    headers = headers.insert(Header { key: k, value: v.as_deref() });
                 }
-                p.send(topic, None, r.key.as_deref(), r.value.as_deref(), Some(headers))
+                p.send(topic, None, t.key, t.value, Some(headers))
             }
         }
     }

@@ -1,0 +1,186 @@
+//! Unknown keys of an entitlement (docs/semantics.md "Bad input"): the
+//! decoder ignores members it does not know, so a misspelt key (`"sope"`
+//! for `"scope"`) silently lifts a limit. This lists them, at the top level
+//! and in `scope`, `credits` and each `burst` rule, each with the nearest
+//! known key, for `bursar validate` and the entitlement loaders' warnings.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use super::secrets;
+
+/// Members of an entitlement record that bursar reads.
+pub const TOP_LEVEL: &[&str] = &[
+    "credential", "owner", "status", "updated_at", "valid_from", "valid_until", "scope", "credits", "burst", "dormancy", "tombstone", "max_principals", "max_source_ips",
+];
+/// Members of `scope`.
+pub const SCOPE: &[&str] = &["capabilities", "models", "principals", "networks"];
+/// Members of `credits`.
+pub const CREDITS: &[&str] = &["monthly", "bank_months", "bank_cap"];
+/// Members of each `burst` rule.
+pub const BURST: &[&str] = &["window", "credits", "calls", "tokens"];
+
+/// Longest key name quoted (longer ones are cut, like quoted values in reasons).
+const MAX_SHOWN: usize = 64;
+
+/// One unknown member: where it is (`scope.modles`, `burst[1].windw`) and
+/// the known key of that object nearest to it by edit distance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownKey {
+    /// The member's path, its name shown safely (cut to 64 characters, raw secrets in it redacted).
+    pub path: String,
+    pub nearest: &'static str,
+}
+
+impl fmt::Display for UnknownKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown key `{}` is ignored (the nearest known key is `{}`)", self.path, self.nearest)
+    }
+}
+
+/// The unknown keys of one entitlement line or record value (top level,
+/// then `scope`, `credits`, each `burst` rule; by name within each); none
+/// for text that is not a JSON object (the decoder refuses it).
+pub fn unknown_keys(value: &[u8]) -> Vec<UnknownKey> {
+    match serde_json::from_slice::<Value>(value) {
+        Ok(Value::Object(top)) => unknown_keys_of(&top),
+        _ => Vec::new(),
+    }
+}
+
+/// The unknown keys of every line of an entitlements file, with its line
+/// number (as `bursar validate` and `replay --entitlements` number lines).
+pub fn unknown_keys_by_line(text: &[u8]) -> Vec<(u64, UnknownKey)> {
+    super::json_lines(text).flat_map(|(line, bytes)| unknown_keys(bytes).into_iter().map(move |k| (line, k))).collect()
+}
+
+/// [`unknown_keys`] of a parsed entitlement object.
+pub fn unknown_keys_of(top: &Map<String, Value>) -> Vec<UnknownKey> {
+    let mut out = Vec::new();
+    unknown_in(top, "", TOP_LEVEL, &mut out);
+    if let Some(Value::Object(scope)) = top.get("scope") {
+        unknown_in(scope, "scope.", SCOPE, &mut out);
+    }
+    if let Some(Value::Object(credits)) = top.get("credits") {
+        unknown_in(credits, "credits.", CREDITS, &mut out);
+    }
+    if let Some(Value::Array(rules)) = top.get("burst") {
+        for (i, rule) in rules.iter().enumerate() {
+            if let Value::Object(rule) = rule {
+                unknown_in(rule, &format!("burst[{i}]."), BURST, &mut out);
+            }
+        }
+    }
+    out
+}
+
+fn unknown_in(obj: &Map<String, Value>, path: &str, known: &'static [&'static str], out: &mut Vec<UnknownKey>) {
+    for name in obj.keys().filter(|k| !known.contains(&k.as_str())) {
+        out.push(UnknownKey { path: format!("{path}{}", shown(name)), nearest: nearest(name, known) });
+    }
+}
+
+/// A key name as it may be shown: cut to 64 characters, then every run of
+/// secret characters that is a raw secret replaced by its redacted id (cut
+/// first, so the cut cannot leave part of a run that is a secret on its own).
+fn shown(name: &str) -> String {
+    let cut: String = name.chars().take(MAX_SHOWN).collect();
+    String::from_utf8_lossy(&secrets::redact_value(cut.as_bytes(), None)).into_owned()
+}
+
+/// The known key nearest to `name` (Levenshtein distance over characters,
+/// ties to the first in `known`).
+pub fn nearest(name: &str, known: &'static [&'static str]) -> &'static str {
+    let name: Vec<char> = name.chars().take(MAX_SHOWN * 4).collect();
+    known.iter().copied().min_by_key(|k| edit_distance(&name, k)).unwrap_or("")
+}
+
+/// Levenshtein distance between `a` and `b` (one row of the table at a time).
+fn edit_distance(a: &[char], b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let here = row[j + 1];
+            row[j + 1] = if ca == cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
+            prev = here;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(text: &str) -> Vec<(String, &'static str)> {
+        unknown_keys(text.as_bytes()).into_iter().map(|k| (k.path, k.nearest)).collect()
+    }
+
+    #[test]
+    fn a_misspelt_scope_is_reported_with_scope_as_the_nearest_key() {
+        let got = paths(r#"{"credential":"k","owner":"o","updated_at":"2026-05-01T00:00:00Z","sope":{"models":["a"]}}"#);
+        assert_eq!(got, vec![("sope".to_string(), "scope")]);
+        let k = &unknown_keys(br#"{"sope":1}"#)[0];
+        assert_eq!(k.to_string(), "unknown key `sope` is ignored (the nearest known key is `scope`)");
+    }
+
+    #[test]
+    fn nested_objects_are_checked_against_their_own_keys() {
+        let text = r#"{"credential":"k","owner":"o","updated_at":"2026-05-01T00:00:00Z",
+            "scope":{"capabilities":["chat"],"modles":["a"],"principals":[],"networks":[]},
+            "credits":{"monthly":"1","bank_month":3},
+            "burst":[{"window":"5m","credits":"5"},{"windw":"1h","calls":2},7],
+            "max_principals":3,"max_source_ips":4,"dormancy":"9d"}"#;
+        assert_eq!(paths(text), vec![("scope.modles".into(), "models"), ("credits.bank_month".into(), "bank_months"), ("burst[1].windw".into(), "window")]);
+    }
+
+    #[test]
+    fn a_record_with_only_known_keys_or_no_object_has_none() {
+        assert!(paths(r#"{"credential":"k","tombstone":true}"#).is_empty());
+        assert!(paths("not json").is_empty());
+        assert!(paths("[1,2]").is_empty());
+        assert!(paths(r#"{"credential":"k","scope":"all"}"#).is_empty(), "a scope that is no object is the decoder's error");
+    }
+
+    #[test]
+    fn a_key_that_is_a_raw_secret_is_never_shown() {
+        let secret = "sk-live-0123456789abcdef";
+        let got = unknown_keys(format!(r#"{{"{secret}":1}}"#).as_bytes());
+        assert_eq!(got.len(), 1);
+        assert!(!got[0].to_string().contains(secret), "{}", got[0]);
+        assert!(got[0].path.starts_with("sha256:"));
+    }
+
+    #[test]
+    fn every_line_of_a_file_is_checked_with_its_line_number() {
+        let text = b"{\"sope\":1}\n\nnot json\n{\"credential\":\"k\",\"dormacy\":\"1d\"}\n";
+        let got: Vec<(u64, String)> = unknown_keys_by_line(text).into_iter().map(|(l, k)| (l, k.path)).collect();
+        assert_eq!(got, vec![(1, "sope".to_string()), (4, "dormacy".to_string())]);
+    }
+
+    #[test]
+    fn a_raw_secret_inside_a_key_name_is_never_shown() {
+        // Found by the entitlement_decoder fuzz target: a name holding a
+        // secret-prefixed run (`glpat-...`) after a dot was shown as written.
+        let got = unknown_keys(br#"{"cvvvv....glpat-.....,....x":1,"a b sk-live-0123456789 c":2}"#);
+        assert_eq!(got.len(), 2);
+        for k in &got {
+            assert_eq!(secrets::redact_value(k.path.as_bytes(), None), k.path.as_bytes(), "{}", k.path);
+            assert!(!k.path.contains("glpat-") && !k.path.contains("sk-live"), "{}", k.path);
+        }
+    }
+
+    #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+        let d = |a: &str, b: &str| edit_distance(&a.chars().collect::<Vec<_>>(), b);
+        assert_eq!(d("sope", "scope"), 1);
+        assert_eq!(d("kitten", "sitting"), 3);
+        assert_eq!(d("", "abc"), 3);
+        assert_eq!(d("same", "same"), 0);
+        assert_eq!(nearest("monthy", CREDITS), "monthly");
+    }
+}
