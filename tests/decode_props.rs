@@ -1,5 +1,5 @@
 //! Property tests of decoding and redaction: no input bytes make the decoders
-//! panic, accepted events obey every limit of README.md/§4.5, and no raw
+//! panic, accepted events obey every limit of README.md (Inputs), and no raw
 //! secret survives redaction.
 
 use bursar::decode::entitlement::{decode_entitlement_kafka, decode_entitlement_line};

@@ -1,5 +1,5 @@
 //! Scenario tests: each directory under tests/scenarios/ holds input data and
-//! the outputs SPEC requires, derived by hand (see each scenario's README.md):
+//! the outputs bursar's specification requires, derived by hand (see each scenario's README.md):
 //! `usage.jsonl`, optional `entitlements.jsonl` and `config.toml`, and
 //! `expected.jsonl` with one expected output per line:
 //! `{"partitions": N}` (optional, first), `{"ignore": ["windows", ...]}`,

@@ -1,5 +1,5 @@
 //! bursar's strict RFC 3339 reader and writer and its calendar helpers,
-//! checked against chrono's independent implementation (docs/semantics.md, §7.7).
+//! checked against chrono's independent implementation (docs/semantics.md, "Input").
 
 use bursar::model::time::{day_label, day_of, format_rfc3339, month_label, month_of, month_start, parse_rfc3339, END_TIME_MS, MIN_TIME_MS};
 use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, TimeZone, Utc};

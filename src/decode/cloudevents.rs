@@ -1,4 +1,4 @@
-//! CloudEvents 1.0 in both Kafka bindings (README.md, §7.7).
+//! CloudEvents 1.0 in both Kafka bindings (README.md, Inputs; docs/semantics.md, "Input").
 //!
 //! - Structured mode: the value is the envelope; chosen by the header
 //!   `content-type: application/cloudevents+json`, or by a non-null

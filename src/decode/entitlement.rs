@@ -1,7 +1,7 @@
-//! Entitlement records (README.md, §7.1, §7.7) from a JSON Lines file or the
+//! Entitlement records (README.md, Inputs; docs/semantics.md, "Input") from a JSON Lines file or the
 //! compacted entitlements topic.
 //!
-//! A record that breaks §1.2 is refused whole with a reason naming the field;
+//! A record that breaks the README's entitlement rules is refused whole with a reason naming the field;
 //! the caller skips it, logs and counts it. `null` members are absent and
 //! unknown members are ignored. Credentials are kept as written, even raw
 //! secrets: such an entitlement is stored unredacted and matches nothing.

@@ -1,4 +1,4 @@
-//! Raw-secret detection and redaction (docs/semantics.md, §7.3, §7.7).
+//! Raw-secret detection and redaction (README.md, `credential.exposed`; docs/semantics.md, "Input").
 //!
 //! A raw secret is replaced by `sha256:` + the first 16 hex digits of its
 //! SHA-256 before it is stored, logged or emitted anywhere. A redacted id is

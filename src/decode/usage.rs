@@ -1,6 +1,6 @@
-//! Usage events (README.md, §4.5, §7.7): bytes to a validated, redacted
+//! Usage events (README.md, Inputs; docs/semantics.md, "Input"): bytes to a validated, redacted
 //! [`UsageEvent`], or a [`Rejection`] with the first kind that applies:
-//! `too_large`, `invalid_json`, `invalid_cloudevent`, then the §1.1 fields in
+//! `too_large`, `invalid_json`, `invalid_cloudevent`, then the README's usage fields in
 //! table order, missing before invalid for each field.
 
 use std::borrow::Cow;

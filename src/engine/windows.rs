@@ -1,4 +1,4 @@
-//! Tumbling windows per credential (docs/semantics.md, §7.5): aggregates of calls,
+//! Tumbling windows per credential (docs/semantics.md, "Order of outputs"; README.md, Outputs): aggregates of calls,
 //! credits, tokens, calls per capability and distinct models.
 
 use serde::{Deserialize, Serialize};

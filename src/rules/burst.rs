@@ -1,4 +1,4 @@
-//! `burst` (docs/semantics.md, §7.3, §7.7): sliding sums over W kept as 60 slices of
+//! `burst` (README.md, Rules; docs/semantics.md, "Rules"): sliding sums over W kept as 60 slices of
 //! W/60, per credential and rule object, fired when a sum exceeds its limit,
 //! then silent until t + W.
 

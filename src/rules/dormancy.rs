@@ -1,4 +1,4 @@
-//! `dormant.reactivated` and `dormant.idle` (docs/semantics.md, §3.4, §7.3).
+//! `dormant.reactivated` and `dormant.idle` (README.md, Rules; docs/semantics.md, "Rules").
 //! The idle timers themselves live in the partition's timer index
 //! (`engine::partition`), O(log n) per credential.
 

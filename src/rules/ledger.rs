@@ -1,4 +1,4 @@
-//! The credit ledger (docs/semantics.md, §7.3, §7.7 "Ledger") and its findings:
+//! The credit ledger (docs/semantics.md, "Ledger") and its findings:
 //! `credits.threshold`, `credits.overdraft`, `banking.drawdown`,
 //! `banking.accumulation`. All amounts are micro-credits; conservation
 //! `granted_total = burned_total + expired_total + remaining` holds at every step.

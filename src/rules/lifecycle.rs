@@ -1,5 +1,5 @@
 //! `credential.exposed`, `credential.unmanaged`, `credential.revoked`
-//! (docs/semantics.md, §3.8, §3.10, §7.3): who may use the key at all.
+//! (README.md, Rules; docs/semantics.md, "Rules"): who may use the key at all.
 
 use serde::{Deserialize, Serialize};
 

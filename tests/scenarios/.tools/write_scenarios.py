@@ -1,5 +1,5 @@
 # Writes the scenario directories (run from tests/scenarios). Every expected value
-# here was derived by hand from SPEC; see each scenario README.md.
+# here was derived by hand from bursar's specification (docs/semantics.md); see each scenario README.md.
 import os, sys
 sys.path.insert(0, os.path.dirname(__file__))
 from scenario import *
@@ -10,7 +10,7 @@ March event rolls the ledger over February and March (one balance record per
 month start), then burns February's banked grant first (oldest first) and 50 of
 March's: used_banked 100 >= 0.5 x banked_at_start 100 fires banking.drawdown.
 Step 4 then closes the January window; its balance record carries the ledger as
-it is after the March event (§7.2: state is updated in step 3, windows close in
+it is after the March event (state is updated in step 3, windows close in
 step 4). No month roll by watermark happens: the ledger is already in March.""",
 [ev("e1","2026-01-10T00:00:00Z",credits="10"), ev("e2","2026-03-05T00:00:00Z",credits="150")],
 [ent(valid_from="2026-01-01T00:00:00Z", credits={"monthly":"100","bank_months":1})],
@@ -48,7 +48,7 @@ scenario("dormancy_at_the_boundary_and_the_idle_timer",
 """Dormancy 10d. k1 comes back exactly 10 days after its last activity:
 dormant.reactivated (gap == dormancy fires; dedupe key = the last activity in
 epoch ms), and the idle timer due at that same instant does not fire: the
-event moved it (§7.2). 10 days minus 1 ms later: no reactivation. k2's event
+event moved it (step 4). 10 days minus 1 ms later: no reactivation. k2's event
 on Feb 5 moves the watermark past k1's due instant (Jan 20 23:59:59.999 + 10d):
 dormant.idle at the due instant, severity 1.""",
 [ev("e1","2026-01-01T00:00:00Z"), ev("e2","2026-01-11T00:00:00Z"), ev("e3","2026-01-20T23:59:59.999Z"), ev("e4","2026-02-05T00:00:00Z",cred="k2")],
@@ -237,7 +237,7 @@ scenario("an_idle_timer_already_due_when_armed_fires_at_once",
 """No entitlements, default dormancy 90d and lateness 30s. k2 on June 1 moves
 the watermark to May 31 23:59:30. k1's first event is late, on January 1: its
 idle timer is due on April 1, which the watermark already passed, so it fires
-at that record (§7.3: fires when the watermark >= due; §7.2 step 4), after the
+at that record (it fires when the watermark >= due, at step 4), after the
 event's own credential.unmanaged, with the due instant as its time. It does
 not wait for the watermark to move again: here it never does, and timers do
 not fire at end of input.""",
@@ -253,7 +253,7 @@ scenario("once_a_day_is_remembered_per_reason",
 is credential.unmanaged (day 2026-01-01); its January 6 use is
 credential.revoked (reason revoked, day 2026-01-06). A late use on January 1
 is unmanaged again on a day already reported: no finding. Each reason
-remembers its own newest two days (§7.7: once per reason per day), so the
+remembers its own newest two days (once per reason per day), so the
 revoked day does not push the unmanaged day out.""",
 [ev("e1","2026-01-01T00:00:00Z"), ev("e2","2026-01-06T00:00:00Z"), ev("e3","2026-01-01T01:00:00Z")],
 [ent(updated_at="2026-01-03T00:00:00Z", status="revoked")],
@@ -265,7 +265,7 @@ scenario("a_zero_learning_period_learns_nothing",
 """learning_period = "0ms": learning is [first event, first event + 0), empty,
 so the credential's very first event already fires scope.drift for its
 capability, and the next event at the same instant for its new one
-(§7.3). No entitlement: unmanaged, everything in scope.""",
+No entitlement: unmanaged, everything in scope.""",
 [ev("a","2026-01-01T00:00:00Z"), ev("b","2026-01-01T00:00:00Z",cap="embeddings")],
 [],
 [f("credential.unmanaged","2026-01-01T00:00:00.000Z","2026-01-01",3),
