@@ -237,7 +237,9 @@ fn string_list(obj: &Obj<'_>, name: &str) -> Result<Option<Vec<String>>, Entitle
     let mut out = Vec::with_capacity(items.len());
     for (i, raw) in items.iter().enumerate() {
         match Json::read(raw).map_err(|_| bad_string())? {
-            Some(Json::Str(s)) => out.push(s.into_owned()),
+            // A glob that looks like a raw secret is kept as its redacted id, like the owner
+            // (an event value that is a raw secret is redacted too, so matching is unchanged).
+            Some(Json::Str(s)) => out.push(super::secrets::redact_field(s.into_owned())),
             other => {
                 let got = other.map_or("null", |v| v.type_name());
                 return Err(EntitlementError::Invalid { field: format!("{}[{i}]", obj.field(name)), problem: format!("must be a string, got {got}") });
@@ -437,6 +439,9 @@ mod tests {
     fn raw_secret_credentials_are_kept_unredacted() {
         let e = version(r#"{"credential":"sk-live-123","owner":"o","updated_at":"2026-05-01T00:00:00Z"}"#);
         assert_eq!(e.credential, "sk-live-123");
+        // A scope glob that is a raw secret (found by fuzzing) is kept as its redacted id.
+        let e = version(&patched("scope", r#"{"models":["ghp_model*","llama-*"]}"#));
+        assert_eq!(e.scope.models, Some(vec![crate::decode::secrets::redacted_id("ghp_model*"), "llama-*".to_string()]));
         let err = line(&format!(r#"{{"credential":"sk-{}","owner":"o","updated_at":"2026-05-01T00:00:00Z"}}"#, "x".repeat(300))).unwrap_err();
         assert!(!err.to_string().contains("sk-"));
     }
