@@ -89,8 +89,8 @@ pub fn layout(stream: Stream) -> &'static [(&'static str, Kind, bool)] {
         Stream::Findings => &[
             ("activity_id", I32, false), ("activity_name", Text, false), ("category_uid", I32, false), ("category_name", Text, false), ("class_uid", I32, false),
             ("class_name", Text, false), ("type_uid", I64, false), ("type_name", Text, false), ("severity_id", I32, false), ("severity", Text, false),
-            ("status_id", I32, false), ("status", Text, false), ("is_alert", Bool, false), ("time", Time, false), ("metadata", Text, false),
-            ("finding_info", Text, false), ("evidences", Text, true), ("resources", Text, true), ("observables", Text, true), ("unmapped", Text, true),
+            ("status_id", I32, false), ("status", Text, false), ("status_detail", Text, true), ("is_alert", Bool, false), ("time", Time, false), ("metadata", Text, false),
+            ("finding_info", Text, false), ("remediation", Text, true), ("evidences", Text, true), ("resources", Text, true), ("observables", Text, true), ("unmapped", Text, true),
         ],
         Stream::Rejected => &[
             ("partition", I32, false), ("offset", I64, false), ("line", U64, true), ("kind", Text, false), ("reason", Text, false), ("key", Text, true), ("value", Text, true),
