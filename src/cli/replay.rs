@@ -89,6 +89,9 @@ pub fn run(a: ReplayArgs) -> anyhow::Result<ExitCode> {
         for (line, reason) in load_entitlements(&mut engine, &text) {
             warn(&format!("{}:{line}: entitlement skipped: {reason}", path.display()));
         }
+        for (line, key) in bursar::decode::entitlement_keys::unknown_keys_by_line(&text) {
+            warn(&format!("{}:{line}: unknown entitlement key `{}` is ignored (nearest known key: `{}`)", path.display(), key.path, key.nearest));
+        }
     }
     // Inputs are opened before outputs, so a missing input truncates no output file.
     let (reader, total): (Box<dyn BufRead + Send>, Option<u64>) = if input.as_os_str() == "-" {

@@ -3,6 +3,7 @@
 //! client), entitlements keyed by credential (a tombstone line becomes a null value).
 
 use super::error::KafkaError;
+use super::outage::probe_broker;
 use super::producer::OutputProducer;
 use crate::config::Config;
 use crate::decode::key_hint;
@@ -10,6 +11,8 @@ use crate::decode::key_hint;
 /// Produces usage lines to `topic` (key = the line's raw credential or CloudEvent
 /// subject, as Kafka's default partitioner then places it). Returns the count.
 pub fn produce_lines(config: &Config, topic: &str, lines: impl Iterator<Item = String>) -> Result<u64, KafkaError> {
+    // An unreachable broker is named within seconds, before any record is queued.
+    probe_broker(&config.kafka_client()?)?;
     let p = OutputProducer::create(&config.kafka_client()?.workload_producer())?;
     let mut n = 0u64;
     for line in lines {
@@ -29,6 +32,7 @@ pub fn produce_lines(config: &Config, topic: &str, lines: impl Iterator<Item = S
 /// Produces entitlement lines (JSON Lines form) to `topic`, keyed by credential;
 /// `{"credential": ..., "tombstone": true}` becomes a tombstone (null value).
 pub fn produce_entitlements(config: &Config, topic: &str, lines: impl Iterator<Item = String>) -> Result<u64, KafkaError> {
+    probe_broker(&config.kafka_client()?)?;
     let p = OutputProducer::create(&config.kafka_client()?.workload_producer())?;
     let mut n = 0u64;
     for line in lines {
