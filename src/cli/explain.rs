@@ -256,9 +256,13 @@ fn version_words(v: Option<&Entitlement>, t: i64, cfg: &EngineConfig) -> String 
             let _ = write!(s, ", valid from {} until {}", from.map_or("any time".into(), time), until.map_or("no end".into(), time));
         }
     }
-    let list = |g: &Option<Vec<String>>| g.as_ref().map_or("any".to_string(), |g| if g.is_empty() { "none".into() } else { g.join(", ") });
-    let networks = v.scope.networks.as_ref().map(|n| n.iter().map(|n| n.as_str().to_string()).collect());
-    let _ = write!(s, ".\n  Scope: capabilities {}; models {}; principals {}; networks {}.", list(&v.scope.capabilities), list(&v.scope.models), list(&v.scope.principals), list(&networks));
+    let dims: Vec<String> = v
+        .scope
+        .lists()
+        .into_iter()
+        .map(|(name, g)| format!("{name} {}", g.map_or("any".to_string(), |g| if g.is_empty() { "none".into() } else { g.join(", ") })))
+        .collect();
+    let _ = write!(s, ".\n  Scope: {}.", dims.join("; "));
     match &v.credits {
         Some(c) => {
             let _ = write!(s, "\n  Credits: {} a month, banked for {} months{}.", credits(c.monthly), c.bank_months, c.bank_cap.map(|b| format!(", bank cap {}", credits(b))).unwrap_or_default());

@@ -295,11 +295,7 @@ fn why(s: &mut Sentence<'_>, f: &Finding, v: &Entitlement) {
 
 /// `allows capabilities a, b and models c` for the dimensions the version restricts.
 fn scope(s: &mut Sentence<'_>, v: &Entitlement) {
-    fn texts(g: &Option<Vec<String>>) -> Option<Vec<&str>> {
-        g.as_ref().map(|g| g.iter().map(String::as_str).collect())
-    }
-    let networks = v.scope.networks.as_ref().map(|n| n.iter().map(|n| n.as_str()).collect::<Vec<_>>());
-    let dims = [("capabilities", texts(&v.scope.capabilities)), ("models", texts(&v.scope.models)), ("principals", texts(&v.scope.principals)), ("networks", networks)];
+    let dims = v.scope.lists();
     let restricted: Vec<_> = dims.iter().filter_map(|(n, g)| Some((*n, g.as_ref()?))).collect();
     if restricted.is_empty() {
         s.lit("sets no scope");

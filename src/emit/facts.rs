@@ -101,11 +101,7 @@ pub(crate) fn write_facts(out: &mut Vec<u8>, f: &Finding) {
 
 /// `,"scope":{...}` with the globs as the version has them (nothing when unrestricted).
 fn write_scope(out: &mut Vec<u8>, v: &Entitlement) {
-    fn texts(g: &Option<Vec<String>>) -> Option<Vec<&str>> {
-        g.as_ref().map(|g| g.iter().map(String::as_str).collect())
-    }
-    let networks = v.scope.networks.as_ref().map(|n| n.iter().map(|n| n.as_str()).collect::<Vec<_>>());
-    let dims = [("capabilities", texts(&v.scope.capabilities)), ("models", texts(&v.scope.models)), ("principals", texts(&v.scope.principals)), ("networks", networks)];
+    let dims = v.scope.lists();
     if dims.iter().all(|(_, d)| d.is_none()) {
         return;
     }

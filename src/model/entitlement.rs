@@ -25,6 +25,18 @@ pub struct Scope {
     pub networks: Option<Vec<Network>>,
 }
 
+impl Scope {
+    /// Each dimension's allowed entries as written, under its entitlement
+    /// key (capabilities, models, principals, networks); None: unrestricted.
+    pub fn lists(&self) -> [(&'static str, Option<Vec<&str>>); 4] {
+        fn texts(g: &Option<Vec<String>>) -> Option<Vec<&str>> {
+            g.as_ref().map(|g| g.iter().map(String::as_str).collect())
+        }
+        let networks = self.networks.as_ref().map(|n| n.iter().map(Network::as_str).collect());
+        [("capabilities", texts(&self.capabilities)), ("models", texts(&self.models)), ("principals", texts(&self.principals)), ("networks", networks)]
+    }
+}
+
 /// A dimension of a scope, in the order findings name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

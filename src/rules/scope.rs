@@ -68,10 +68,7 @@ pub fn check_reach(scope: Option<&Scope>, event: &UsageEvent) -> [bool; 2] {
 /// one is not checked; one that is no address lies outside every network).
 pub fn check(scope: Option<&Scope>, reach: [bool; 2], event: &UsageEvent) -> Verdict {
     let Some(scope) = scope else { return [reach[0], reach[1], false, false] };
-    let principal = match (&scope.principals, principal_of(event)) {
-        (Some(globs), Some(p)) => !globs.iter().any(|g| crate::model::entitlement::glob_match(g, p)),
-        _ => false,
-    };
+    let principal = principal_of(event).is_some_and(|p| !allowed(&scope.principals, p));
     let network = match (&scope.networks, src_ip_of(event)) {
         (Some(nets), Some(ip)) => !parse_addr(ip).is_some_and(|a| nets.iter().any(|n| n.contains(&a))),
         _ => false,

@@ -12,8 +12,9 @@ use crate::decode::key_hint;
 /// subject, as Kafka's default partitioner then places it). Returns the count.
 pub fn produce_lines(config: &Config, topic: &str, lines: impl Iterator<Item = String>) -> Result<u64, KafkaError> {
     // An unreachable broker is named within seconds, before any record is queued.
-    probe_broker(&config.kafka_client()?)?;
-    let p = OutputProducer::create(&config.kafka_client()?.workload_producer())?;
+    let kafka = config.kafka_client()?;
+    probe_broker(&kafka)?;
+    let p = OutputProducer::create(&kafka.workload_producer())?;
     let mut n = 0u64;
     for line in lines {
         let key = key_hint(line.as_bytes());
@@ -32,8 +33,9 @@ pub fn produce_lines(config: &Config, topic: &str, lines: impl Iterator<Item = S
 /// Produces entitlement lines (JSON Lines form) to `topic`, keyed by credential;
 /// `{"credential": ..., "tombstone": true}` becomes a tombstone (null value).
 pub fn produce_entitlements(config: &Config, topic: &str, lines: impl Iterator<Item = String>) -> Result<u64, KafkaError> {
-    probe_broker(&config.kafka_client()?)?;
-    let p = OutputProducer::create(&config.kafka_client()?.workload_producer())?;
+    let kafka = config.kafka_client()?;
+    probe_broker(&kafka)?;
+    let p = OutputProducer::create(&kafka.workload_producer())?;
     let mut n = 0u64;
     for line in lines {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
