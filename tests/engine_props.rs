@@ -125,7 +125,7 @@ fn state_of(engine: &Engine, p: i32) -> Vec<(String, String)> {
         .credentials()
         .map(|(k, c)| {
             let ids = c.dedupe.remembered(wm, window);
-            (k.to_string(), format!("{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}", c.ledger, c.windows, c.activity, c.burst, c.scope, c.lifecycle, c.origin, ids))
+            (k.to_string(), format!("{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}", c.ledger, c.windows, c.activity, c.burst, c.scope, c.lifecycle, (&c.origin, &c.shared), ids))
         })
         .collect();
     v.push(("partition".into(), format!("{:?} {:?} {:?} {:?}", part.meta.max_time, part.meta.watermark, part.meta.month, part.meta.offset)));

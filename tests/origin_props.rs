@@ -99,7 +99,7 @@ proptest! {
             for (name, state) in part.credentials() {
                 let cred: usize = name[1..].parse().unwrap();
                 let limits = limits_of(cred, (lp, ls));
-                let held = state.origin.shared.held();
+                let held = state.shared.as_ref().map_or([0, 0], |s| s.held());
                 prop_assert!(held[0] as i64 <= limits[0] + 1 && held[1] as i64 <= limits[1] + 1, "{name}: {held:?} over {limits:?}");
             }
             for o in out.drain(..) {

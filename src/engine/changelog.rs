@@ -106,7 +106,7 @@ fn decode_state(partition: i32, format: u8, payload: &[u8]) -> Result<CredState,
     let what = "credential record";
     let (mut state, rest): (CredState, &[u8]) = postcard::take_from_bytes(payload).map_err(|source| ChangelogError::Decode { partition, what, source })?;
     if format != FORMAT_1 {
-        state.origin = decode(partition, what, rest)?;
+        (state.origin, state.shared) = decode(partition, what, rest)?;
     }
     Ok(state)
 }
@@ -132,7 +132,7 @@ impl PartitionState {
                 self.pending_deletes.push(segment_key(seq, &cred.name));
             }
             cred.slot = 1 - cred.slot;
-            records.push(ChangelogRecord { key: cred_key(cred.slot, &cred.name), value: Some(value(batch, &(&cred.state, &cred.state.origin))) });
+            records.push(ChangelogRecord { key: cred_key(cred.slot, &cred.name), value: Some(value(batch, &(&cred.state, &cred.state.origin, &cred.state.shared))) });
         }
         self.meta.batch = batch;
         records.push(ChangelogRecord { key: vec![TAG_META], value: Some(value(batch, &self.meta)) });
@@ -255,7 +255,7 @@ mod tests {
         engine.process(0, 0, event("e1", "svc-a"), &mut out);
         engine.process(0, 1, event("e2", "svc-b"), &mut out);
         let before = credential_state(&engine);
-        assert_eq!(before.origin.shared.held(), [2, 0]);
+        assert_eq!(before.shared.as_ref().map(|s| s.held()), Some([2, 0]));
         let records: Vec<_> = engine.changelog_snapshot(0).into_iter().map(|r| (r.key, r.value)).collect();
         assert!(records.iter().all(|(_, v)| v.as_ref().is_none_or(|v| v[0] == FORMAT)));
         let mut restored = Engine::new(config()).with_changelog();
@@ -285,7 +285,7 @@ mod tests {
         let mut restored = Engine::new(config()).with_changelog();
         restored.restore_partition(0, records).unwrap();
         let state = credential_state(&restored);
-        assert_eq!(state.origin, Default::default());
-        assert_eq!(CredState { origin: Default::default(), ..before }, state);
+        assert_eq!((&state.origin, &state.shared), (&None, &None));
+        assert_eq!(CredState { origin: None, shared: None, ..before }, state);
     }
 }

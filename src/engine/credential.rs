@@ -23,18 +23,16 @@ pub struct CredState {
     pub ledger: Option<Ledger>,
     pub scope: ScopeMemory,
     pub lifecycle: Lifecycle,
-    /// Where and by whom the key is used. Not part of the serialised
-    /// struct: the changelog writes it after it (`engine::changelog`), so a
-    /// record of the first format reads with an empty origin.
+    /// Where and by whom the key is used: the memories of the principal and
+    /// network scope rules and of `credential.shared`, boxed and created by
+    /// the rule that first needs one (most credentials never do, and the slab
+    /// stays dense). Not part of the serialised struct: the changelog writes
+    /// them after it (`engine::changelog`), so a record of the first format
+    /// reads with none.
     #[serde(skip)]
-    pub origin: Origin,
-}
-
-/// The memories of the principal and network rules.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Origin {
-    pub scope: OriginMemory,
-    pub shared: SharedMemory,
+    pub origin: Option<Box<OriginMemory>>,
+    #[serde(skip)]
+    pub shared: Option<Box<SharedMemory>>,
 }
 
 impl CredState {

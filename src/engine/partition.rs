@@ -258,9 +258,9 @@ impl PartitionState {
         let first = st.activity.first_seen.unwrap_or(event.time);
         let learning = event.time < first.saturating_add(cfg.learning_ms);
         let input = scope::ScopeInput { verdict, scope: version.map(|v| &v.scope), learning, drift: &cfg.drift_dimensions };
-        scope::evaluate(&mut st.scope, &mut st.origin.scope, &input, &event, &ctx, out);
+        scope::evaluate(&mut st.scope, &mut st.origin, &input, &event, &ctx, out);
         let limits = [version.and_then(|v| v.max_principals).or(cfg.max_principals), version.and_then(|v| v.max_source_ips).or(cfg.max_source_ips)];
-        shared::evaluate(&mut st.origin.shared, limits, &event, &ctx, out);
+        shared::evaluate(&mut st.shared, limits, &event, &ctx, out);
         let dormancy_ms = version.and_then(|v| v.dormancy_ms).unwrap_or(cfg.dormancy_ms);
         dormancy::reactivated(&mut st.activity, version.and_then(|v| v.valid_from), dormancy_ms, &event, &ctx, out);
         let rules = version.and_then(|v| v.burst.as_deref()).unwrap_or(&cfg.default_burst);

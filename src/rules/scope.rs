@@ -101,7 +101,8 @@ pub struct ScopeInput<'a> {
 /// then `scope.principal`, then `scope.network`); an event in scope in every
 /// dimension instead learns its values, or (after the learning period) fires
 /// `scope.drift` for new ones, in the order capability, model, principal, network.
-pub fn evaluate<O: Outputs + ?Sized>(memory: &mut ScopeMemory, origin: &mut OriginMemory, input: &ScopeInput<'_>, event: &UsageEvent, ctx: &Ctx<'_>, out: &mut O) {
+/// `origin` is created when one of its rules first has something to remember.
+pub fn evaluate<O: Outputs + ?Sized>(memory: &mut ScopeMemory, origin: &mut Option<Box<OriginMemory>>, input: &ScopeInput<'_>, event: &UsageEvent, ctx: &Ctx<'_>, out: &mut O) {
     let v = input.verdict;
     if v != [false; 4] {
         let day = day_of(event.time);
@@ -111,14 +112,14 @@ pub fn evaluate<O: Outputs + ?Sized>(memory: &mut ScopeMemory, origin: &mut Orig
         }
         let scope = input.scope;
         if let (true, Some(p)) = (v[2], principal_of(event)) {
-            if first_today(&mut origin.principal_breaks, day, Text::from(p)) {
+            if first_today(&mut origin.get_or_insert_default().principal_breaks, day, Text::from(p)) {
                 let allowed = scope.and_then(|s| s.principals.clone()).unwrap_or_default();
                 let f = Figures::ScopePrincipal { principal: p.into(), day, allowed };
                 ctx.emit(out, vec![p.to_string(), day_label(day)], event.time, f);
             }
         }
         if let (true, Some(ip)) = (v[3], src_ip_of(event)) {
-            if first_today(&mut origin.network_breaks, day, Text::from(ip)) {
+            if first_today(&mut origin.get_or_insert_default().network_breaks, day, Text::from(ip)) {
                 let allowed = scope.and_then(|s| s.networks.as_ref()).map(|n| n.iter().map(|n| n.as_str().to_string()).collect()).unwrap_or_default();
                 let f = Figures::ScopeNetwork { src_ip: ip.into(), address: parse_addr(ip).is_some(), day, allowed };
                 ctx.emit(out, vec![ip.to_string(), day_label(day)], event.time, f);
@@ -130,19 +131,22 @@ pub fn evaluate<O: Outputs + ?Sized>(memory: &mut ScopeMemory, origin: &mut Orig
         if !input.drift[dimension as usize] {
             continue;
         }
-        let network;
-        let (seen, value) = match dimension {
-            ScopeDimension::Capability => (&mut memory.capabilities, Some(event.capability.as_str())),
-            ScopeDimension::Model => (&mut memory.models, event.model.as_deref()),
-            ScopeDimension::Principal => (&mut origin.principals, principal_of(event)),
-            ScopeDimension::Network => {
-                network = src_ip_of(event).and_then(parse_addr).map(drift_network);
-                (&mut origin.networks, network.as_deref())
-            }
+        let network = (dimension == ScopeDimension::Network).then(|| src_ip_of(event).and_then(parse_addr).map(drift_network)).flatten();
+        let value = match dimension {
+            ScopeDimension::Capability => Some(event.capability.as_str()),
+            ScopeDimension::Model => event.model.as_deref(),
+            ScopeDimension::Principal => principal_of(event),
+            ScopeDimension::Network => network.as_deref(),
         };
-        if let Some(value) = value {
-            drift(seen, dimension.as_str(), value, input.learning, event.time, ctx, out);
-        }
+        // A dimension without a value remembers nothing (and creates no origin memory).
+        let Some(value) = value else { continue };
+        let seen = match dimension {
+            ScopeDimension::Capability => &mut memory.capabilities,
+            ScopeDimension::Model => &mut memory.models,
+            ScopeDimension::Principal => &mut origin.get_or_insert_default().principals,
+            ScopeDimension::Network => &mut origin.get_or_insert_default().networks,
+        };
+        drift(seen, dimension.as_str(), value, input.learning, event.time, ctx, out);
     }
 }
 

@@ -51,12 +51,13 @@ impl SharedMemory {
 /// Counts the event in each dimension with a value and a limit (`limits`:
 /// `max_principals`, `max_source_ips` in force) and fires when a day's set
 /// first holds more than the limit.
-pub fn evaluate<O: Outputs + ?Sized>(memory: &mut SharedMemory, limits: [Option<i64>; 2], event: &UsageEvent, ctx: &Ctx<'_>, out: &mut O) {
+/// `memory` is created when an event first counts.
+pub fn evaluate<O: Outputs + ?Sized>(memory: &mut Option<Box<SharedMemory>>, limits: [Option<i64>; 2], event: &UsageEvent, ctx: &Ctx<'_>, out: &mut O) {
     let values = [principal_of(event), src_ip_of(event)];
     for (i, dimension) in DIMENSIONS.into_iter().enumerate() {
         let (Some(value), Some(limit)) = (values[i], limits[i]) else { continue };
         let day = day_of(event.time);
-        let slot = &mut memory.sets[i];
+        let slot = &mut memory.get_or_insert_default().sets[i];
         match slot.as_ref().map(|s| s.day) {
             Some(newest) if newest > day => continue,
             Some(newest) if newest == day => {}
