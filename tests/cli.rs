@@ -40,3 +40,26 @@ fn gen_to_a_topic_names_an_unreachable_broker_within_seconds() {
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "the error names the broker: {stderr}");
     assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}: {stderr}", started.elapsed());
 }
+
+#[test]
+fn replay_writes_straight_into_dev_null_and_named_pipes() {
+    let dir = tempfile::tempdir().unwrap();
+    let usage = dir.path().join("usage.jsonl");
+    std::fs::write(&usage, "{\"id\":\"e1\",\"time\":\"2026-01-02T00:00:00Z\",\"credential\":\"k1\",\"capability\":\"chat\",\"credits\":1}\n").unwrap();
+    let pipe = dir.path().join("windows.pipe");
+    assert!(Command::new("mkfifo").arg(&pipe).status().unwrap().success());
+    let reader = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || std::fs::read_to_string(pipe).unwrap())
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_bursar")).args(["replay", "--input"]).arg(&usage).args(["--findings", "/dev/null", "--windows"]).arg(&pipe).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let windows = reader.join().unwrap();
+    // The event's 1m and 1h windows, closed at the end of the input.
+    assert_eq!(windows.lines().count(), 2, "{windows}");
+    assert!(windows.lines().all(|l| l.contains("\"credential\":\"k1\"")), "{windows}");
+    // Nothing was staged beside the pipe.
+    let names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().all(|n| !n.contains("partial")), "{names:?}");
+}

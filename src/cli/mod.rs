@@ -106,10 +106,16 @@ pub fn create_output(path: &PathBuf) -> anyhow::Result<Box<dyn std::io::Write + 
 }
 
 /// Opens an output file (`-` is stdout) written under a temporary name
-/// beside it, which gets its name when complete (`sink::StagedFile`).
+/// beside it, which gets its name when complete (`sink::StagedFile`). A
+/// path that names something other than a regular file (`/dev/null`, a
+/// named pipe) is written directly: it cannot be replaced by a rename.
 pub fn create_staged(path: &Path) -> anyhow::Result<(Box<dyn std::io::Write + Send>, Option<bursar::sink::StagedFile>)> {
     if path.as_os_str() == "-" {
         return Ok((Box::new(std::io::BufWriter::new(std::io::stdout())), None));
+    }
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        let file = std::fs::OpenOptions::new().write(true).open(path).with_context(|| format!("cannot open {} for writing", path.display()))?;
+        return Ok((Box::new(std::io::BufWriter::with_capacity(1 << 16, file)), None));
     }
     let (staged, file) = bursar::sink::StagedFile::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     Ok((Box::new(std::io::BufWriter::with_capacity(1 << 16, file)), Some(staged)))

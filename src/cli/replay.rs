@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use bursar::engine::Engine;
 use bursar::pipeline::{replay_file, FileReplay};
-use bursar::runtime::replay::load_entitlements;
+use bursar::runtime::replay::load_entitlement_file;
 use bursar::sink::Stream;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -83,13 +83,19 @@ pub fn run(a: ReplayArgs) -> anyhow::Result<ExitCode> {
     if a.partitions < 1 {
         bail!("--partitions must be at least 1, got {}", a.partitions);
     }
+    let threads = match a.threads {
+        Some(0) => bail!("--threads must be at least 1"),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()).max(2),
+    };
     let mut engine = Engine::new(config.engine()?);
     if let Some(path) = &a.entitlements {
         let text = std::fs::read(path).with_context(|| format!("cannot read entitlements {}", path.display()))?;
-        for (line, reason) in load_entitlements(&mut engine, &text) {
+        let load = load_entitlement_file(&mut engine, &text, threads);
+        for (line, reason) in load.skipped {
             warn(&format!("{}:{line}: entitlement skipped: {reason}", path.display()));
         }
-        for (line, key) in bursar::decode::entitlement_keys::unknown_keys_by_line(&text) {
+        for (line, key) in load.unknown {
             warn(&format!("{}:{line}: unknown entitlement key `{}` is ignored (nearest known key: `{}`)", path.display(), key.path, key.nearest));
         }
     }
@@ -103,11 +109,6 @@ pub fn run(a: ReplayArgs) -> anyhow::Result<ExitCode> {
     };
     let mut sinks = sinks(&a)?;
     let bar = progress_bar(total);
-    let threads = match a.threads {
-        Some(0) => bail!("--threads must be at least 1"),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()).max(2),
-    };
     let how = FileReplay { partitions: a.partitions, threads };
     let summary = replay_file(engine, how, reader, &mut sinks, |bytes| {
         if let Some(b) = &bar {

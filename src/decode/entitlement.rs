@@ -74,9 +74,10 @@ impl<'a> Obj<'a> {
         self.get(name)?.ok_or_else(|| EntitlementError::Missing(self.field(name)))
     }
 
-    fn invalid(&self, name: &str) -> impl Fn(String) -> EntitlementError + '_ {
-        let field = self.field(name);
-        move |problem| EntitlementError::Invalid { field: field.clone(), problem }
+    /// The error for member `name`; its path is built only when there is one
+    /// (this is called on every member read, most of which are fine).
+    fn invalid<'s>(&'s self, name: &'s str) -> impl Fn(String) -> EntitlementError + 's {
+        move |problem| EntitlementError::Invalid { field: self.field(name), problem }
     }
 
     /// A nested object member, or None when absent.

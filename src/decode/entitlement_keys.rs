@@ -6,7 +6,10 @@
 
 use std::fmt;
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+
+use super::{member, parse_members, Members};
 
 use super::secrets;
 
@@ -43,9 +46,32 @@ impl fmt::Display for UnknownKey {
 /// then `scope`, `credits`, each `burst` rule; by name within each); none
 /// for text that is not a JSON object (the decoder refuses it).
 pub fn unknown_keys(value: &[u8]) -> Vec<UnknownKey> {
-    match serde_json::from_slice::<Value>(value) {
-        Ok(Value::Object(top)) => unknown_keys_of(&top),
-        _ => Vec::new(),
+    // Borrowed members, not a `Value`: this runs on every line of a file.
+    let Some(top) = std::str::from_utf8(value).ok().and_then(|t| parse_members(t).ok()) else { return Vec::new() };
+    let mut out = Vec::new();
+    unknown_among(&top, "", TOP_LEVEL, &mut out);
+    for (name, path, known) in [("scope", "scope.", SCOPE), ("credits", "credits.", CREDITS)] {
+        if let Some(inner) = member(&top, name).and_then(|raw| parse_members(raw.get()).ok()) {
+            unknown_among(&inner, path, known, &mut out);
+        }
+    }
+    let rules = member(&top, "burst").and_then(|raw| serde_json::from_str::<Vec<&RawValue>>(raw.get()).ok()).unwrap_or_default();
+    for (i, rule) in rules.iter().enumerate() {
+        if let Ok(rule) = parse_members(rule.get()) {
+            unknown_among(&rule, &format!("burst[{i}]."), BURST, &mut out);
+        }
+    }
+    out
+}
+
+/// The unknown names of one object's members, by name, each once (as a parsed
+/// object holds them: the last of duplicate members wins).
+fn unknown_among(members: &Members<'_>, path: &str, known: &'static [&'static str], out: &mut Vec<UnknownKey>) {
+    let mut names: Vec<&str> = members.iter().map(|(k, _)| k.as_ref()).filter(|k| !known.contains(k)).collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        out.push(UnknownKey { path: format!("{path}{}", shown(name)), nearest: nearest(name, known) });
     }
 }
 
