@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use bursar::gen::{entitlements_iter, usage, GenSpec, Shape};
 use clap::Args;
 
@@ -85,22 +85,28 @@ pub fn run(a: GenArgs) -> anyhow::Result<ExitCode> {
         let config = super::load_config(a.config.as_deref())?;
         return super::kafka::gen_to_topic(&config, topic, &spec);
     }
-    let mut ents = super::create_output(&a.entitlements_out)?;
-    let mut n_ents = 0u64;
-    for line in entitlements_iter(&spec) {
-        ents.write_all(line.as_bytes())?;
-        ents.write_all(b"\n")?;
-        n_ents += 1;
-    }
-    ents.flush()?;
-    let mut out = super::create_output(&a.out)?;
-    let mut n = 0u64;
-    for line in usage(&spec) {
-        out.write_all(line.as_bytes())?;
-        out.write_all(b"\n")?;
-        n += 1;
-    }
-    out.flush()?;
+    // Entitlements first: a reader that waits for the usage file finds both complete.
+    let n_ents = write_lines(&a.entitlements_out, entitlements_iter(&spec))?;
+    let n = write_lines(&a.out, usage(&spec))?;
     eprintln!("bursar: wrote {n} usage lines to {} and {n_ents} entitlement lines to {}", a.out.display(), a.entitlements_out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `lines` to `path` (`-`: stdout) under a temporary name, renamed
+/// when complete (README.md, "Outputs"); returns how many were written.
+fn write_lines<S: AsRef<str>>(path: &std::path::Path, lines: impl Iterator<Item = S>) -> anyhow::Result<u64> {
+    let (mut out, staged) = super::create_staged(path)?;
+    let failed = || format!("cannot write {}", path.display());
+    let mut n = 0u64;
+    for line in lines {
+        out.write_all(line.as_ref().as_bytes()).with_context(failed)?;
+        out.write_all(b"\n").with_context(failed)?;
+        n += 1;
+    }
+    out.flush().with_context(failed)?;
+    drop(out);
+    if let Some(mut file) = staged {
+        file.commit().with_context(failed)?;
+    }
+    Ok(n)
 }

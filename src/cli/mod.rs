@@ -96,15 +96,6 @@ impl OutputFormat {
     }
 }
 
-/// Opens a JSON Lines output file (`-` is stdout).
-pub fn create_output(path: &PathBuf) -> anyhow::Result<Box<dyn std::io::Write + Send>> {
-    if path.as_os_str() == "-" {
-        return Ok(Box::new(std::io::BufWriter::new(std::io::stdout())));
-    }
-    let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    Ok(Box::new(std::io::BufWriter::with_capacity(1 << 16, file)))
-}
-
 /// Opens an output file (`-` is stdout) written under a temporary name
 /// beside it, which gets its name when complete (`sink::StagedFile`). A
 /// path that names something other than a regular file (`/dev/null`, a
