@@ -59,7 +59,11 @@ impl Ids {
             Ids::Small(v) => match v.iter().position(|(k, _)| *k == h) {
                 Some(i) => v[i].1 = f(Some(v[i].1)),
                 None if v.len() < SMALL => {
-                    crate::engine::reserve_lean(v);
+                    if v.len() == v.capacity() {
+                        // Grown four at a time: a credential that calls every
+                        // few minutes would otherwise reallocate on most calls.
+                        v.reserve_exact(4);
+                    }
                     v.push((h, f(None)));
                 }
                 None => {

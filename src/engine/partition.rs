@@ -141,6 +141,16 @@ impl PartitionState {
         PartitionState { id, meta: PartitionMeta { offset: -1, ..Default::default() }, persist, ..Default::default() }
     }
 
+    /// The credential's id: `known` when it is that credential's (an id
+    /// from [`PartitionState::id_of`] a few records earlier; checked, so a
+    /// stale one only costs the lookup), else interned on first sight.
+    fn id_for(&mut self, credential: &str, known: Option<CredId>) -> CredId {
+        match known {
+            Some(id) if self.creds.get(id as usize).is_some_and(|c| *c.name == *credential) => id,
+            _ => self.intern(credential),
+        }
+    }
+
     /// The credential's id, interning it on first sight.
     fn intern(&mut self, credential: &str) -> CredId {
         if let Some(&id) = self.index.get(credential) {
@@ -233,10 +243,11 @@ impl PartitionState {
     }
 
     /// Steps 2–4 of docs/semantics.md for one accepted (decoded, redacted) event.
-    pub fn process(&mut self, sh: &Shared<'_>, offset: i64, event: UsageEvent, stats: &mut Stats, out: &mut Vec<Output>) {
+    /// `known`: the credential's id if the caller looked it up already (see [`PartitionState::id_for`]).
+    pub fn process(&mut self, sh: &Shared<'_>, offset: i64, event: UsageEvent, known: Option<CredId>, stats: &mut Stats, out: &mut Vec<Output>) {
         let cfg = sh.config;
         let wm_before = self.meta.watermark;
-        let id = self.intern(&event.credential);
+        let id = self.id_for(&event.credential, known);
         let month_now = self.meta.month;
         let cred = &mut self.creds[id as usize];
         // Step 2: duplicates change nothing and do not move the watermark.

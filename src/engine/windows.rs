@@ -76,6 +76,10 @@ pub fn add(windows: &mut Vec<OpenWindow>, sizes: &[i64], watermark: Option<i64>,
         let idx = match windows.iter().position(|w| w.size as usize == i && w.start == start) {
             Some(idx) => idx,
             None => {
+                if windows.capacity() == 0 {
+                    // Room for one window of each size: no growth on the common path.
+                    windows.reserve_exact(sizes.len());
+                }
                 windows.push(OpenWindow::new(i as u8, start, end));
                 opened(end);
                 windows.len() - 1
@@ -86,9 +90,13 @@ pub fn add(windows: &mut Vec<OpenWindow>, sizes: &[i64], watermark: Option<i64>,
     late
 }
 
+/// The windows of one credential that close together (one per size, so
+/// rarely more than two): held inline.
+pub type Closed = smallvec::SmallVec<[OpenWindow; 2]>;
+
 /// Removes and returns the windows ending at `end`, in configuration order.
-pub fn take_ending(windows: &mut Vec<OpenWindow>, end: i64) -> Vec<OpenWindow> {
-    let mut closed = Vec::new();
+pub fn take_ending(windows: &mut Vec<OpenWindow>, end: i64) -> Closed {
+    let mut closed = Closed::new();
     let mut i = 0;
     while i < windows.len() {
         if windows[i].end == end {

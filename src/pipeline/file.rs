@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
-use super::{apply_record, Decoded, InputRecord};
+use super::{apply_record, apply_record_known, Decoded, InputRecord};
 use super::partitioner::partition_for;
 use crate::decode::{decode_usage_keyed, is_blank};
 use crate::engine::output::Output;
@@ -258,7 +258,8 @@ fn run_shard(mut engine: Engine, partitions: i32, shard: usize, shards: usize, q
             let offset = offsets[item.partition as usize];
             offsets[item.partition as usize] += 1;
             let before = answer.outputs.len();
-            apply_record(&mut engine, item.partition, offset, item.decoded, &mut answer.outputs);
+            let known = ahead.get(j).copied().flatten().map(|(_, id)| id);
+            apply_record_known(&mut engine, item.partition, offset, item.decoded, known, &mut answer.outputs);
             let n = (answer.outputs.len() - before) as u32;
             if n > 0 {
                 answer.records.push((item.index, n));

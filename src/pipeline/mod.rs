@@ -11,6 +11,7 @@ pub use file::{decode_line, replay_file, FileReplay, Lines, ReplaySummary};
 use crate::config::EngineConfig;
 use crate::decode::{self, secrets};
 use crate::engine::output::{Output, RejectedRecord};
+use crate::engine::partition::CredId;
 use crate::engine::Engine;
 use crate::model::UsageEvent;
 
@@ -98,11 +99,16 @@ pub fn rejected(record: &InputRecord<'_>, rejection: crate::decode::Rejection) -
 /// Feeds one decoded record of `partition` at `offset` to the engine.
 /// Records at or below the partition's restored offset stamp are skipped.
 pub fn apply_record(engine: &mut Engine, partition: i32, offset: i64, decoded: Decoded, out: &mut Vec<Output>) {
+    apply_record_known(engine, partition, offset, decoded, None, out);
+}
+
+/// [`apply_record`] with the event's credential id when the caller has it (`Engine::process_known`).
+pub fn apply_record_known(engine: &mut Engine, partition: i32, offset: i64, decoded: Decoded, known: Option<CredId>, out: &mut Vec<Output>) {
     if engine.partition_includes(partition, offset) {
         return;
     }
     match decoded {
-        Decoded::Event(event) => engine.process(partition, offset, event, out),
+        Decoded::Event(event) => engine.process_known(partition, offset, event, known, out),
         Decoded::Rejected(mut r) => {
             engine.note_rejected(partition, offset, r.kind);
             r.partition = partition;
