@@ -13,7 +13,8 @@
 //! (c) the release binary `target/release/bursar replay`, whole process,
 //!     all four outputs written to files in BURSAR_BENCH_OUT (default a fresh
 //!     directory under /dev/shm, else a temp dir), 1 and 4 partitions (and
-//!     with the default `--threads` (the machine's cores), and once on one thread).
+//!     with the default `--threads` (the machine's cores), and once on one thread),
+//!     with the CPU time the process used (every thread, user + system).
 //! Each line's ratio is to (a) of the same workload in the same run, since
 //! the machine is shared and absolute figures are noisy.
 
@@ -140,9 +141,22 @@ fn bursar_binary() -> PathBuf {
     bin
 }
 
+/// CPU seconds (user + system) of the waited-for child processes so far.
+fn children_cpu() -> f64 {
+    // SAFETY: getrusage writes only into the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) } != 0 {
+        return 0.0;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(u.ru_utime) + secs(u.ru_stime)
+}
+
 /// Outcome of one `bursar replay` process.
 struct Run {
     secs: f64,
+    /// CPU seconds it used, every thread (user + system).
+    cpu: f64,
     out_bytes: u64,
     failure: Option<String>,
 }
@@ -156,9 +170,11 @@ fn replay(bin: &Path, files: &Files, out: &Path, extra: &[&str]) -> Run {
         cmd.arg(format!("--{n}")).arg(out.join(format!("{}.{n}.jsonl", files.name)));
     }
     cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let cpu_before = children_cpu();
     let t = Instant::now();
     let result = cmd.output();
     let secs = t.elapsed().as_secs_f64();
+    let cpu = children_cpu() - cpu_before;
     let mut out_bytes = 0;
     for n in names {
         let p = out.join(format!("{}.{n}.jsonl", files.name));
@@ -174,7 +190,7 @@ fn replay(bin: &Path, files: &Files, out: &Path, extra: &[&str]) -> Run {
         }
         Err(e) => Some(format!("spawn failed: {e}")),
     };
-    Run { secs, out_bytes, failure }
+    Run { secs, cpu, out_bytes, failure }
 }
 
 /// Where the outputs go, and how that was chosen.
@@ -277,7 +293,7 @@ fn main() -> std::io::Result<()> {
         for (what, args, target) in runs {
             let r = replay(&bin, w, &out, &args);
             let note = match &r.failure {
-                None => format!("{:.1} MB out", r.out_bytes as f64 / 1e6),
+                None => format!("{:.1} MB out; {:.2} CPU s ({:.2} cores busy)", r.out_bytes as f64 / 1e6, r.cpu, r.cpu / r.secs.max(1e-9)),
                 Some(f) => format!("FAILED {f}"),
             };
             print_row(&row(&what, r.secs, target, note));
