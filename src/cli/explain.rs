@@ -28,7 +28,12 @@ use bursar::runtime::replay::load_entitlements;
 use clap::{ArgGroup, Args};
 
 #[derive(Args, Debug)]
-#[command(group(ArgGroup::new("source").required(true).args(["input", "topic"])))]
+#[command(
+    group(ArgGroup::new("source").required(true).args(["input", "topic"])),
+    after_help = "Examples (README.md, \"Explaining a finding\"):\n  \
+    bursar explain --credential KEY --uid UID --input usage.jsonl --entitlements entitlements.jsonl --partitions 6 --config bursar.toml\n  \
+    bursar explain --credential KEY --uid UID --topic --config bursar.toml --from 2026-11-01T00:00:00Z"
+)]
 pub struct ExplainArgs {
     /// The finding's credential (`unmapped.bursar.credential`; a raw secret is redacted first).
     #[arg(long)]
