@@ -57,7 +57,14 @@ fn a_finding_of_a_topic_is_explained_at_its_partition_and_offset_in_the_words_of
 
     let findings = replayed_findings(&s);
     let pick = |rule: &str| findings.iter().find(|(r, _, _)| r == rule).cloned().unwrap_or_else(|| panic!("the workload has no {rule} finding"));
-    for (rule, words) in [("scope.violation", "matches none of the allowed globs of the version in force"), ("dormant.idle", "moved the partition's watermark from")] {
+    let rules = [
+        ("scope.violation", "matches none of the allowed globs of the version in force"),
+        ("burst", "more than the limit"),
+        ("banking.accumulation", "at the month start the banked remainder"),
+        // Output when another credential's record moved the watermark past the timer.
+        ("dormant.idle", "moved the partition's watermark from"),
+    ];
+    for (rule, words) in rules {
         let (_, credential, uid) = pick(rule);
         let (ok, topic, err) = bursar(&["explain", "--credential", &credential, "--uid", &uid, "--topic", "--config", path(&s.path)]);
         assert!(ok, "explain --topic of {rule} {uid}: {err}");

@@ -2,7 +2,8 @@
 //! reads each to a given end offset, past transaction markers and aborted
 //! records (never delivered to a read_committed reader, but they move its
 //! position). The changelog restore, the entitlements table,
-//! `replay --topic` and `explain --topic` all read through it (README.md "Running on Kafka").
+//! `replay --topic` and `explain --topic` all read through it (README.md
+//! "Running on Kafka").
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
