@@ -1,5 +1,6 @@
 //! The CLI as a user runs it, without a broker: `replay`'s warnings about
-//! the entitlements file, `gen --topic` against a broker that is not there.
+//! the entitlements file; `gen --topic` and `explain --topic` against a
+//! broker that is not there.
 
 use std::process::Command;
 
@@ -26,19 +27,30 @@ fn replay_names_unknown_entitlement_keys_with_the_nearest_known_key() {
     assert!(!text.contains("scope.violation"), "{text}");
 }
 
-#[test]
-fn gen_to_a_topic_names_an_unreachable_broker_within_seconds() {
+/// Runs `bursar <args> --config C` against a broker that is not there and
+/// asserts it stops within seconds, naming the broker.
+fn assert_names_an_unreachable_broker(args: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     // A port nothing listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let config = dir.path().join("bursar.toml");
     std::fs::write(&config, format!("[kafka]\n\"bootstrap.servers\" = \"127.0.0.1:{port}\"\n")).unwrap();
     let started = std::time::Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_bursar")).args(["gen", "--events", "100", "--topic", "t", "--config"]).arg(&config).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_bursar")).args(args).arg("--config").arg(&config).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "the error names the broker: {stderr}");
     assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}: {stderr}", started.elapsed());
+}
+
+#[test]
+fn gen_to_a_topic_names_an_unreachable_broker_within_seconds() {
+    assert_names_an_unreachable_broker(&["gen", "--events", "100", "--topic", "t"]);
+}
+
+#[test]
+fn explain_from_a_topic_names_an_unreachable_broker_within_seconds() {
+    assert_names_an_unreachable_broker(&["explain", "--credential", "k1", "--uid", "u", "--topic"]);
 }
 
 #[test]

@@ -58,3 +58,24 @@ fn an_unknown_uid_or_the_wrong_credential_is_an_error_that_says_what_to_check() 
     let (ok, _, err) = explain(&["--credential", "k1", "--uid", &uid]);
     assert!(!ok && err.contains("--credential k4"), "{err}");
 }
+
+#[test]
+fn the_input_and_the_topic_exclude_each_other_and_a_topic_takes_no_partitions_or_entitlement_file() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_bursar")).arg("explain").args(["--credential", "k1", "--uid", "u"]).args(args).output().expect("run bursar explain");
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let input = format!("{DIR}/usage.jsonl");
+    let (ok, err) = run(&["--input", &input, "--topic", "usage", "--config", "bursar.toml"]);
+    assert!(!ok && err.contains("'--input <INPUT>' cannot be used with '--topic [<TOPIC>]'"), "{err}");
+    let (ok, err) = run(&["--topic", "--partitions", "3", "--config", "bursar.toml"]);
+    assert!(!ok && err.contains("'--topic [<TOPIC>]' cannot be used with '--partitions <PARTITIONS>'"), "{err}");
+    let (ok, err) = run(&["--topic", "--entitlements", "ents.jsonl", "--config", "bursar.toml"]);
+    assert!(!ok && err.contains("cannot be used with '--entitlements <ENTITLEMENTS>'"), "{err}");
+    let (ok, err) = run(&[]);
+    assert!(!ok && err.contains("<--input <INPUT>|--topic [<TOPIC>]>"), "one of the two is required: {err}");
+    let (ok, err) = run(&["--topic"]);
+    assert!(!ok && err.contains("--config <CONFIG>"), "a topic needs the config of the run: {err}");
+    let (ok, err) = run(&["--input", &input, "--until", "2026-01-02T00:00:00Z"]);
+    assert!(!ok && err.contains("--topic [<TOPIC>]"), "a range is for a topic: {err}");
+}

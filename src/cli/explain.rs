@@ -1,33 +1,39 @@
-//! `bursar explain`: replays the input a finding came from, record by record
-//! through the same engine as `replay`, until the record that produced the
-//! finding, and prints in words what it rests on: the version in force, the
-//! credential's state before and after that record, why the rule fired,
-//! what to do, and what the configured tuning does with it (docs/semantics.md,
-//! "Why-facts and remediation"; README.md, "Explaining a finding").
+//! `bursar explain`: replays the input a finding came from, a file or a
+//! topic, record by record through the same engine as `replay`, until the
+//! record that produced the finding, and prints in words what it rests on:
+//! the version in force, the credential's state before and after that
+//! record, why the rule fired, what to do, and what the configured tuning
+//! does with it (docs/semantics.md, "Why-facts and remediation"; README.md,
+//! "Explaining a finding").
 
-use std::fmt::Write as _;
+mod words;
+
 use std::io::BufReader;
-use std::path::PathBuf;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use bursar::config::EngineConfig;
+use bursar::config::Config;
 use bursar::decode::secrets::{is_raw_secret, redacted_id};
 use bursar::engine::credential::CredState;
 use bursar::engine::output::Output;
 use bursar::engine::Engine;
-use bursar::model::credits::format as credits;
-use bursar::model::time::{format_duration, format_rfc3339 as time, month_label};
-use bursar::model::{Entitlement, UsageEvent};
-use bursar::pipeline::{apply_record, decode_line, Decoded, Lines};
-use bursar::rules::remediation::remediation;
-use bursar::rules::tuning::{Outcome, Tuning};
-use bursar::rules::figures::{Dimension, Sum};
-use bursar::rules::{Figures, Finding};
+use bursar::model::time::format_rfc3339 as time;
+use bursar::model::UsageEvent;
+use bursar::pipeline::{apply_record, decode_line, decode_record, Decoded, Lines};
+use bursar::rules::Finding;
+use bursar::runtime::kafka::{explain_topic, ReplayFrom, TopicRange, TopicRead};
 use bursar::runtime::replay::load_entitlements;
-use clap::Args;
+use clap::{ArgGroup, Args};
 
 #[derive(Args, Debug)]
+#[command(
+    group(ArgGroup::new("source").required(true).args(["input", "topic"])),
+    after_help = "Examples (README.md, \"Explaining a finding\"):\n  \
+    bursar explain --credential KEY --uid UID --input usage.jsonl --entitlements entitlements.jsonl --partitions 6 --config bursar.toml\n  \
+    bursar explain --credential KEY --uid UID --topic --config bursar.toml --from 2026-11-01T00:00:00Z"
+)]
 pub struct ExplainArgs {
     /// The finding's credential (`unmapped.bursar.credential`; a raw secret is redacted first).
     #[arg(long)]
@@ -36,25 +42,51 @@ pub struct ExplainArgs {
     #[arg(long)]
     pub uid: String,
     /// Usage events as JSON Lines: the input the finding came from.
-    #[arg(long)]
-    pub input: PathBuf,
-    /// Entitlements as JSON Lines, as given to the run that produced the finding.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "topic")]
+    pub input: Option<PathBuf>,
+    /// With --input: entitlements as JSON Lines, as given to the run that
+    /// produced the finding (with --topic they come from the config's
+    /// entitlements topic).
+    #[arg(long, conflicts_with = "topic")]
     pub entitlements: Option<PathBuf>,
-    /// The bursar.toml of that run (rule settings and tuning).
+    /// The bursar.toml of that run (rule settings and tuning; for --topic
+    /// also the Kafka settings and the entitlements topic).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Partitions of that run (Kafka's default partitioner).
-    #[arg(long, default_value_t = 1)]
+    /// With --input: partitions of that run (Kafka's default partitioner). A
+    /// topic's records keep the partition they were produced to.
+    #[arg(long, default_value_t = 1, conflicts_with = "topic")]
     pub partitions: i32,
+    /// Replay a range of this topic instead of a file, as `replay --topic`
+    /// does; without a name, the usage topic of --config (`[topics] usage`).
+    #[arg(long, value_name = "TOPIC", num_args = 0..=1, requires = "config")]
+    pub topic: Option<Option<String>>,
+    /// With --topic: start of the range, `earliest` or an RFC 3339 time.
+    #[arg(long, default_value = "earliest", requires = "topic")]
+    pub from: String,
+    /// With --topic: end of the range (exclusive), RFC 3339; default: the end at start.
+    #[arg(long, requires = "topic")]
+    pub until: Option<String>,
+}
+
+/// Where the replayed records come from.
+pub(crate) enum Source {
+    File(PathBuf),
+    Topic(TopicRange),
+}
+
+/// Where a record sits: its partition and offset, and its line in a file.
+#[derive(Debug, Clone, Copy)]
+struct At {
+    partition: i32,
+    offset: i64,
+    line: Option<u64>,
 }
 
 /// What the replay found: the finding, the record that produced it and the states around it.
-struct Found {
+pub(crate) struct Found {
     finding: Finding,
-    line: u64,
-    partition: i32,
-    offset: i64,
+    at: At,
     /// The record's event, when it was the credential's own.
     event: Option<UsageEvent>,
     /// The record's event time and credential when another credential's record moved the watermark.
@@ -65,273 +97,129 @@ struct Found {
 }
 
 pub fn run(a: ExplainArgs) -> anyhow::Result<ExitCode> {
-    if a.partitions < 1 {
-        bail!("--partitions must be at least 1 (the partitions of the run that produced the finding)");
-    }
     let credential = if is_raw_secret(&a.credential) { redacted_id(&a.credential) } else { a.credential.clone() };
     let config = super::load_config(a.config.as_deref())?;
     let mut engine_config = config.engine()?;
     // Replay untuned, so a finding the tuning drops is still found; its fate is reported.
     let tuning = std::mem::take(&mut engine_config.tuning);
     let mut engine = Engine::new(engine_config.clone());
+    let mut search = Search { uid: &a.uid, credential: &credential, out: Vec::new() };
+    let (found, source) = match (&a.topic, &a.input) {
+        (Some(name), _) => {
+            let (from, until) = super::kafka::topic_range(&a.from, a.until.as_deref())?;
+            let range = TopicRange { topic: name.clone().unwrap_or_else(|| config.topics.usage.clone()), from, until };
+            (from_topic(&config, &mut engine, &mut search, &range)?, Source::Topic(range))
+        }
+        (None, Some(path)) => (from_file(&mut engine, &mut search, path, &a)?, Source::File(path.clone())),
+        (None, None) => bail!("explain needs --input FILE or --topic [TOPIC]"),
+    };
+    print!("{}", words::report(&found, &source, &engine_config, &tuning, a.config.as_deref()));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The file the finding came from, split into partitions as `replay --input` splits it.
+fn from_file(engine: &mut Engine, search: &mut Search<'_>, path: &Path, a: &ExplainArgs) -> anyhow::Result<Found> {
+    if a.partitions < 1 {
+        bail!("--partitions must be at least 1 (the partitions of the run that produced the finding)");
+    }
     if let Some(path) = &a.entitlements {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let skipped = load_entitlements(&mut engine, &text);
+        let skipped = load_entitlements(engine, &text);
         if !skipped.is_empty() {
             eprintln!("bursar: {} entitlement lines skipped (`bursar validate --kind entitlement` lists them).", skipped.len());
         }
     }
-    let file = std::fs::File::open(&a.input).with_context(|| format!("cannot open {}", a.input.display()))?;
-    let Some(found) = find(&mut engine, &a, &credential, BufReader::new(file))? else {
-        bail!(
-            "no finding {} of credential {credential} in {} with {} partition(s): give the --entitlements, --config and --partitions of the run that produced it",
-            a.uid,
-            a.input.display(),
-            a.partitions
-        );
-    };
-    print!("{}", report(&found, &engine_config, &tuning, &a));
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Replays `reader` until the record whose outputs hold the finding `a.uid`.
-fn find(engine: &mut Engine, a: &ExplainArgs, credential: &str, reader: impl std::io::BufRead) -> anyhow::Result<Option<Found>> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let max = engine.config().max_value_bytes;
-    let mut lines = Lines::new(reader);
+    let mut lines = Lines::new(BufReader::new(file));
     let mut offsets = vec![0i64; a.partitions as usize];
-    let (mut buf, mut out) = (Vec::new(), Vec::new());
-    while let Some((line, range)) = lines.next(&mut buf).with_context(|| format!("cannot read {}", a.input.display()))? {
+    let mut buf = Vec::new();
+    while let Some((line, range)) = lines.next(&mut buf).with_context(|| format!("cannot read {}", path.display()))? {
         let (partition, decoded) = decode_line(&buf[range], line, a.partitions, max);
         buf.clear();
         let offset = offsets[partition as usize];
         offsets[partition as usize] += 1;
+        if let ControlFlow::Break(found) = search.step(engine, At { partition, offset, line: Some(line) }, decoded) {
+            return found;
+        }
+    }
+    bail!(
+        "no finding {} of credential {} in {} with {} partition(s): give the --entitlements, --config and --partitions of the run that produced it",
+        search.uid,
+        search.credential,
+        path.display(),
+        a.partitions
+    )
+}
+
+/// The topic range the finding came from, read as `replay --topic` reads it.
+fn from_topic(config: &Config, engine: &mut Engine, search: &mut Search<'_>, range: &TopicRange) -> anyhow::Result<Found> {
+    let (found, read) = explain_topic(config, engine, range, |engine, record| {
+        let decoded = decode_record(record, engine.config());
+        search.step(engine, At { partition: record.partition, offset: record.offset, line: None }, decoded)
+    })?;
+    match found {
+        Some(found) => found,
+        None => bail!(
+            "no finding {} of credential {} in topic {} {}: give the --config of the run that produced it (its entitlements topic and rule settings) and a --from/--until range that holds the finding's record",
+            search.uid,
+            search.credential,
+            range.topic,
+            range_words(range, &read)
+        ),
+    }
+}
+
+/// The range read, in words: its times and each partition's offsets.
+fn range_words(range: &TopicRange, read: &TopicRead) -> String {
+    let from = match range.from {
+        ReplayFrom::Earliest => "the earliest record".to_string(),
+        ReplayFrom::Time(t) => time(t),
+    };
+    let until = range.until.map_or("the end".to_string(), time);
+    let offsets: Vec<String> = read.ranges.iter().map(|(p, (s, e))| format!("partition {p} offsets {s} to {e}")).collect();
+    format!("from {from} until {until} ({}; {} records read)", if offsets.is_empty() { "no partitions".to_string() } else { offsets.join(", ") }, read.records)
+}
+
+/// The search for one finding, fed the records of either source in the
+/// order of the run that produced it.
+struct Search<'a> {
+    uid: &'a str,
+    credential: &'a str,
+    out: Vec<Output>,
+}
+
+impl Search<'_> {
+    /// Applies one decoded record and breaks when its outputs hold the
+    /// finding (with the states around it), or the finding of another credential.
+    fn step(&mut self, engine: &mut Engine, at: At, decoded: Decoded) -> ControlFlow<anyhow::Result<Found>> {
+        let credential = self.credential;
         let event = match &decoded {
             Decoded::Event(e) => Some(e.clone()),
             Decoded::Rejected(_) => None,
         };
         let own = event.as_ref().is_some_and(|e| *e.credential == *credential);
-        let watched = own || engine.id_of(partition, credential).is_some();
-        let before = if watched { state_of(engine, partition, credential) } else { None };
-        let wm_before = engine.partition_state(partition).and_then(|p| p.meta.watermark);
-        apply_record(engine, partition, offset, decoded, &mut out);
-        let hit = out.drain(..).find_map(|o| match o {
-            Output::Finding(f) if f.uid() == a.uid => Some(*f),
+        let watched = own || engine.id_of(at.partition, credential).is_some();
+        let before = if watched { state_of(engine, at.partition, credential) } else { None };
+        let wm_before = engine.partition_state(at.partition).and_then(|p| p.meta.watermark);
+        apply_record(engine, at.partition, at.offset, decoded, &mut self.out);
+        let Some(finding) = self.out.drain(..).find_map(|o| match o {
+            Output::Finding(f) if f.uid() == self.uid => Some(*f),
             _ => None,
-        });
-        if let Some(finding) = hit {
-            if finding.credential != credential {
-                bail!("finding {} is of credential {}, not {credential}: run again with --credential {}", a.uid, finding.credential, finding.credential);
-            }
-            let wm_after = engine.partition_state(partition).and_then(|p| p.meta.watermark);
-            let other = if own { None } else { event.as_ref().map(|e| (e.credential.to_string(), e.time)) };
-            let after = state_of(engine, partition, credential);
-            return Ok(Some(Found { finding, line, partition, offset, event: event.filter(|_| own), other, watermark: (wm_before, wm_after), before, after }));
+        }) else {
+            return ControlFlow::Continue(());
+        };
+        if finding.credential != credential {
+            let c = &finding.credential;
+            return ControlFlow::Break(Err(anyhow::anyhow!("finding {} is of credential {c}, not {credential}: run again with --credential {c}", self.uid)));
         }
+        let wm_after = engine.partition_state(at.partition).and_then(|p| p.meta.watermark);
+        let other = if own { None } else { event.as_ref().map(|e| (e.credential.to_string(), e.time)) };
+        let after = state_of(engine, at.partition, credential);
+        ControlFlow::Break(Ok(Found { finding, at, event: event.filter(|_| own), other, watermark: (wm_before, wm_after), before, after }))
     }
-    Ok(None)
 }
 
 fn state_of(engine: &Engine, partition: i32, credential: &str) -> Option<CredState> {
     engine.partition_state(partition)?.credentials().find(|(c, _)| *c == credential).map(|(_, s)| s.clone())
-}
-
-/// The whole explanation, in words.
-fn report(x: &Found, cfg: &EngineConfig, tuning: &Tuning, a: &ExplainArgs) -> String {
-    let f = &x.finding;
-    let mut s = String::new();
-    let info = f.rule.info();
-    let _ = writeln!(s, "Finding {} ({}), severity {}, at {}:", f.uid(), f.rule.as_str(), f.severity, time(f.time));
-    let json: serde_json::Value = serde_json::from_str(&bursar::emit::finding_json(f)).unwrap_or_default();
-    let _ = writeln!(s, "  {}", json["finding_info"]["title"].as_str().unwrap_or(info.title));
-    let _ = writeln!(s, "  {}", json["finding_info"]["desc"].as_str().unwrap_or_default());
-    let _ = writeln!(s, "\nTrigger: line {} of {} (partition {}, offset {}).", x.line, a.input.display(), x.partition, x.offset);
-    match (&x.event, &x.other) {
-        (Some(e), _) => {
-            let _ = writeln!(s, "  The credential's own event {} at {}: capability {}{}, {} credits, {} tokens.", e.id, time(e.time), e.capability, e.model.as_ref().map(|m| format!(", model {m}")).unwrap_or_default(), credits(e.credits), e.tokens_in + e.tokens_out);
-        }
-        (None, Some((other, t))) => {
-            let wm = |w: Option<i64>| w.map_or("none".to_string(), time);
-            let _ = writeln!(s, "  An event of {other} at {} moved the partition's watermark from {} to {}, passing {} (timers and month starts fire when the watermark reaches them).", time(*t), wm(x.watermark.0), wm(x.watermark.1), time(f.time));
-        }
-        (None, None) => {
-            let _ = writeln!(s, "  A rejected record; it moves nothing, so this cannot be the trigger.");
-        }
-    }
-    let _ = writeln!(s, "\n{}", version_words(f.version.as_deref(), f.time, cfg));
-    let _ = writeln!(s, "\nState of {} on partition {}, before -> after the record:", f.credential, x.partition);
-    s.push_str(&state_words(x.before.as_ref(), x.after.as_ref(), cfg));
-    let _ = writeln!(s, "\nWhy it fired: {}.", because(f, cfg));
-    let _ = writeln!(s, "  The rule's figures:");
-    for (k, v) in f.figures.to_map() {
-        let _ = writeln!(s, "    {k} = {}", v.as_str().map_or_else(|| v.to_string(), str::to_string));
-    }
-    let r = remediation(f.rule);
-    let _ = writeln!(s, "\nWhat to do: {}", r.desc);
-    for reference in r.references {
-        let _ = writeln!(s, "  see {reference}");
-    }
-    let mut tuned = f.clone();
-    let outcome = tuning.apply(&mut tuned);
-    let _ = writeln!(
-        s,
-        "\nTuning ({}): {}.",
-        a.config.as_ref().map_or("no --config".into(), |p| p.display().to_string()),
-        match outcome {
-            Outcome::Kept if tuned.severity != f.severity => format!("emitted with severity {} (overridden)", tuned.severity),
-            Outcome::Kept => "emitted as the rule produced it".to_string(),
-            Outcome::Marked => format!("emitted marked Suppressed (status_id 3): {}", tuned.suppressed.as_ref().map_or("", |r| &r.reason)),
-            Outcome::Dropped => "dropped by a [[suppress]] entry with action = \"drop\" (counted, not emitted)".to_string(),
-            Outcome::Disabled => format!("not emitted: the rule is switched off (rules.\"{}\".enabled = false)", f.rule.as_str()),
-        }
-    );
-    s
-}
-
-/// The comparison the rule made, in words (docs/semantics.md, "Rules").
-fn because(f: &Finding, cfg: &EngineConfig) -> String {
-    let factor = |micros: i64| credits(micros);
-    match &f.figures {
-        Figures::Burst { window_ms, exceeded, credits: c, calls, tokens, .. } => {
-            let sums = [*c, *calls, *tokens];
-            let parts: Vec<String> = exceeded
-                .iter()
-                .filter_map(|d| {
-                    let Sum { sum, limit } = sums[*d as usize]?;
-                    let show = |v: i64| if *d == Dimension::Credits { credits(v) } else { v.to_string() };
-                    Some(format!("the {} over {} reached {}, more than the limit {}", d.as_str(), format_duration(*window_ms), show(sum), show(limit)))
-                })
-                .collect();
-            parts.join("; ")
-        }
-        Figures::CreditsThreshold { threshold, used, available_at_start, .. } => {
-            format!("used {} >= {} x the {} available at the month start", credits(*used), factor(*threshold), credits(*available_at_start))
-        }
-        Figures::CreditsOverdraft { overage, used, available_at_start, .. } => {
-            format!("this event took the month's use to {} of {} available, leaving overage {} that no grant covers", credits(*used), credits(*available_at_start), credits(*overage))
-        }
-        Figures::BankingDrawdown { used_banked, banked_at_start, .. } => {
-            format!("credit used from earlier months' grants, {}, reached {} x the {} banked at the month start", credits(*used_banked), factor(cfg.drawdown.micros), credits(*banked_at_start))
-        }
-        Figures::BankingAccumulation { banked, monthly, .. } => {
-            format!("at the month start the banked remainder {} was at least {} x the monthly grant {}", credits(*banked), factor(cfg.accumulation.micros), credits(*monthly))
-        }
-        Figures::DormantReactivated { last_activity, gap_ms, dormancy_ms } => {
-            format!("the gap since the last activity ({}) is {}, at least the dormancy {}", time(*last_activity), format_duration(*gap_ms), format_duration(*dormancy_ms))
-        }
-        Figures::DormantIdle { last_activity, due, dormancy_ms } => {
-            format!("the partition's watermark reached the last activity {} + the dormancy {} = {}", time(*last_activity), format_duration(*dormancy_ms), time(*due))
-        }
-        Figures::ScopeViolation { violated, .. } => format!("the call's {} matches none of the allowed globs of the version in force", violated.join(" and ")),
-        Figures::ScopePrincipal { principal, allowed, .. } => format!("the principal {principal} matches none of the allowed principal globs ({}) of the version in force", allowed.join(", ")),
-        Figures::ScopeNetwork { src_ip, address: true, allowed, .. } => format!("the address {src_ip} lies in none of the allowed networks ({}) of the version in force", allowed.join(", ")),
-        Figures::ScopeNetwork { src_ip, allowed, .. } => format!("src_ip {src_ip} is not an IP address, so it lies outside every allowed network ({})", allowed.join(", ")),
-        Figures::CredentialShared { dimension, limit, count, values, .. } => {
-            format!("the day's distinct {dimension} values reached {count}, more than the limit {limit} (first: {})", values.join(", "))
-        }
-        Figures::ScopeDrift { dimension, value } => {
-            format!("after the learning period ({} from the first event), the {dimension} {value} was not among those the credential had used", format_duration(cfg.learning_ms))
-        }
-        Figures::CredentialRevoked { reason: "not_yet_valid", .. } => "the event is before the version's valid_from".into(),
-        Figures::CredentialRevoked { reason: "expired", .. } => "the event is at or after the version's valid_until".into(),
-        Figures::CredentialRevoked { status, .. } => format!("the version in force has status {status}"),
-        Figures::CredentialUnmanaged { .. } => "no entitlement version has an updated_at at or before the event".into(),
-        Figures::CredentialExposed => "the credential field held a raw secret, not a key id; bursar redacted it".into(),
-    }
-}
-
-/// The version in force, or why there is none, in words.
-fn version_words(v: Option<&Entitlement>, t: i64, cfg: &EngineConfig) -> String {
-    let Some(v) = v else {
-        return format!(
-            "No entitlement version was in force at {}: the credential is unmanaged here, so the configured defaults apply (dormancy {}, {} burst rules).",
-            time(t),
-            format_duration(cfg.dormancy_ms),
-            cfg.default_burst.len()
-        );
-    };
-    let mut s = format!("Entitlement in force at {}: the version updated {}, owner {}, status {}", time(t), time(v.updated_at), v.owner, format!("{:?}", v.status).to_lowercase());
-    match (v.valid_from, v.valid_until) {
-        (None, None) => s.push_str(", valid without dates"),
-        (from, until) => {
-            let _ = write!(s, ", valid from {} until {}", from.map_or("any time".into(), time), until.map_or("no end".into(), time));
-        }
-    }
-    let dims: Vec<String> = v
-        .scope
-        .lists()
-        .into_iter()
-        .map(|(name, g)| format!("{name} {}", g.map_or("any".to_string(), |g| if g.is_empty() { "none".into() } else { g.join(", ") })))
-        .collect();
-    let _ = write!(s, ".\n  Scope: {}.", dims.join("; "));
-    match &v.credits {
-        Some(c) => {
-            let _ = write!(s, "\n  Credits: {} a month, banked for {} months{}.", credits(c.monthly), c.bank_months, c.bank_cap.map(|b| format!(", bank cap {}", credits(b))).unwrap_or_default());
-        }
-        None => s.push_str("\n  Credits: none (no ledger)."),
-    }
-    let rules = v.burst.as_deref().unwrap_or(&cfg.default_burst);
-    let from = if v.burst.is_some() { "the version's" } else { "the configured" };
-    let _ = write!(s, "\n  Burst rules ({from}): {}.", if rules.is_empty() { "none".to_string() } else { rules.iter().map(burst_words).collect::<Vec<_>>().join("; ") });
-    let _ = write!(s, "\n  Dormancy: {}.", v.dormancy_ms.map_or(format!("{} (the configured default)", format_duration(cfg.dormancy_ms)), format_duration));
-    s
-}
-
-fn burst_words(r: &bursar::model::BurstRule) -> String {
-    let mut parts = Vec::new();
-    if let Some(c) = r.credits {
-        parts.push(format!("{} credits", credits(c)));
-    }
-    if let Some(c) = r.calls {
-        parts.push(format!("{c} calls"));
-    }
-    if let Some(t) = r.tokens {
-        parts.push(format!("{t} tokens"));
-    }
-    format!("at most {} per {}", parts.join(", "), format_duration(r.window_ms))
-}
-
-/// One line per state family: `before -> after` where it changed.
-fn state_words(before: Option<&CredState>, after: Option<&CredState>, cfg: &EngineConfig) -> String {
-    let Some(after) = after else { return "  (no state: the credential was never seen on this partition)\n".into() };
-    let empty = CredState::default();
-    let (b, new) = match before {
-        Some(b) => (b, false),
-        None => (&empty, true),
-    };
-    let mut s = String::new();
-    if new {
-        s.push_str("  (nothing before: this record is the credential's first on the partition)\n");
-    }
-    let t = |v: Option<i64>| v.map_or("none".to_string(), time);
-    let pair = |x: String, y: String| if x == y { x } else { format!("{x} -> {y}") };
-    let _ = writeln!(s, "  activity: first seen {}; last activity {}", pair(t(b.activity.first_seen), t(after.activity.first_seen)), pair(t(b.activity.last_activity), t(after.activity.last_activity)));
-    let due = |st: &CredState| t(st.activity.idle_due.map(|(due, _, _)| due));
-    let _ = writeln!(s, "  idle timer (dormant.idle) due: {}", pair(due(b), due(after)));
-    if let Some(first) = after.activity.first_seen {
-        let _ = writeln!(s, "  scope.drift learning until {}", time(first.saturating_add(cfg.learning_ms)));
-    }
-    let seen = |st: &CredState| {
-        let (c, m) = st.scope.remembered();
-        let join = |v: &[bursar::model::usage::Text]| if v.is_empty() { "none".to_string() } else { v.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ") };
-        (join(c), join(m))
-    };
-    let ((bc, bm), (ac, am)) = (seen(b), seen(after));
-    let _ = writeln!(s, "  remembered capabilities: {}; models: {}", pair(bc, ac), pair(bm, am));
-    for (i, state) in after.burst.iter().enumerate() {
-        let sums = |st: &CredState| {
-            st.burst.get(i).map_or("empty".to_string(), |x| {
-                let (_, _, [c, calls, tokens], silent) = x.view();
-                let c = i64::try_from(c).map_or_else(|_| "beyond range".into(), credits);
-                format!("credits {c}, calls {calls}, tokens {tokens}{}", silent.map(|u| format!(", silent until {}", time(u))).unwrap_or_default())
-            })
-        };
-        let _ = writeln!(s, "  burst rule {i} (window {}): {}", format_duration(state.view().0), pair(sums(b), sums(after)));
-    }
-    let ledger = |st: &CredState| {
-        st.ledger.as_ref().map_or("none".to_string(), |l| {
-            format!("{}: available at start {}, used {} ({} banked), overage {}, remaining {}", month_label(l.month), credits(l.available_at_start), credits(l.used), credits(l.used_banked), credits(l.overage), credits(l.remaining()))
-        })
-    };
-    let _ = writeln!(s, "  ledger: {}", pair(ledger(b), ledger(after)));
-    s
 }

@@ -1,6 +1,6 @@
 //! Kafka commands: `run`, `check`, `topics create`, `replay --topic`,
-//! `gen --topic`. Exit codes of `run`, `check` and `topics create`:
-//! docs/operations.md "Exit codes".
+//! `gen --topic`, and the topic range `explain --topic` shares. Exit codes
+//! of `run`, `check` and `topics create`: docs/operations.md "Exit codes".
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -168,16 +168,22 @@ fn time_arg(name: &str, s: &str) -> anyhow::Result<i64> {
     parse_rfc3339_any(s).with_context(|| format!("--{name} must be `earliest` or an RFC 3339 time, got {s:?}"))
 }
 
+/// The `--from` and `--until` of a topic range (`replay --topic`, `explain --topic`).
+pub fn topic_range(from: &str, until: Option<&str>) -> anyhow::Result<(ReplayFrom, Option<i64>)> {
+    let start = if from == "earliest" { ReplayFrom::Earliest } else { ReplayFrom::Time(time_arg("from", from)?) };
+    let end = until.map(|u| time_arg("until", u)).transpose()?;
+    if let (ReplayFrom::Time(start), Some(end)) = (start, end) {
+        if start >= end {
+            anyhow::bail!("--from must be before --until (the range is [from, until)), got {from} and {}", until.unwrap_or_default());
+        }
+    }
+    Ok((start, end))
+}
+
 /// `replay --topic`: fresh state over a range of the topic.
 pub fn replay_topic(a: super::replay::ReplayArgs, config: Config) -> anyhow::Result<ExitCode> {
     let topic = a.topic.clone().unwrap_or_default();
-    let from = if a.from == "earliest" { ReplayFrom::Earliest } else { ReplayFrom::Time(time_arg("from", &a.from)?) };
-    let until = a.until.as_deref().map(|u| time_arg("until", u)).transpose()?;
-    if let (ReplayFrom::Time(from), Some(until)) = (&from, until) {
-        if *from >= until {
-            anyhow::bail!("--from must be before --until (the range is [from, until)), got {} and {}", a.from, a.until.as_deref().unwrap_or_default());
-        }
-    }
+    let (from, until) = topic_range(&a.from, a.until.as_deref())?;
     let mut topics = std::collections::BTreeMap::new();
     let mut files: Vec<(Stream, Box<dyn Sink>)> = Vec::new();
     let named = [(Stream::Findings, &a.findings_topic, &a.findings), (Stream::Windows, &a.windows_topic, &a.windows), (Stream::Balances, &a.balances_topic, &a.balances), (Stream::Rejected, &a.rejected_topic, &a.rejected)];

@@ -1,7 +1,7 @@
 //! The live edges on Kafka (README.md "Running on Kafka"): the processor
-//! (`run`), topic creation, topic replay and producing workloads. The engine
-//! stays pure; everything here moves bytes between Kafka and
-//! `pipeline::process_record`.
+//! (`run`), topic creation, topic replay (and `explain --topic`) and
+//! producing workloads. The engine stays pure; everything here moves bytes
+//! between Kafka and `pipeline::process_record`.
 //!
 //! - `processor` (state) with `commit` (the guarantees) and `rebalance`;
 //! - `reader`: the one partition reader (changelog restore, entitlements, replay);
@@ -15,6 +15,7 @@ mod changelog;
 mod commit;
 mod entitlements;
 mod error;
+mod explain_topic;
 mod metadata;
 mod outage;
 mod preflight;
@@ -30,6 +31,7 @@ mod topic_sink;
 mod topics;
 
 pub use error::{exit, KafkaError, RunError, SetupError};
+pub use explain_topic::{explain_topic, TopicRange, TopicRead};
 pub use produce::{produce_entitlements, produce_lines};
 pub use replay_topic::{replay_topic, ReplayFrom, TopicReplaySummary, ReplayTopicArgs};
 pub use preflight::{preflight, Preflight};

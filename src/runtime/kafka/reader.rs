@@ -1,10 +1,12 @@
 //! The one partition reader: a consumer that assigns partitions itself and
 //! reads each to a given end offset, past transaction markers and aborted
 //! records (never delivered to a read_committed reader, but they move its
-//! position). The changelog restore, the entitlements table and
-//! `replay --topic` all read through it (README.md "Running on Kafka").
+//! position). The changelog restore, the entitlements table,
+//! `replay --topic` and `explain --topic` all read through it (README.md
+//! "Running on Kafka").
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -79,6 +81,12 @@ impl PartitionReader {
     /// ends when a record at `end - 1` arrives or its position reaches `end`
     /// (markers and aborted records move it). Returns the records handed on.
     pub fn read_to_end(&self, ranges: &BTreeMap<i32, (i64, i64)>, past_end: PastEnd, mut f: impl FnMut(&BorrowedMessage<'_>) -> Result<(), KafkaError>) -> Result<u64, KafkaError> {
+        self.read_until(ranges, past_end, |m| f(m).map(ControlFlow::Continue))
+    }
+
+    /// [`PartitionReader::read_to_end`] that stops at the first record for
+    /// which `f` breaks (`explain` stops at the record it looks for).
+    pub fn read_until(&self, ranges: &BTreeMap<i32, (i64, i64)>, past_end: PastEnd, mut f: impl FnMut(&BorrowedMessage<'_>) -> Result<ControlFlow<()>, KafkaError>) -> Result<u64, KafkaError> {
         let mut next: BTreeMap<i32, i64> = ranges.iter().filter(|(_, (s, e))| s < e).map(|(p, (s, _))| (*p, *s)).collect();
         let end = |p: &i32| ranges.get(p).map_or(i64::MIN, |r| r.1);
         let mut handed = 0u64;
@@ -110,8 +118,10 @@ impl PartitionReader {
             progress = Instant::now();
             let p = m.partition();
             if past_end == PastEnd::Deliver || m.offset() < end(&p) && ranges.contains_key(&p) {
-                f(&m)?;
                 handed += 1;
+                if f(&m)?.is_break() {
+                    return Ok(handed);
+                }
             }
             if let Some(n) = next.get_mut(&p) {
                 *n = (*n).max(m.offset() + 1);

@@ -6,6 +6,7 @@
 //! files alike.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -91,14 +92,15 @@ fn sinks(kafka: &KafkaConfig, args: &mut ReplayTopicArgs) -> Result<Sinks, Setup
     Ok(sinks)
 }
 
-/// The `[start, end)` offsets of each partition for the replay's range.
-fn ranges(reader: &PartitionReader, topic: &str, args: &ReplayTopicArgs) -> Result<BTreeMap<i32, (i64, i64)>, KafkaError> {
+/// The `[start, end)` offsets of each partition of `topic` for the range
+/// `[from, until)` of record timestamps (`until` None: the end at start).
+pub(crate) fn ranges(reader: &PartitionReader, topic: &str, from: ReplayFrom, until: Option<i64>) -> Result<BTreeMap<i32, (i64, i64)>, KafkaError> {
     let partitions = reader.partitions()?;
-    let starts = match args.from {
+    let starts = match from {
         ReplayFrom::Earliest => None,
         ReplayFrom::Time(ms) => Some(offsets_at(reader.consumer(), topic, &partitions, ms)?),
     };
-    let ends = args.until.map(|ms| offsets_at(reader.consumer(), topic, &partitions, ms)).transpose()?;
+    let ends = until.map(|ms| offsets_at(reader.consumer(), topic, &partitions, ms)).transpose()?;
     let mut ranges = BTreeMap::new();
     for (p, (low, high)) in reader.watermarks(&partitions)? {
         let start = starts.as_ref().map_or(low, |s| s.get(&p).copied().flatten().unwrap_or(high));
@@ -106,6 +108,38 @@ fn ranges(reader: &PartitionReader, topic: &str, args: &ReplayTopicArgs) -> Resu
         ranges.insert(p, (start.max(low), end.min(high)));
     }
     Ok(ranges)
+}
+
+/// The reader of a replayed usage topic.
+pub(crate) fn usage_reader(kafka: &KafkaConfig, topic: &str) -> Result<PartitionReader, SetupError> {
+    PartitionReader::new(kafka, true, topic, "the replayed topic", STALL_TIMEOUT)
+}
+
+/// A fresh `engine`'s entitlements from the config's entitlements topic: all
+/// of it, before any usage is replayed.
+pub(crate) fn catch_up_entitlements(config: &Config, kafka: &KafkaConfig, engine: &mut Engine) -> Result<(), KafkaError> {
+    EntitlementFollower::new(kafka, &config.topics.entitlements, true, Arc::new(Metrics::new()))?.catch_up(engine)
+}
+
+/// Reads `ranges` partition after partition, each in offset order, handing
+/// `f` every record with its real partition, offset, key, value, headers and
+/// timestamp, until `f` breaks. Returns the records handed on.
+pub(crate) fn read_records(reader: &PartitionReader, ranges: &BTreeMap<i32, (i64, i64)>, mut f: impl FnMut(&InputRecord<'_>) -> Result<ControlFlow<()>, KafkaError>) -> Result<(u64, ControlFlow<()>), KafkaError> {
+    let mut records = 0;
+    for (&p, &(start, end)) in ranges.iter().filter(|(_, (s, e))| s < e) {
+        reader.assign([(p, start)])?;
+        let mut flow = ControlFlow::Continue(());
+        records += reader.read_until(&BTreeMap::from([(p, (start, end))]), PastEnd::Skip, |m| {
+            let headers = headers_of(m);
+            let record = InputRecord { partition: p, offset: m.offset(), line: None, key: m.key(), value: m.payload(), headers: &headers, timestamp: m.timestamp().to_millis() };
+            flow = f(&record)?;
+            Ok(flow)
+        })?;
+        if flow.is_break() {
+            return Ok((records, flow));
+        }
+    }
+    Ok((records, ControlFlow::Continue(())))
 }
 
 fn progress_bar(total: u64) -> ProgressBar {
@@ -119,11 +153,11 @@ fn progress_bar(total: u64) -> ProgressBar {
 /// Replays `args.topic` into the named sinks; never into a live topic unless forced.
 pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<TopicReplaySummary, KafkaError> {
     let kafka = config.kafka_client()?;
-    let reader = PartitionReader::new(&kafka, true, &args.topic, "the replayed topic", STALL_TIMEOUT)?;
+    let reader = usage_reader(&kafka, &args.topic)?;
     check_output_topics(&reader, config, &args)?;
     let mut engine = Engine::new(config.engine()?);
-    EntitlementFollower::new(&kafka, &config.topics.entitlements, true, Arc::new(Metrics::new()))?.catch_up(&mut engine)?;
-    let ranges = ranges(&reader, &args.topic, &args)?;
+    catch_up_entitlements(config, &kafka, &mut engine)?;
+    let ranges = ranges(&reader, &args.topic, args.from, args.until)?;
     let total: u64 = ranges.values().map(|(s, e)| (e - s).max(0) as u64).sum();
     let bar = args.progress.then(|| progress_bar(total));
     let mut sinks = sinks(&kafka, &mut args)?;
@@ -136,20 +170,15 @@ pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<TopicR
         }
         Ok(())
     };
-    for (&p, &(start, end)) in ranges.iter().filter(|(_, (s, e))| s < e) {
-        reader.assign([(p, start)])?;
-        reader.read_to_end(&BTreeMap::from([(p, (start, end))]), PastEnd::Skip, |m| {
-            let headers = headers_of(m);
-            let record = InputRecord { partition: p, offset: m.offset(), line: None, key: m.key(), value: m.payload(), headers: &headers, timestamp: m.timestamp().to_millis() };
-            process_record(&mut engine, &record, &mut out);
-            emit(&mut out, &mut sinks, &mut summary)?;
-            summary.records += 1;
-            if let Some(b) = &bar {
-                b.inc(1);
-            }
-            Ok(())
-        })?;
-    }
+    let (records, _) = read_records(&reader, &ranges, |record| {
+        process_record(&mut engine, record, &mut out);
+        emit(&mut out, &mut sinks, &mut summary)?;
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+        Ok(ControlFlow::Continue(()))
+    })?;
+    summary.records = records;
     engine.finish(&mut out);
     emit(&mut out, &mut sinks, &mut summary)?;
     // Replay commits no offsets: its undelivered outputs are worded for it.
