@@ -171,6 +171,18 @@ impl<E: std::fmt::Display> InternalEvent for TransactionAborted<'_, E> {
     }
 }
 
+/// An exactly_once commit timed out and is resumed (the transaction stays open).
+pub struct CommitResumed<'a, E: std::fmt::Display> {
+    pub error: &'a E,
+    pub attempt: u32,
+}
+
+impl<E: std::fmt::Display> InternalEvent for CommitResumed<'_, E> {
+    fn emit(self, _: &Metrics) {
+        tracing::warn!(error = %self.error, attempt = self.attempt, "Transaction commit timed out: resuming it.");
+    }
+}
+
 /// Transactions failed too many times in a row: the processor stops.
 pub struct TransactionsExhausted {
     pub aborts: u32,

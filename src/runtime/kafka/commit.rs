@@ -8,7 +8,8 @@
 //! - [`ExactlyOnce`]: outputs, changelog and input offsets in one Kafka
 //!   transaction (KIP-447). An abortable failure (an output the broker
 //!   refused, a group generation fenced by a rebalance, a timeout) aborts the
-//!   transaction and the processor rewinds the batch; after `MAX_ABORTS`
+//!   transaction and the processor rewinds the batch (a commit that timed
+//!   out is resumed instead: it may still succeed); after `MAX_ABORTS`
 //!   aborts in a row it stops; a fatal error (another instance with the same
 //!   `transactional.id` fenced this one) stops it at once.
 //!
@@ -28,7 +29,7 @@ use super::error::{KafkaError, RunError};
 use super::producer::OutputProducer;
 use super::rebalance::Tracker;
 use crate::config::Guarantee;
-use crate::telemetry::{CommitFailed, InternalEvent, Metrics, TransactionAborted, TransactionsExhausted};
+use crate::telemetry::{CommitFailed, CommitResumed, InternalEvent, Metrics, TransactionAborted, TransactionsExhausted};
 
 /// Aborted transactions in a row before the processor gives up.
 const MAX_ABORTS: u32 = 5;
@@ -120,7 +121,7 @@ impl Commit for ExactlyOnce {
         producer.inner().send_offsets_to_transaction(offsets, &group, TXN_TIMEOUT).map_err(RunError::client("sending offsets to the transaction"))?;
         // Every record acknowledged first: a refused one fails the batch at once.
         producer.flush()?;
-        producer.inner().commit_transaction(TXN_TIMEOUT).map_err(RunError::client("committing the transaction"))?;
+        commit_transaction(producer, &self.metrics)?;
         self.aborts = 0;
         Ok(Committed::Yes)
     }
@@ -139,6 +140,26 @@ impl Commit for ExactlyOnce {
         producer.forget_failures();
         std::thread::sleep(Duration::from_millis(250 << self.aborts.min(6)));
         Ok(())
+    }
+}
+
+/// Commits the open transaction. A commit that times out (the broker is
+/// down, or its coordinator moved) is still in flight inside the client:
+/// it must be resumed, not aborted (an abort then fails with "conflicting
+/// commit_transaction API call"), so it is called again, up to
+/// `MAX_ABORTS` more times of `TXN_TIMEOUT` each (as long as the default
+/// `broker_outage`). Any other failure goes to `recover` as before.
+fn commit_transaction(producer: &OutputProducer, metrics: &Metrics) -> Result<(), RunError> {
+    let mut resumed = 0;
+    loop {
+        match producer.inner().commit_transaction(TXN_TIMEOUT) {
+            Ok(()) => return Ok(()),
+            Err(RdKafkaError::Transaction(e)) if e.is_retriable() && !e.txn_requires_abort() && resumed < MAX_ABORTS => {
+                resumed += 1;
+                CommitResumed { error: &e, attempt: resumed }.emit(metrics);
+            }
+            Err(e) => return Err(RunError::Client { context: "committing the transaction".into(), source: e }),
+        }
     }
 }
 
