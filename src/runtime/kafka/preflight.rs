@@ -15,7 +15,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::error::{KafkaError, SetupError};
 use super::metadata::watermarks;
 use super::outage::PROBE_TIMEOUT;
-use super::quiet::Quiet;
+use super::quiet::{close_in_background, Quiet};
 use super::error::not_co_partitioned;
 use super::topics::{admin, describe, retention_fix, show, specs};
 use crate::config::{Config, Retention};
@@ -114,6 +114,7 @@ async fn check(config: &Config, reset_state: bool) -> Result<Preflight, KafkaErr
             state_check(config, usage, reset_state, &mut out)?;
         }
     }
+    close_in_background(admin);
     Ok(out)
 }
 
@@ -135,6 +136,7 @@ fn state_check(config: &Config, partitions: usize, reset_state: bool, out: &mut 
     }
     let committed = consumer.committed_offsets(query, OFFSETS_TIMEOUT).map_err(SetupError::client(format!("reading the committed offsets of group {}", kafka.group_id)))?;
     let marks = watermarks(&consumer, &t.changelog, &ids)?;
+    close_in_background(consumer);
     let lost: Vec<(i32, i64)> = committed
         .elements()
         .iter()

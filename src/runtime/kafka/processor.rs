@@ -137,8 +137,9 @@ impl Processor {
         Ok(())
     }
 
-    /// Polls records until the batch is full, the linger passed, or a
-    /// rebalance revoked partitions; then drops the records of revoked partitions.
+    /// Polls records until the batch is full, the linger passed, a
+    /// rebalance revoked partitions, or (no record yet) assigned some; then
+    /// drops the records of revoked partitions.
     pub(super) fn fill(&mut self, batch_size: usize, linger: Duration, shutdown: &AtomicBool) -> Result<Batch, RunError> {
         let mut batch = Batch::default();
         let deadline = Instant::now() + linger;
@@ -155,7 +156,10 @@ impl Processor {
                 Some(Err(e)) => self.consumer_error(&e)?,
                 None => {}
             }
-            if self.consumer.context().take_revoke_seen() {
+            // A revocation ends the batch; so does an assignment while the
+            // batch is empty: the new partitions are restored (and the
+            // processor ready) at once, while the consumer fetches their records.
+            if self.consumer.context().take_revoke_seen() || batch.records.is_empty() && self.consumer.context().assignment_waiting() {
                 break;
             }
         }
