@@ -11,7 +11,7 @@ use rdkafka::Message;
 use super::error::{KafkaError, RunError};
 use super::reader::{PartitionReader, PastEnd};
 use crate::config::KafkaConfig;
-use crate::decode::entitlement::decode_entitlement_kafka;
+use crate::decode::entitlement::decode_entitlement_kafka_with_unknown_keys;
 use crate::engine::Engine;
 use crate::telemetry::{ConsumerError, EntitlementSkipped, EntitlementUnknownKeys, EntitlementsLoaded, InternalEvent, Metrics};
 
@@ -70,9 +70,9 @@ impl EntitlementFollower {
 
 /// Applies one entitlements record, or skips it (counted and logged).
 fn apply(engine: &mut Engine, m: &BorrowedMessage<'_>, metrics: &Metrics, applied: &mut u64, skipped: &mut u64) {
-    match decode_entitlement_kafka(m.key(), m.payload()) {
-        Ok(record) => {
-            EntitlementUnknownKeys { partition: m.partition(), offset: m.offset(), value: m.payload() }.emit(metrics);
+    match decode_entitlement_kafka_with_unknown_keys(m.key(), m.payload()) {
+        Ok((record, unknown)) => {
+            EntitlementUnknownKeys { partition: m.partition(), offset: m.offset(), keys: &unknown }.emit(metrics);
             engine.apply_entitlement(record);
             *applied += 1;
         }
