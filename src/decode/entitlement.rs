@@ -8,6 +8,7 @@
 
 use serde_json::value::RawValue;
 
+use super::entitlement_keys::{unknown_keys_of_members, UnknownKey};
 use super::{json_error_reason, member, parse_members, read_count, read_credits, read_string, read_time, too_deep, Json, Members, MAX_DEPTH};
 use crate::model::time::parse_duration;
 use crate::model::net::Network;
@@ -148,6 +149,20 @@ pub fn decode_entitlement_kafka(key: Option<&[u8]>, value: Option<&[u8]>) -> Res
             decode_record(&obj, fallback)
         }
     }
+}
+
+/// [`decode_entitlement_kafka`] with the record's unknown keys
+/// ([`super::entitlement_keys::unknown_keys`]) from the same parse of its
+/// value (the topic's loader). A value without `credential` (the key's
+/// credential applies) is decoded by [`decode_entitlement_kafka`] itself.
+pub fn decode_entitlement_kafka_with_unknown_keys(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<(EntitlementRecord, Vec<UnknownKey>), EntitlementError> {
+    let Some(bytes) = value else { return Ok((decode_entitlement_kafka(key, None)?, Vec::new())) };
+    let obj = parse_record(bytes)?;
+    let record = match obj.get("credential")? {
+        Some(_) => decode_record(&obj, None)?,
+        None => decode_entitlement_kafka(key, value)?,
+    };
+    Ok((record, unknown_keys_of_members(&obj.members)))
 }
 
 fn invalid_key(problem: &str) -> EntitlementError {

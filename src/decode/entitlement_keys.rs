@@ -9,9 +9,7 @@ use std::fmt;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{member, parse_members, Members};
-
-use super::secrets;
+use super::{member, parse_members, secrets, Json, Members};
 
 /// Members of an entitlement record that bursar reads.
 pub const TOP_LEVEL: &[&str] = &[
@@ -47,31 +45,9 @@ impl fmt::Display for UnknownKey {
 /// for text that is not a JSON object (the decoder refuses it).
 pub fn unknown_keys(value: &[u8]) -> Vec<UnknownKey> {
     // Borrowed members, not a `Value`: this runs on every line of a file.
-    let Some(top) = std::str::from_utf8(value).ok().and_then(|t| parse_members(t).ok()) else { return Vec::new() };
-    let mut out = Vec::new();
-    unknown_among(&top, "", TOP_LEVEL, &mut out);
-    for (name, path, known) in [("scope", "scope.", SCOPE), ("credits", "credits.", CREDITS)] {
-        if let Some(inner) = member(&top, name).and_then(|raw| parse_members(raw.get()).ok()) {
-            unknown_among(&inner, path, known, &mut out);
-        }
-    }
-    let rules = member(&top, "burst").and_then(|raw| serde_json::from_str::<Vec<&RawValue>>(raw.get()).ok()).unwrap_or_default();
-    for (i, rule) in rules.iter().enumerate() {
-        if let Ok(rule) = parse_members(rule.get()) {
-            unknown_among(&rule, &format!("burst[{i}]."), BURST, &mut out);
-        }
-    }
-    out
-}
-
-/// The unknown names of one object's members, by name, each once (as a parsed
-/// object holds them: the last of duplicate members wins).
-fn unknown_among(members: &Members<'_>, path: &str, known: &'static [&'static str], out: &mut Vec<UnknownKey>) {
-    let mut names: Vec<&str> = members.iter().map(|(k, _)| k.as_ref()).filter(|k| !known.contains(k)).collect();
-    names.sort_unstable();
-    names.dedup();
-    for name in names {
-        out.push(UnknownKey { path: format!("{path}{}", shown(name)), nearest: nearest(name, known) });
+    match std::str::from_utf8(value).ok().and_then(|t| parse_members(t).ok()) {
+        Some(top) => unknown_keys_of_members(&top),
+        None => Vec::new(),
     }
 }
 
@@ -102,8 +78,57 @@ pub fn unknown_keys_of(top: &Map<String, Value>) -> Vec<UnknownKey> {
 }
 
 fn unknown_in(obj: &Map<String, Value>, path: &str, known: &'static [&'static str], out: &mut Vec<UnknownKey>) {
-    for name in obj.keys().filter(|k| !known.contains(&k.as_str())) {
+    unknown_names(obj.keys().map(String::as_str), path, known, out);
+}
+
+/// Each of `names` (by name, each once) that is not in `known`.
+fn unknown_names<'n>(names: impl Iterator<Item = &'n str>, path: &str, known: &'static [&'static str], out: &mut Vec<UnknownKey>) {
+    for name in names.filter(|k| !known.contains(k)) {
         out.push(UnknownKey { path: format!("{path}{}", shown(name)), nearest: nearest(name, known) });
+    }
+}
+
+/// [`unknown_keys`] of an entitlement object as the decoder parsed it
+/// (members in document order, a repeated name counted once, the last one
+/// read, as the decoder reads it): the record's text is not parsed again,
+/// only the `scope`, `credits` and `burst` members' own text.
+pub(crate) fn unknown_keys_of_members(top: &Members<'_>) -> Vec<UnknownKey> {
+    let mut out = Vec::new();
+    unknown_among(top, "", TOP_LEVEL, &mut out);
+    if let Some(scope) = nested_object(top, "scope") {
+        unknown_among(&scope, "scope.", SCOPE, &mut out);
+    }
+    if let Some(credits) = nested_object(top, "credits") {
+        unknown_among(&credits, "credits.", CREDITS, &mut out);
+    }
+    if let Some(Ok(Some(Json::Array(raw)))) = member(top, "burst").map(Json::read) {
+        let rules: Vec<&RawValue> = serde_json::from_str(raw.get()).unwrap_or_default();
+        for (i, rule) in rules.into_iter().enumerate() {
+            if let Some(rule) = object_members(rule) {
+                unknown_among(&rule, &format!("burst[{i}]."), BURST, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// Members' names sorted and each once (the order of a parsed JSON map).
+fn unknown_among(members: &Members<'_>, path: &str, known: &'static [&'static str], out: &mut Vec<UnknownKey>) {
+    let mut names: Vec<&str> = members.iter().map(|(k, _)| k.as_ref()).collect();
+    names.sort_unstable();
+    names.dedup();
+    unknown_names(names.into_iter(), path, known, out);
+}
+
+fn nested_object<'a>(members: &Members<'a>, name: &str) -> Option<Members<'a>> {
+    member(members, name).and_then(object_members)
+}
+
+/// The members of `raw` when it is an object.
+fn object_members(raw: &RawValue) -> Option<Members<'_>> {
+    match Json::read(raw) {
+        Ok(Some(Json::Object(o))) => parse_members(o.get()).ok(),
+        _ => None,
     }
 }
 
@@ -198,6 +223,51 @@ mod tests {
             assert_eq!(secrets::redact_value(k.path.as_bytes(), None), k.path.as_bytes(), "{}", k.path);
             assert!(!k.path.contains("glpat-") && !k.path.contains("sk-live"), "{}", k.path);
         }
+    }
+
+    #[test]
+    fn the_decoders_parse_finds_the_same_unknown_keys() {
+        let records = [
+            r#"{"credential":"k","owner":"o","updated_at":"2026-05-01T00:00:00Z","sope":{"models":["a"]}}"#,
+            r#"{"credential":"k","owner":"o","updated_at":"2026-05-01T00:00:00Z",
+                "scope":{"capabilities":["chat"],"modles":["a"],"principals":[],"networks":[]},
+                "credits":{"monthly":"1","bank_month":3},
+                "burst":[{"window":"5m","credits":"5"},{"windw":"1h","calls":2},7],
+                "max_principals":3,"max_source_ips":4,"dormancy":"9d"}"#,
+            // Repeated names (each once, sorted), the last `scope` read, a scope that is no object.
+            r#"{"zz":1,"credential":"k","aa":2,"zz":3,"scope":{"modles":[]},"scope":{"modells":[]},"credits":7}"#,
+            r#"{"credential":"k","scope":"all","burst":{"windw":1}}"#,
+            r#"{"cvvvv....glpat-.....,....x":1,"a b sk-live-0123456789 c":2,"credential":"k","tombstone":true}"#,
+            r#"{"credential":"k","owner":"o"}"#,
+        ];
+        for text in records {
+            let members = parse_members(text).expect("an object");
+            assert_eq!(unknown_keys_of_members(&members), unknown_keys(text.as_bytes()), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_topics_loader_decodes_as_the_decoder_does_and_adds_the_unknown_keys() {
+        use crate::decode::entitlement::{decode_entitlement_kafka, decode_entitlement_kafka_with_unknown_keys};
+        let values: [Option<&str>; 5] = [
+            Some(r#"{"credential":"k","owner":"o","updated_at":"2026-05-01T00:00:00Z","sope":{"models":["a"]}}"#),
+            // No credential: the record key's applies.
+            Some(r#"{"owner":"o","updated_at":"2026-05-01T00:00:00Z","credits":{"monthly":"1","bank_month":3}}"#),
+            Some(r#"{"credential":"k","owner":"o","updated_at":"2026-05-01T00:00:00Z","burst":[{"windw":"1h"}]}"#),
+            Some("not json"),
+            None,
+        ];
+        let mut found = 0;
+        for value in values {
+            let key = Some(&b"key-credential"[..]);
+            let both = decode_entitlement_kafka_with_unknown_keys(key, value.map(str::as_bytes));
+            assert_eq!(both.clone().map(|(r, _)| r), decode_entitlement_kafka(key, value.map(str::as_bytes)), "{value:?}");
+            if let Ok((_, keys)) = both {
+                assert_eq!(keys, value.map(|v| unknown_keys(v.as_bytes())).unwrap_or_default(), "{value:?}");
+                found += keys.len();
+            }
+        }
+        assert_eq!(found, 2, "sope and credits.bank_month");
     }
 
     #[test]

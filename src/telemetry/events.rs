@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::Metrics;
 use crate::config::Guarantee;
+use crate::decode::entitlement_keys::UnknownKey;
 use crate::decode::RejectKind;
 
 /// An observable event: logs and counts.
@@ -44,12 +45,12 @@ impl InternalEvent for RecordRejected {
 pub struct EntitlementUnknownKeys<'a> {
     pub partition: i32,
     pub offset: i64,
-    pub value: Option<&'a [u8]>,
+    pub keys: &'a [UnknownKey],
 }
 
 impl InternalEvent for EntitlementUnknownKeys<'_> {
     fn emit(self, metrics: &Metrics) {
-        let keys = self.value.map(crate::decode::entitlement_keys::unknown_keys).unwrap_or_default();
+        let keys = self.keys;
         if keys.is_empty() {
             return;
         }
@@ -388,9 +389,10 @@ mod tests {
         let metrics = Metrics::new();
         let text = logged(|| {
             let value = br#"{"credential":"k","owner":"o","updated_at":"2026-05-01T00:00:00Z","sope":{},"credits":{"monthy":"1"}}"#;
-            EntitlementUnknownKeys { partition: 0, offset: 3, value: Some(value) }.emit(&metrics);
-            EntitlementUnknownKeys { partition: 0, offset: 4, value: Some(br#"{"credential":"k","owner":"o"}"#) }.emit(&metrics);
-            EntitlementUnknownKeys { partition: 0, offset: 5, value: None }.emit(&metrics);
+            let keys = crate::decode::entitlement_keys::unknown_keys;
+            EntitlementUnknownKeys { partition: 0, offset: 3, keys: &keys(value) }.emit(&metrics);
+            EntitlementUnknownKeys { partition: 0, offset: 4, keys: &keys(br#"{"credential":"k","owner":"o"}"#) }.emit(&metrics);
+            EntitlementUnknownKeys { partition: 0, offset: 5, keys: &[] }.emit(&metrics);
         });
         assert_eq!(text.lines().count(), 1, "{text}");
         assert!(text.contains("sope (nearest known key: scope)") && text.contains("credits.monthy (nearest known key: monthly)"), "{text}");

@@ -165,12 +165,22 @@ fn commit_transaction(producer: &OutputProducer, metrics: &Metrics) -> Result<()
 
 /// Aborts the open transaction. The purged outputs' delivery reports wait
 /// in the producer's event queue, which only this thread serves: so abort
-/// with a short timeout, serve the queue, and try again.
+/// with a short timeout, serve the queue, and try again. A commit that timed
+/// out (a broker outage) is still under way and refuses the abort: it is
+/// called again, which finishes it once the broker answers; committed after
+/// all, the batch is not aborted (the rewind reads the committed offsets and
+/// the changelog's state back, this batch's included).
 fn abort_transaction(producer: &OutputProducer) -> Result<(), RunError> {
     let deadline = Instant::now() + TXN_TIMEOUT;
     loop {
         match producer.inner().abort_transaction(Duration::from_millis(200)) {
             Ok(()) => return Ok(()),
+            Err(RdKafkaError::Transaction(e)) if e.code() == RDKafkaErrorCode::Conflict && Instant::now() < deadline => {
+                if producer.inner().commit_transaction(Duration::from_millis(200)).is_ok() {
+                    return Ok(());
+                }
+                producer.inner().poll(Duration::from_millis(100))
+            }
             // Timed out (retriable, "retry call to resume"): serve delivery reports, call again.
             Err(RdKafkaError::Transaction(e)) if (e.is_retriable() || e.code() == RDKafkaErrorCode::OperationTimedOut) && Instant::now() < deadline => {
                 producer.inner().poll(Duration::from_millis(100))

@@ -24,7 +24,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
 
 use super::error::{KafkaError, RunError, SetupError};
-use super::quiet::Quiet;
+use super::quiet::{close_in_background, Quiet};
 use crate::config::KafkaConfig;
 use crate::sink::SinkError;
 use crate::telemetry::{BrokerOutageContinues, BrokerOutageEnded, BrokerOutageStarted, InternalEvent, Metrics, ProcessorMoving, ProcessorStalled};
@@ -119,7 +119,9 @@ pub(crate) fn is_transient(e: &KafkaError) -> bool {
 /// client (the processor's may be the one that failed).
 pub(crate) fn probe_broker(kafka: &KafkaConfig) -> Result<(), SetupError> {
     let consumer: BaseConsumer<Quiet> = kafka.reader(false).create_with_context(Quiet).map_err(SetupError::client("creating a client to reach the broker"))?;
-    consumer.fetch_metadata(None, PROBE_TIMEOUT).map(|_| ()).map_err(|source| SetupError::Unreachable { broker: kafka.bootstrap_servers.clone(), waited_secs: PROBE_TIMEOUT.as_secs(), source })
+    let answer = consumer.fetch_metadata(None, PROBE_TIMEOUT).map(|_| ()).map_err(|source| SetupError::Unreachable { broker: kafka.bootstrap_servers.clone(), waited_secs: PROBE_TIMEOUT.as_secs(), source });
+    close_in_background(consumer);
+    answer
 }
 
 /// Whether the broker is reachable, as the processor last saw it.

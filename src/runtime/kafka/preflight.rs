@@ -15,7 +15,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::error::{KafkaError, SetupError};
 use super::metadata::watermarks;
 use super::outage::PROBE_TIMEOUT;
-use super::quiet::Quiet;
+use super::quiet::{close_in_background, Quiet};
 use super::error::not_co_partitioned;
 use super::topics::{admin, describe, retention_fix, show, specs};
 use crate::config::{Config, Retention};
@@ -114,6 +114,7 @@ async fn check(config: &Config, reset_state: bool) -> Result<Preflight, KafkaErr
             state_check(config, usage, reset_state, &mut out)?;
         }
     }
+    close_in_background(admin);
     Ok(out)
 }
 
@@ -127,7 +128,14 @@ fn horizon_ms(config: &Config) -> i64 {
 fn state_check(config: &Config, partitions: usize, reset_state: bool, out: &mut Preflight) -> Result<(), KafkaError> {
     let kafka = config.kafka_client()?;
     let t = &config.topics;
-    let consumer: BaseConsumer<Quiet> = kafka.offsets_reader().create_with_context(Quiet).map_err(SetupError::client("creating the offsets reader"))?;
+    // read_uncommitted: a read_committed client asks for stable offsets only,
+    // and the broker holds that answer back while a transaction with offsets
+    // of the group is open: after a kill -9 under exactly_once, until the
+    // transaction times out (the new producer, made after this check, would
+    // abort it at once). The offsets committed so far are what this check needs.
+    let mut settings = kafka.offsets_reader();
+    settings.set("isolation.level", "read_uncommitted");
+    let consumer: BaseConsumer<Quiet> = settings.create_with_context(Quiet).map_err(SetupError::client("creating the offsets reader"))?;
     let ids: Vec<i32> = (0..partitions as i32).collect();
     let mut query = TopicPartitionList::new();
     for &p in &ids {
@@ -135,6 +143,7 @@ fn state_check(config: &Config, partitions: usize, reset_state: bool, out: &mut 
     }
     let committed = consumer.committed_offsets(query, OFFSETS_TIMEOUT).map_err(SetupError::client(format!("reading the committed offsets of group {}", kafka.group_id)))?;
     let marks = watermarks(&consumer, &t.changelog, &ids)?;
+    close_in_background(consumer);
     let lost: Vec<(i32, i64)> = committed
         .elements()
         .iter()

@@ -137,25 +137,31 @@ impl Processor {
         Ok(())
     }
 
-    /// Polls records until the batch is full, the linger passed, or a
-    /// rebalance revoked partitions; then drops the records of revoked partitions.
+    /// Polls records until the batch is full, the linger passed, a
+    /// rebalance revoked partitions, or (no record yet) assigned some; then
+    /// drops the records of revoked partitions.
     pub(super) fn fill(&mut self, batch_size: usize, linger: Duration, shutdown: &AtomicBool) -> Result<Batch, RunError> {
         let mut batch = Batch::default();
-        let deadline = Instant::now() + linger;
-        while batch.records.len() < batch_size && !shutdown.load(Ordering::SeqCst) {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
-            match self.consumer.poll(deadline - now) {
+        // One clock reading per record: the time it was consumed is also the
+        // time the linger is measured against (the clock is a visible cost
+        // at hundreds of thousands of records a second).
+        let mut now = Instant::now();
+        let deadline = now + linger;
+        while batch.records.len() < batch_size && !shutdown.load(Ordering::SeqCst) && now < deadline {
+            let polled = self.consumer.poll(deadline - now);
+            now = Instant::now();
+            match polled {
                 Some(Ok(m)) => {
                     batch.records.push(m.detach());
-                    batch.consumed.push(Instant::now());
+                    batch.consumed.push(now);
                 }
                 Some(Err(e)) => self.consumer_error(&e)?,
                 None => {}
             }
-            if self.consumer.context().take_revoke_seen() {
+            // A revocation ends the batch; so does an assignment while the
+            // batch is empty: the new partitions are restored (and the
+            // processor ready) at once, while the consumer fetches their records.
+            if self.consumer.context().take_revoke_seen() || batch.records.is_empty() && self.consumer.context().assignment_waiting() {
                 break;
             }
         }

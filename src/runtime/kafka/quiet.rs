@@ -54,3 +54,15 @@ impl ClientContext for Quiet {
 }
 
 impl ConsumerContext for Quiet {}
+
+/// Drops a client that only read (a probe, the pre-flight check's admin
+/// client and offsets reader) on a thread of its own: closing a librdkafka
+/// client waits for its broker threads (about 100 ms), time the caller need
+/// not spend. Never for a client that produced or committed: their close is
+/// part of what they guarantee.
+pub(crate) fn close_in_background<T: Send + 'static>(client: T) {
+    // When no thread can be made, the closure, and the client with it, is dropped here.
+    if std::thread::Builder::new().name("bursar-close".into()).spawn(move || drop(client)).is_err() {
+        tracing::debug!("No thread to close a client on: closed in line.");
+    }
+}

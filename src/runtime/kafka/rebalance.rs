@@ -54,6 +54,11 @@ impl Tracker {
         }
     }
 
+    /// True when partitions were assigned since the last `take_assigned`.
+    pub(super) fn assignment_waiting(&self) -> bool {
+        self.assigned.lock().map(|a| !a.is_empty()).unwrap_or(false)
+    }
+
     /// The partitions assigned since the last call.
     pub(super) fn take_assigned(&self) -> BTreeSet<i32> {
         self.assigned.lock().map(|mut a| std::mem::take(&mut *a)).unwrap_or_default()

@@ -46,7 +46,9 @@ pub fn run_with(config: Config, options: RunOptions, shutdown: Arc<AtomicBool>, 
     let mut checked = false;
     while !shutdown.load(Ordering::SeqCst) {
         watchdog.beat();
-        let attempt = probe_broker(&kafka).map_err(KafkaError::from).and_then(|()| {
+        // The first attempt's probe is the pre-flight check's first request.
+        let probed = if checked { probe_broker(&kafka).map_err(KafkaError::from) } else { Ok(()) };
+        let attempt = probed.and_then(|()| {
             if !checked {
                 for warning in preflight(&config, options.reset_state)?.into_result()?.warnings {
                     PreflightWarning { warning: &warning }.emit(&metrics);
