@@ -116,6 +116,19 @@ fn a_scram_broker_over_plaintext_and_tls_runs_bursar_end_to_end_and_no_password_
     assert!(ok && out.contains("exists"), "topics create over SASL_SSL failed: {out}");
     logs.push(out);
 
+    // A wrong password is named as such (not as an unreachable broker), promptly, and never shown.
+    let wrong = s.dir.path().join("wrong.toml");
+    let wrong_password = format!("Wrong-{}-pw", std::process::id());
+    std::fs::write(&wrong, std::fs::read_to_string(&s.path).unwrap().replace(&password, &wrong_password)).unwrap();
+    for args in [&["topics", "create"][..], &["check"][..], &["gen", "--events", "10", "--topic", "t"][..]] {
+        let started = Instant::now();
+        let (ok, out) = bursar(args, &wrong);
+        assert!(!ok, "{args:?} with a wrong password succeeded: {out}");
+        assert!(started.elapsed() < Duration::from_secs(30), "{args:?} took {:?} to fail", started.elapsed());
+        assert!(out.contains("refused this client's credentials") && out.contains("sasl.password"), "{args:?} names the refused credentials and the key to fix: {out}");
+        assert!(!out.contains(&wrong_password), "{args:?} shows the wrong password: {out}");
+    }
+
     let (ents, usage) = workload(1_500, 30, 11);
     let usage_topic = s.config.topics.usage.clone();
     let (ok, out) = bursar(&["gen", "--seed", "11", "--events", "1500", "--credentials", "30", "--days", "40", "--topic", &usage_topic], &s.path);

@@ -44,6 +44,8 @@ pub enum SetupError {
     DescribeTopic { topic: String, code: RDKafkaErrorCode },
     #[error("the broker at {broker} did not answer within {waited_secs} s ({source}): check that `kafka.\"bootstrap.servers\"` names a running broker this host can reach (address, port, firewall, `security.protocol`)")]
     Unreachable { broker: String, waited_secs: u64, source: RdKafkaError },
+    #[error("the broker at {broker} refused this client's credentials ({reason}): check `kafka.\"sasl.username\"`, `kafka.\"sasl.password\"`, `kafka.\"sasl.mechanism\"` and `kafka.\"security.protocol\"` (for TLS, `kafka.\"ssl.ca.location\"`)")]
+    CredentialsRefused { broker: String, reason: String },
     #[error("the pre-flight check failed (docs/operations.md \"Pre-flight check\"):\n  - {}", .0.join("\n  - "))]
     Preflight(Vec<String>),
     #[error("cannot start the I/O runtime of the admin client: {0}")]

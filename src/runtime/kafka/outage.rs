@@ -24,7 +24,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
 
 use super::error::{KafkaError, RunError, SetupError};
-use super::quiet::{close_in_background, Quiet};
+use super::quiet::{close_in_background, recent_refusal, Quiet};
 use crate::config::KafkaConfig;
 use crate::sink::SinkError;
 use crate::telemetry::{BrokerOutageContinues, BrokerOutageEnded, BrokerOutageStarted, InternalEvent, Metrics, ProcessorMoving, ProcessorStalled};
@@ -119,9 +119,28 @@ pub(crate) fn is_transient(e: &KafkaError) -> bool {
 /// client (the processor's may be the one that failed).
 pub(crate) fn probe_broker(kafka: &KafkaConfig) -> Result<(), SetupError> {
     let consumer: BaseConsumer<Quiet> = kafka.reader(false).create_with_context(Quiet).map_err(SetupError::client("creating a client to reach the broker"))?;
-    let answer = consumer.fetch_metadata(None, PROBE_TIMEOUT).map(|_| ()).map_err(|source| SetupError::Unreachable { broker: kafka.bootstrap_servers.clone(), waited_secs: PROBE_TIMEOUT.as_secs(), source });
+    let answer = consumer.fetch_metadata(None, PROBE_TIMEOUT).map(|_| ()).map_err(|source| {
+        // A refused password looks like silence to the request; the client
+        // reports it as an event, served here (docs/operations.md "Exit codes").
+        for _ in 0..3 {
+            let _ = consumer.poll(Duration::from_millis(50));
+        }
+        match recent_refusal(PROBE_TIMEOUT + Duration::from_secs(1)) {
+            Some(reason) => SetupError::CredentialsRefused { broker: kafka.bootstrap_servers.clone(), reason },
+            None => SetupError::Unreachable { broker: kafka.bootstrap_servers.clone(), waited_secs: PROBE_TIMEOUT.as_secs(), source },
+        }
+    });
     close_in_background(consumer);
     answer
+}
+
+/// An admin client's first request was not answered: the probe's verdict
+/// when it finds refused credentials, else `unanswered` (the client's own error).
+pub(crate) fn diagnose(kafka: &KafkaConfig, unanswered: SetupError) -> SetupError {
+    match probe_broker(kafka) {
+        Err(refused @ SetupError::CredentialsRefused { .. }) => refused,
+        _ => unanswered,
+    }
 }
 
 /// Whether the broker is reachable, as the processor last saw it.

@@ -4,11 +4,13 @@
 //! (with the count suppressed), at most `warn` (bursar's own events say
 //! whether the run is in trouble).
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::KafkaError as RdKafkaError;
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::ClientContext;
 
 use crate::telemetry::RateLimiter;
@@ -31,8 +33,21 @@ pub(crate) fn client_log(level: RDKafkaLogLevel, facility: &str, message: &str) 
     }
 }
 
+/// The last time a client's credentials were refused (SASL or TLS), and the
+/// client's words for it (librdkafka's; they never hold the password).
+static REFUSED: Mutex<Option<(Instant, String)>> = Mutex::new(None);
+
+/// The refusal of this process's credentials a client reported within `within`, if any.
+pub(crate) fn recent_refusal(within: Duration) -> Option<String> {
+    let slot = REFUSED.lock().unwrap_or_else(|e| e.into_inner());
+    slot.as_ref().filter(|(at, _)| at.elapsed() <= within).map(|(_, reason)| reason.clone())
+}
+
 /// A librdkafka global error (the client retries on its own), rate-limited per code.
 pub(crate) fn client_error(error: &RdKafkaError, reason: &str) {
+    if matches!(error.rdkafka_error_code(), Some(RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SaslAuthenticationFailed | RDKafkaErrorCode::SSL)) {
+        *REFUSED.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), reason.to_string()));
+    }
     let kind = error.rdkafka_error_code().map_or_else(|| "client".to_string(), |c| format!("{c:?}"));
     if let Some(suppressed) = limiter().check(&format!("librdkafka.error.{kind}")) {
         tracing::warn!(target: "librdkafka", error = %error, reason, suppressed, "Kafka client error (retried by the client).");

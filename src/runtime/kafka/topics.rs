@@ -92,10 +92,8 @@ pub(super) async fn describe(admin: &AdminClient<Quiet>, names: &[&str]) -> Resu
 pub async fn create_topics(config: &Config) -> Result<Vec<TopicOutcome>, KafkaError> {
     let admin = admin(config)?;
     let kafka = config.kafka_client()?;
-    admin.inner().fetch_metadata(None, super::outage::PROBE_TIMEOUT).map_err(|source| SetupError::Unreachable {
-        broker: kafka.bootstrap_servers.clone(),
-        waited_secs: super::outage::PROBE_TIMEOUT.as_secs(),
-        source,
+    admin.inner().fetch_metadata(None, super::outage::PROBE_TIMEOUT).map_err(|source| {
+        super::outage::diagnose(&kafka, SetupError::Unreachable { broker: kafka.bootstrap_servers.clone(), waited_secs: super::outage::PROBE_TIMEOUT.as_secs(), source })
     })?;
     let t = &config.topics;
     let specs = specs(t, config)?;
