@@ -36,7 +36,7 @@ impl ReplayOutputs {
 /// Loads an entitlements file's text into the engine, in line order; returns
 /// the skipped lines with their reasons.
 pub fn load_entitlements(engine: &mut Engine, text: &(impl AsRef<[u8]> + ?Sized)) -> Vec<(u64, String)> {
-    load_entitlement_file(engine, text.as_ref(), 1).skipped
+    load(engine, text.as_ref(), 1, false).skipped
 }
 
 /// What loading an entitlements file found besides its records.
@@ -54,10 +54,16 @@ pub struct EntitlementLoad {
 /// count. A file of 25k entitlements decodes in about 0.1 s a core, all of
 /// it before the first usage record can be processed.
 pub fn load_entitlement_file(engine: &mut Engine, text: &[u8], threads: usize) -> EntitlementLoad {
+    load(engine, text, threads, true)
+}
+
+/// [`load_entitlement_file`]; `unknown_keys` false leaves `unknown` empty
+/// (callers that only need the records skip that pass).
+fn load(engine: &mut Engine, text: &[u8], threads: usize, unknown_keys: bool) -> EntitlementLoad {
     let chunks = line_chunks(text, threads.max(1));
     let decode = |(first_line, chunk): (u64, &[u8])| {
         let (records, skipped) = read_entitlements(chunk);
-        let unknown = unknown_keys_by_line(chunk);
+        let unknown = if unknown_keys { unknown_keys_by_line(chunk) } else { Vec::new() };
         let renumber = |line: u64| line + first_line - 1;
         let skipped: Vec<(u64, String)> = skipped.into_iter().map(|(l, e)| (renumber(l), e.to_string())).collect();
         (records, skipped, unknown.into_iter().map(|(l, k)| (renumber(l), k)).collect::<Vec<_>>())

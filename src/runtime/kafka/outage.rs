@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError as RdKafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 
 use super::error::{KafkaError, RunError, SetupError};
@@ -127,19 +128,24 @@ pub(crate) fn probe_broker(kafka: &KafkaConfig) -> Result<(), SetupError> {
         }
         match recent_refusal(PROBE_TIMEOUT + Duration::from_secs(1)) {
             Some(reason) => SetupError::CredentialsRefused { broker: kafka.bootstrap_servers.clone(), reason },
-            None => SetupError::Unreachable { broker: kafka.bootstrap_servers.clone(), waited_secs: PROBE_TIMEOUT.as_secs(), source },
+            None => unreachable(kafka, source),
         }
     });
     close_in_background(consumer);
     answer
 }
 
-/// An admin client's first request was not answered: the probe's verdict
-/// when it finds refused credentials, else `unanswered` (the client's own error).
-pub(crate) fn diagnose(kafka: &KafkaConfig, unanswered: SetupError) -> SetupError {
+fn unreachable(kafka: &KafkaConfig, source: RdKafkaError) -> SetupError {
+    SetupError::Unreachable { broker: kafka.bootstrap_servers.clone(), waited_secs: PROBE_TIMEOUT.as_secs(), source }
+}
+
+/// An admin client's first request (within [`PROBE_TIMEOUT`]) was not
+/// answered: refused credentials when the probe finds them, else unreachable
+/// with the admin client's own error.
+pub(crate) fn unanswered(kafka: &KafkaConfig, source: RdKafkaError) -> SetupError {
     match probe_broker(kafka) {
         Err(refused @ SetupError::CredentialsRefused { .. }) => refused,
-        _ => unanswered,
+        _ => unreachable(kafka, source),
     }
 }
 

@@ -59,9 +59,7 @@ pub fn preflight(config: &Config, reset_state: bool) -> Result<Preflight, KafkaE
 async fn check(config: &Config, reset_state: bool) -> Result<Preflight, KafkaError> {
     let kafka = config.kafka_client()?;
     let admin = admin(config)?;
-    let md = admin.inner().fetch_metadata(None, PROBE_TIMEOUT).map_err(|source| {
-        super::outage::diagnose(&kafka, SetupError::Unreachable { broker: kafka.bootstrap_servers.clone(), waited_secs: PROBE_TIMEOUT.as_secs(), source })
-    })?;
+    let md = admin.inner().fetch_metadata(None, PROBE_TIMEOUT).map_err(|source| super::outage::unanswered(&kafka, source))?;
     let partitions: BTreeMap<&str, usize> = md.topics().iter().filter(|t| t.error().is_none() && !t.partitions().is_empty()).map(|t| (t.name(), t.partitions().len())).collect();
     let t = &config.topics;
     let specs = specs(t, config)?;

@@ -92,9 +92,7 @@ pub(super) async fn describe(admin: &AdminClient<Quiet>, names: &[&str]) -> Resu
 pub async fn create_topics(config: &Config) -> Result<Vec<TopicOutcome>, KafkaError> {
     let admin = admin(config)?;
     let kafka = config.kafka_client()?;
-    admin.inner().fetch_metadata(None, super::outage::PROBE_TIMEOUT).map_err(|source| {
-        super::outage::diagnose(&kafka, SetupError::Unreachable { broker: kafka.bootstrap_servers.clone(), waited_secs: super::outage::PROBE_TIMEOUT.as_secs(), source })
-    })?;
+    admin.inner().fetch_metadata(None, super::outage::PROBE_TIMEOUT).map_err(|source| super::outage::unanswered(&kafka, source))?;
     let t = &config.topics;
     let specs = specs(t, config)?;
     let retention_ms: Vec<Option<String>> = specs.iter().map(|s| s.retention.map(|r| r.as_ms().to_string())).collect();
