@@ -11,7 +11,11 @@
 //!   transaction and the processor rewinds the batch (a commit that timed
 //!   out is resumed instead: it may still succeed); after `MAX_ABORTS`
 //!   aborts in a row it stops; a fatal error (another instance with the same
-//!   `transactional.id` fenced this one) stops it at once.
+//!   `transactional.id` fenced this one, or the broker aborted the
+//!   transaction itself after an outage longer than
+//!   `kafka."transaction.timeout.ms"`) ends the processor at once: the run
+//!   loop builds new clients, whose producer takes the `transactional.id`
+//!   over, and resumes from the last commit (`outage.rs`).
 //!
 //! Per batch the processor calls `begin`, sends the outputs, calls
 //! `outputs_sent`, sends the changelog, calls `commit_batch`; when any step
@@ -127,8 +131,8 @@ impl Commit for ExactlyOnce {
     }
 
     fn recover(&mut self, producer: &OutputProducer, error: KafkaError) -> Result<(), KafkaError> {
-        if let Some((code, reason)) = producer.inner().client().fatal_error() {
-            return Err(RunError::Fatal(format!("{code:?}: {reason}")).into());
+        if let Some(fatal) = fatal(producer) {
+            return Err(fatal.into());
         }
         self.aborts += 1;
         if self.aborts > MAX_ABORTS {
@@ -136,11 +140,20 @@ impl Commit for ExactlyOnce {
             return Err(error);
         }
         TransactionAborted { error: &error, attempt: self.aborts }.emit(&self.metrics);
-        abort_transaction(producer)?;
+        // The abort itself can leave the producer fatal: a broker back from
+        // an outage longer than the transaction timeout has aborted the
+        // transaction already (INVALID_TXN_STATE, the producer's epoch is stale).
+        abort_transaction(producer).map_err(|e| fatal(producer).unwrap_or(e))?;
         producer.forget_failures();
         std::thread::sleep(Duration::from_millis(250 << self.aborts.min(6)));
         Ok(())
     }
+}
+
+/// The producer's fatal error, if it has one: it can make no more
+/// transactions, only new clients can (`RunError::Fatal` is transient).
+fn fatal(producer: &OutputProducer) -> Option<RunError> {
+    producer.inner().client().fatal_error().map(|(code, reason)| RunError::Fatal(format!("{code:?}: {reason}")))
 }
 
 /// Commits the open transaction. A commit that times out (the broker is

@@ -64,7 +64,7 @@ pub enum RunError {
     Unacknowledged { count: usize, waited_secs: u64 },
     #[error("{detail}; the replay's output is incomplete: fix the cause and run the replay again (it starts from fresh state and commits no offsets)")]
     ReplayUndelivered { detail: String },
-    #[error("the transactional producer failed fatally ({0}); another instance with the same instance_id (transactional.id) may have fenced this one")]
+    #[error("the transactional producer failed fatally ({0}): another instance with the same instance_id (transactional.id) may have fenced this one, or the broker aborted the open transaction after an outage longer than kafka.\"transaction.timeout.ms\"")]
     Fatal(String),
     #[error("the consumer has no group metadata for the transaction (it is not a member of its group yet)")]
     NoGroupMetadata,
