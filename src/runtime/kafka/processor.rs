@@ -3,18 +3,18 @@
 //! (docs/semantics.md "Live processing").
 //!
 //! A batch: partitions seen for the first time are restored from the
-//! changelog, the records go through the engine, the outputs and the
-//! changelog are sent, and the guarantee's [`Commit`] makes them durable with
-//! the input offsets. Offsets committed are the consumer's positions: past
-//! the batch's last record and past any transaction marker after it, so a
-//! usage topic written by a transactional producer ends with no lag.
+//! changelog, the records go through the engine (under at_least_once while
+//! the batch fills, `processor/fill.rs`), the outputs and the changelog are
+//! sent, and the guarantee's [`Commit`] makes them durable with the input
+//! offsets. Offsets committed are the consumer's positions: past the batch's
+//! last record and past any transaction marker after it, so a usage topic
+//! written by a transactional producer ends with no lag.
 //!
-//! Rebalances: records are buffered while a batch fills and processed after,
-//! so a revoked partition's buffered records are dropped unprocessed (the new
-//! owner starts from the committed offset with the changelog's state).
+//! Rebalances end the batch: a revoked partition's records are dropped from
+//! it and its state with them (the new owner starts from the committed
+//! offset with the changelog's state; see `fill.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,19 +32,15 @@ use super::producer::OutputProducer;
 use super::rebalance::Tracker;
 use super::topic_sink::TopicSink;
 use super::headers_of;
-use crate::config::{Config, Topics};
+use crate::config::{Config, Guarantee, Topics};
 use crate::engine::output::Output;
 use crate::engine::Engine;
 use crate::pipeline::{apply_record, decode_records, event_lead, InputRecord};
 use crate::sink::Sinks;
 use crate::telemetry::{BatchCommitted, ConsumerError, InternalEvent, Metrics, PartitionRevoked, PartitionsRestored, ProcessingStarted, Readiness, RecordRejected};
 
-/// Consumed records, each with the instant it was consumed (for the latency metric).
-#[derive(Default)]
-pub(super) struct Batch {
-    records: Vec<OwnedMessage>,
-    consumed: Vec<Instant>,
-}
+mod fill;
+pub(super) use fill::Batch;
 
 /// The processor: one consumer-group member.
 pub(super) struct Processor {
@@ -66,6 +62,11 @@ pub(super) struct Processor {
     pending: BTreeSet<i32>,
     /// The last error of a broker outage the consumer reported since the run loop looked.
     broker_error: Option<String>,
+    /// When the last batch stopped filling: the next batch's linger counts from it.
+    closed: Option<Instant>,
+    /// Whether records go through the engine as the batch fills
+    /// (at_least_once) or once it is complete (exactly_once: `fill.rs`).
+    streaming: bool,
     ready: Arc<Readiness>,
     metrics: Arc<Metrics>,
 }
@@ -103,6 +104,8 @@ impl Processor {
             committed: BTreeMap::new(),
             pending: BTreeSet::new(),
             broker_error: None,
+            closed: None,
+            streaming: kafka.guarantee == Guarantee::AtLeastOnce,
             ready,
             metrics,
         })
@@ -137,51 +140,6 @@ impl Processor {
         Ok(())
     }
 
-    /// Polls records until the batch is full, the linger passed, a
-    /// rebalance revoked partitions, or (no record yet) assigned some; then
-    /// drops the records of revoked partitions.
-    pub(super) fn fill(&mut self, batch_size: usize, linger: Duration, shutdown: &AtomicBool) -> Result<Batch, RunError> {
-        let mut batch = Batch::default();
-        // One clock reading per record: the time it was consumed is also the
-        // time the linger is measured against (the clock is a visible cost
-        // at hundreds of thousands of records a second).
-        let mut now = Instant::now();
-        let deadline = now + linger;
-        while batch.records.len() < batch_size && !shutdown.load(Ordering::SeqCst) && now < deadline {
-            let polled = self.consumer.poll(deadline - now);
-            now = Instant::now();
-            match polled {
-                Some(Ok(m)) => {
-                    batch.records.push(m.detach());
-                    batch.consumed.push(now);
-                }
-                Some(Err(e)) => self.consumer_error(&e)?,
-                None => {}
-            }
-            // A revocation ends the batch; so does an assignment while the
-            // batch is empty: the new partitions are restored (and the
-            // processor ready) at once, while the consumer fetches their records.
-            if self.consumer.context().take_revoke_seen() || batch.records.is_empty() && self.consumer.context().assignment_waiting() {
-                break;
-            }
-        }
-        self.handle_revocations();
-        let tracker = self.consumer.context();
-        let keep: Vec<bool> = batch.records.iter().map(|m| !tracker.revoked_contains(m.partition())).collect();
-        tracker.clear_revoked();
-        if keep.iter().all(|k| *k) {
-            return Ok(batch);
-        }
-        let mut kept = Batch::default();
-        for ((m, t), k) in batch.records.into_iter().zip(batch.consumed).zip(keep) {
-            if k {
-                kept.records.push(m);
-                kept.consumed.push(t);
-            }
-        }
-        Ok(kept)
-    }
-
     /// Forgets revoked partitions (their new owner restores them), and the
     /// state of newly assigned ones (restored before their first record).
     fn handle_revocations(&mut self) {
@@ -207,14 +165,7 @@ impl Processor {
     /// or without records, so readiness follows the assignment.
     pub(super) fn process_batch(&mut self, batch: Batch) -> Result<(), KafkaError> {
         let partitions: BTreeSet<i32> = batch.records.iter().map(|m| m.partition()).collect();
-        let new: Vec<i32> = partitions.union(&self.pending).copied().filter(|p| !self.restored.contains(p)).collect();
-        if !new.is_empty() {
-            let records = self.changelog.restore(&mut self.engine, &new)?;
-            PartitionsRestored { partitions: &new, records }.emit(&self.metrics);
-            self.restored.extend(new);
-        }
-        self.pending.clear();
-        self.ready.set(self.consumer.context().is_assigned());
+        self.restore_new(&partitions)?;
         let offsets = self.offsets_to_commit(&batch);
         if batch.records.is_empty() && offsets.is_empty() {
             return Ok(());
@@ -234,6 +185,32 @@ impl Processor {
         Ok(())
     }
 
+    /// Restores the state of `partitions` and of those assigned since the
+    /// last batch, where the engine does not hold it yet.
+    fn restore_new(&mut self, partitions: &BTreeSet<i32>) -> Result<(), KafkaError> {
+        let new: Vec<i32> = partitions.union(&self.pending).copied().filter(|p| !self.restored.contains(p)).collect();
+        if !new.is_empty() {
+            let records = self.changelog.restore(&mut self.engine, &new)?;
+            PartitionsRestored { partitions: &new, records }.emit(&self.metrics);
+            self.restored.extend(new);
+        }
+        self.pending.clear();
+        self.ready.set(self.consumer.context().is_assigned());
+        Ok(())
+    }
+
+    /// Runs the records polled since the last call through the engine and
+    /// sends their outputs, while the batch fills (at_least_once only: see
+    /// `fill.rs`).
+    fn stream(&mut self, batch: &mut Batch) -> Result<(), KafkaError> {
+        let fresh = &batch.records[batch.processed..];
+        let partitions: BTreeSet<i32> = fresh.iter().map(|m| m.partition()).collect();
+        self.restore_new(&partitions)?;
+        self.produce_outputs(fresh)?;
+        batch.processed = batch.records.len();
+        Ok(())
+    }
+
     fn batch_done(&self, batch: &Batch, changelog: usize, started: Instant) {
         BatchCommitted { records: batch.records.len(), changelog, took: started.elapsed(), consumed: &batch.consumed }.emit(&self.metrics);
         self.metrics.observe_engine(self.engine.stats(), self.engine.credentials_in_state());
@@ -244,19 +221,18 @@ impl Processor {
     fn try_batch(&mut self, batch: &Batch, partitions: &BTreeSet<i32>, offsets: &BTreeMap<i32, i64>) -> Result<(Committed, usize), KafkaError> {
         let tpl = self.offset_list(offsets)?;
         self.commit.begin(&self.producer)?;
-        self.produce_outputs(batch)?;
+        self.produce_outputs(&batch.records[batch.processed..])?;
         self.commit.outputs_sent(&self.producer)?;
         let touched: Vec<i32> = partitions.iter().copied().collect();
         let changelog = changelog::write(&self.producer, &self.topics.changelog, &mut self.engine, &touched)?;
         Ok((self.commit.commit_batch(&self.producer, &self.consumer, &tpl)?, changelog))
     }
 
-    /// Runs the batch's records through the engine and writes every output.
-    fn produce_outputs(&mut self, batch: &Batch) -> Result<(), KafkaError> {
+    /// Runs `records` through the engine and writes every output.
+    fn produce_outputs(&mut self, records: &[OwnedMessage]) -> Result<(), KafkaError> {
         let mut outputs = Vec::new();
-        let headers: Vec<_> = batch.records.iter().map(headers_of).collect();
-        let records: Vec<InputRecord<'_>> = batch
-            .records
+        let headers: Vec<_> = records.iter().map(headers_of).collect();
+        let records: Vec<InputRecord<'_>> = records
             .iter()
             .zip(&headers)
             .map(|(m, h)| InputRecord { partition: m.partition(), offset: m.offset(), line: None, key: m.key(), value: m.payload(), headers: h, timestamp: m.timestamp().to_millis() })
@@ -332,3 +308,4 @@ impl Processor {
         Ok(())
     }
 }
+

@@ -17,6 +17,7 @@ use super::entitlements::EntitlementFollower;
 use super::error::{KafkaError, RunError, SetupError};
 use super::metadata::{offsets_at, partitions_of};
 use super::producer::OutputProducer;
+use super::outage::probe_broker;
 use super::reader::{PartitionReader, PastEnd};
 use super::topic_sink::TopicSink;
 use super::headers_of;
@@ -153,6 +154,8 @@ fn progress_bar(total: u64) -> ProgressBar {
 /// Replays `args.topic` into the named sinks; never into a live topic unless forced.
 pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<TopicReplaySummary, KafkaError> {
     let kafka = config.kafka_client()?;
+    // An unreachable broker is named within seconds, as `explain --topic` names it.
+    probe_broker(&kafka)?;
     let reader = usage_reader(&kafka, &args.topic)?;
     check_output_topics(&reader, config, &args)?;
     let mut engine = Engine::new(config.engine()?);
