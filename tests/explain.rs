@@ -79,3 +79,28 @@ fn the_input_and_the_topic_exclude_each_other_and_a_topic_takes_no_partitions_or
     let (ok, err) = run(&["--input", &input, "--until", "2026-01-02T00:00:00Z"]);
     assert!(!ok && err.contains("--topic [<TOPIC>]"), "a range is for a topic: {err}");
 }
+
+#[test]
+fn a_call_outside_two_scope_dimensions_is_worded_in_the_plural() {
+    let dir = tempfile::tempdir().unwrap();
+    let (usage, ents, findings) = (dir.path().join("u.jsonl"), dir.path().join("e.jsonl"), dir.path().join("f.jsonl"));
+    let scope = r#"{"credential": "k1", "owner": "k1@example.com", "updated_at": "2026-01-01T00:00:00Z", "scope": {"capabilities": ["chat"], "models": ["llama-*"]}}"#;
+    std::fs::write(&ents, format!("{scope}\n")).unwrap();
+    std::fs::write(&usage, "{\"id\": \"e1\", \"time\": \"2026-01-02T10:00:00Z\", \"credential\": \"k1\", \"capability\": \"image\", \"credits\": \"1\", \"model\": \"gpt-4\"}\n").unwrap();
+    let paths = |p: &std::path::Path| p.to_str().unwrap_or_default().to_string();
+    let ok = Command::new(env!("CARGO_BIN_EXE_bursar"))
+        .args(["replay", "--input", &paths(&usage), "--entitlements", &paths(&ents), "--findings", &paths(&findings)])
+        .status()
+        .expect("run bursar replay")
+        .success();
+    assert!(ok);
+    let text = std::fs::read_to_string(&findings).unwrap();
+    let finding: serde_json::Value = text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).find(|f| f["finding_info"]["types"][0] == "scope.violation").expect("a scope.violation finding");
+    let uid = finding["finding_info"]["uid"].as_str().expect("finding_info.uid").to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_bursar"))
+        .args(["explain", "--input", &paths(&usage), "--entitlements", &paths(&ents), "--credential", "k1", "--uid", &uid])
+        .output()
+        .expect("run bursar explain");
+    let out = String::from_utf8_lossy(&out.stdout);
+    assert!(out.contains("the call's capability and model match none of the allowed globs"), "{out}");
+}

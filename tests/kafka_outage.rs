@@ -64,13 +64,19 @@ fn script(name: &str, command: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// `bursar run` as instance "a", its log in `log`.
-fn spawn_a(s: &Setup, log: &Path) -> Child {
+/// `bursar run` as instance "a", its log in `log`, and its metrics port.
+fn spawn_a(s: &Setup, log: &Path) -> (Child, u16) {
     // Small batches: every batch is a commit, so the kill finds input left.
-    let text = std::fs::read_to_string(&s.path).unwrap().replace("127.0.0.1:0", &format!("127.0.0.1:{}", free_port())).replace("batch_size = 500", "batch_size = 100");
+    let port = free_port();
+    let text = std::fs::read_to_string(&s.path).unwrap().replace("127.0.0.1:0", &format!("127.0.0.1:{port}")).replace("batch_size = 500", "batch_size = 100");
     let path = s.dir.path().join("a.toml");
     std::fs::write(&path, format!("instance_id = \"a\"\n{text}")).unwrap();
-    spawn_logged(&[], &path, log)
+    (spawn_logged(&[], &path, log), port)
+}
+
+/// The value of an unlabelled metric in `text` (Prometheus exposition).
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
 fn findings_by_key(outputs: &[Output]) -> BTreeMap<Vec<u8>, Vec<Vec<u8>>> {
@@ -115,7 +121,7 @@ fn outage_under_load(broker: &OwnBroker, guarantee: &str, outage: Duration, seed
     let (first, rest) = usage.split_at(usage.len() / 2);
     produce(&s.config, &ents, first);
     let log = s.dir.path().join("run.log");
-    let mut child = spawn_a(&s, &log);
+    let (mut child, port) = spawn_a(&s, &log);
     assert!(s.wait_committed_past(500, CAUGHT_UP), "{label}: the processor made no progress");
 
     let at_kill = s.committed();
@@ -128,6 +134,9 @@ fn outage_under_load(broker: &OwnBroker, guarantee: &str, outage: Duration, seed
     assert!(at_kill < first.len() as i64, "{label}: the first half was done before the broker was killed: the test proves nothing");
     bursar::runtime::kafka::produce_lines(&s.config, &s.config.topics.usage, rest.iter().cloned()).unwrap();
     assert!(s.wait_caught_up(CAUGHT_UP), "{label}: the processor did not catch up after the outage; log:\n{}", tail(&log));
+    let metrics = http_get(port, "/metrics").unwrap_or_default();
+    assert!(metric(&metrics, "bursar_broker_outages_total").is_some_and(|n| n >= 1.0), "{label}: the outage is counted:\n{metrics}");
+    assert_eq!(metric(&metrics, "bursar_broker_unreachable"), Some(0.0), "{label}: the outage is over");
     terminate(&mut child);
     let status = child.wait().unwrap();
     assert!(status.success(), "{label}: bursar run ended with {status}; log:\n{}", tail(&log));

@@ -247,7 +247,8 @@ pub struct BrokerOutageStarted<'a> {
 }
 
 impl InternalEvent for BrokerOutageStarted<'_> {
-    fn emit(self, _: &Metrics) {
+    fn emit(self, metrics: &Metrics) {
+        metrics.broker_outage_started();
         tracing::warn!(broker = self.broker, error = self.error, gives_up_after_secs = self.budget.as_secs(), "Broker unreachable: retrying.");
     }
 }
@@ -275,7 +276,8 @@ pub struct BrokerOutageEnded<'a> {
 }
 
 impl InternalEvent for BrokerOutageEnded<'_> {
-    fn emit(self, _: &Metrics) {
+    fn emit(self, metrics: &Metrics) {
+        metrics.broker_outage_ended();
         tracing::info!(broker = self.broker, lasted_secs = self.lasted.as_secs(), "Broker reachable again: processing resumed.");
     }
 }

@@ -72,6 +72,10 @@ pub struct Metrics {
     last_commit: Gauge,
     pub(super) event_lead_rejected: Counter,
     pub(super) entitlement_unknown_keys: Counter,
+    /// Broker outages `run` rode out or is riding out (docs/operations.md "Broker outages").
+    broker_outages: Counter,
+    /// 1 while the broker is unreachable, else 0.
+    broker_unreachable: Gauge,
     last: Mutex<Stats>,
     histogram: Mutex<Histogram<u64>>,
     limiter: RateLimiter,
@@ -126,6 +130,9 @@ impl Metrics {
         let (event_lead_rejected, entitlement_unknown_keys) = (Counter::default(), Counter::default());
         registry.register("event_lead_rejected", "Usage records rejected because the event time is more than max_event_lead ahead of the record timestamp", event_lead_rejected.clone());
         registry.register("entitlement_unknown_keys", "Unknown keys found in loaded entitlements (each is ignored; see `bursar validate`)", entitlement_unknown_keys.clone());
+        let (broker_outages, broker_unreachable) = (Counter::default(), Gauge::default());
+        registry.register("broker_outages", "Broker outages the live processor rode out or is riding out (docs/operations.md, Broker outages)", broker_outages.clone());
+        registry.register("broker_unreachable", "1 while the broker is unreachable and the processor retries, else 0", broker_unreachable.clone());
         for kind in RejectKind::ALL {
             let _ = rejected.get_or_create(&KindLabel { kind: kind.as_str().into() });
         }
@@ -156,6 +163,8 @@ impl Metrics {
             last_commit,
             event_lead_rejected,
             entitlement_unknown_keys,
+            broker_outages,
+            broker_unreachable,
             last: Mutex::new(Stats::default()),
             histogram: Mutex::new(histogram),
             limiter,
@@ -167,6 +176,17 @@ impl Metrics {
     pub(super) fn batch_committed(&self) {
         self.batches.inc();
         self.last_commit.set(unix_seconds());
+    }
+
+    /// An outage started (`bursar_broker_outages_total`, `bursar_broker_unreachable` 1).
+    pub(super) fn broker_outage_started(&self) {
+        self.broker_outages.inc();
+        self.broker_unreachable.set(1);
+    }
+
+    /// The outage ended (`bursar_broker_unreachable` 0).
+    pub(super) fn broker_outage_ended(&self) {
+        self.broker_unreachable.set(0);
     }
 
     /// The limiter of rate-limited log lines.

@@ -108,7 +108,10 @@ fn because(f: &Finding, cfg: &EngineConfig) -> String {
         Figures::DormantIdle { last_activity, due, dormancy_ms } => {
             format!("the partition's watermark reached the last activity {} + the dormancy {} = {}", time(*last_activity), format_duration(*dormancy_ms), time(*due))
         }
-        Figures::ScopeViolation { violated, .. } => format!("the call's {} matches none of the allowed globs of the version in force", violated.join(" and ")),
+        Figures::ScopeViolation { violated, .. } => {
+            let verb = if violated.len() > 1 { "match" } else { "matches" };
+            format!("the call's {} {verb} none of the allowed globs of the version in force", violated.join(" and "))
+        }
         Figures::ScopePrincipal { principal, allowed, .. } => format!("the principal {principal} matches none of the allowed principal globs ({}) of the version in force", allowed.join(", ")),
         Figures::ScopeNetwork { src_ip, address: true, allowed, .. } => format!("the address {src_ip} lies in none of the allowed networks ({}) of the version in force", allowed.join(", ")),
         Figures::ScopeNetwork { src_ip, allowed, .. } => format!("src_ip {src_ip} is not an IP address, so it lies outside every allowed network ({})", allowed.join(", ")),

@@ -301,4 +301,22 @@ mod tests {
         o.ended();
         assert!(!o.active());
     }
+
+    #[test]
+    fn the_metrics_count_outages_and_show_one_while_it_lasts() {
+        let metrics = Arc::new(Metrics::new());
+        let mut o = Outage::new("h:1", Duration::from_secs(60), metrics.clone());
+        let text = metrics.render();
+        assert!(text.contains("bursar_broker_unreachable 0") && text.contains("bursar_broker_outages_total 0"), "{text}");
+        o.failed(&"down").unwrap();
+        o.failed(&"still down").unwrap();
+        let text = metrics.render();
+        assert!(text.contains("bursar_broker_unreachable 1") && text.contains("bursar_broker_outages_total 1"), "one outage, however many failures: {text}");
+        o.ended();
+        o.ended();
+        assert!(metrics.render().contains("bursar_broker_unreachable 0"));
+        o.failed(&"down again").unwrap();
+        let text = metrics.render();
+        assert!(text.contains("bursar_broker_unreachable 1") && text.contains("bursar_broker_outages_total 2"), "{text}");
+    }
 }
