@@ -357,13 +357,7 @@ impl PartitionState {
         self.sort_by_name(&mut ids);
         for id in ids {
             let cred = &mut self.creds[id as usize];
-            let closed = windows::take_ending(&mut cred.state.windows, end);
-            let balance = closed.iter().any(|w| w.size as usize == smallest);
-            for w in closed {
-                let size = sh.config.windows_ms[w.size as usize];
-                out.push(Output::Window(w.record(&cred.name, size)));
-            }
-            if balance {
+            if windows::close_ending(&mut cred.state.windows, end, &cred.name, &sh.config.windows_ms, smallest, out) {
                 if let Some(ledger) = &cred.state.ledger {
                     out.push(Output::Balance(ledger.balance(&cred.name, end)));
                 }
