@@ -35,9 +35,27 @@ fn word_needs_escape(x: u64) -> bool {
     below_space || has_zero(x ^ (ONES * b'"' as u64)) || has_zero(x ^ (ONES * b'\\' as u64))
 }
 
-/// The index of the first byte at or after `from` that needs an escape.
+/// Whether any of the 16 bytes needs an escape (exact on existence; written
+/// without early exit so that it compiles to a few vector compares).
+#[inline]
+fn chunk_needs_escape(chunk: &[u8; 16]) -> bool {
+    let mut any = false;
+    for &b in chunk {
+        any |= (b < 0x20) | (b == b'"') | (b == b'\\');
+    }
+    any
+}
+
+/// The index of the first byte at or after `from` that needs an escape:
+/// 16 bytes at a time, then 8, then byte by byte.
 #[inline]
 fn next_escape(bytes: &[u8], mut from: usize) -> Option<usize> {
+    while let Some(chunk) = bytes.get(from..from + 16).and_then(|c| <&[u8; 16]>::try_from(c).ok()) {
+        if chunk_needs_escape(chunk) {
+            break;
+        }
+        from += 16;
+    }
     while let Some(word) = bytes.get(from..from + 8) {
         let x = u64::from_le_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
         if word_needs_escape(x) {

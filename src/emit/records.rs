@@ -151,6 +151,22 @@ mod tests {
     }
 
     #[test]
+    fn every_byte_that_needs_an_escape_is_found_at_every_position() {
+        // Lengths past two 16-byte chunks and an 8-byte word, so each scan
+        // stage (16, 8, 1 bytes at a time) meets the escape at each offset.
+        for len in 0..44 {
+            for at in 0..len {
+                for c in ['"', '\\', '\n', '\u{0}', '\u{1f}', 'é'] {
+                    let s: String = (0..len).map(|i| if i == at { c } else { (b'a' + (i % 26) as u8) as char }).collect();
+                    let mut out = String::new();
+                    write_str(&mut out, &s);
+                    assert_eq!(out, serde_json::to_string(&s).unwrap(), "{s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_window_record_has_the_fields_of_the_spec_in_order() {
         let w = WindowRecord {
             credential: "k1".into(),
