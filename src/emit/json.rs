@@ -128,6 +128,7 @@ pub(crate) fn key(out: &mut Vec<u8>, first: bool, name: &str) {
     out.extend_from_slice(b"\":");
 }
 
+#[inline]
 pub(crate) fn credits_field(out: &mut Vec<u8>, name: &str, micros: i64) {
     key(out, false, name);
     out.push(b'"');
@@ -135,6 +136,7 @@ pub(crate) fn credits_field(out: &mut Vec<u8>, name: &str, micros: i64) {
     out.push(b'"');
 }
 
+#[inline]
 pub(crate) fn time_field(out: &mut Vec<u8>, name: &str, ms: i64) {
     key(out, false, name);
     out.push(b'"');
@@ -142,12 +144,14 @@ pub(crate) fn time_field(out: &mut Vec<u8>, name: &str, ms: i64) {
     out.push(b'"');
 }
 
+#[inline]
 pub(crate) fn int_field(out: &mut Vec<u8>, name: &str, v: impl itoa::Integer) {
     key(out, false, name);
     put_int(out, v);
 }
 
 /// `"name":"value"` (a comma first unless `first`).
+#[inline]
 pub(crate) fn str_field(out: &mut Vec<u8>, first: bool, name: &str, value: &str) {
     key(out, first, name);
     put_str(out, value);
