@@ -2,7 +2,7 @@
 //! hot output paths. Everything appended is valid UTF-8 (str slices, ASCII).
 
 use crate::model::credits;
-use crate::model::time::push_rfc3339;
+use crate::model::time::{push_fixed, push_rfc3339, small_digits};
 
 /// How a byte is escaped in a JSON string: 0 not at all, `u` as `\u00XX`,
 /// else as a backslash and this byte. Control characters other than `\n`,
@@ -111,10 +111,13 @@ pub(crate) fn write_str(out: &mut String, s: &str) {
     out.push_str(&String::from_utf8_lossy(&buf));
 }
 
-/// Appends an integer.
+/// Appends an integer (one below 10 000 as a copy of fixed size).
 #[inline]
-pub(crate) fn put_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
-    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+pub(crate) fn put_int<T: itoa::Integer + Copy + TryInto<u32>>(out: &mut Vec<u8>, v: T) {
+    match v.try_into() {
+        Ok(n) if n < 10_000 => push_fixed(out, small_digits(n)),
+        _ => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+    }
 }
 
 /// `"name":` (a comma first unless `first`); `name` needs no escaping.
@@ -145,7 +148,7 @@ pub(crate) fn time_field(out: &mut Vec<u8>, name: &str, ms: i64) {
 }
 
 #[inline]
-pub(crate) fn int_field(out: &mut Vec<u8>, name: &str, v: impl itoa::Integer) {
+pub(crate) fn int_field<T: itoa::Integer + Copy + TryInto<u32>>(out: &mut Vec<u8>, name: &str, v: T) {
     key(out, false, name);
     put_int(out, v);
 }

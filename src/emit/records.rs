@@ -166,6 +166,19 @@ mod tests {
         }
     }
 
+    fn int_bytes<T: itoa::Integer + Copy + TryInto<u32> + std::fmt::Display>(v: T) {
+        let mut out = b"x".to_vec();
+        crate::emit::json::put_int(&mut out, v);
+        assert_eq!(out, format!("x{v}").into_bytes(), "{v}");
+    }
+
+    #[test]
+    fn integers_are_written_in_decimal_at_every_digit_count() {
+        [0i64, 1, 9, 10, 99, 100, 999, 1000, 9999, 10_000, 123_456, -1, -9, -9999, -10_000, i64::MIN, i64::MAX].into_iter().for_each(int_bytes);
+        [0u64, 7, 9999, 10_000, u64::from(u32::MAX) + 1, u64::MAX].into_iter().for_each(int_bytes);
+        [i32::MIN, -1, 0, 4242, i32::MAX].into_iter().for_each(int_bytes);
+    }
+
     #[test]
     fn a_window_record_has_the_fields_of_the_spec_in_order() {
         let w = WindowRecord {

@@ -4,7 +4,7 @@
 //! their decimal text, rounded half-to-even to six fractional digits.
 
 
-use super::time::two_digits;
+use super::time::{push_fixed, small_digits, two_digits};
 
 /// Micro-credits per credit.
 pub const MICROS_PER_CREDIT: i64 = 1_000_000;
@@ -170,27 +170,6 @@ pub fn push(out: &mut Vec<u8>, micros: i64) {
     let frac = (abs % MICROS_PER_CREDIT as u64) as u32;
     if frac != 0 {
         push_fixed(out, fraction(frac));
-    }
-}
-
-/// Appends the first `len` bytes of `bytes`: all of them, then cut back.
-#[inline]
-fn push_fixed<const N: usize>(out: &mut Vec<u8>, (bytes, len): ([u8; N], usize)) {
-    let at = out.len();
-    out.extend_from_slice(&bytes);
-    out.truncate(at + len);
-}
-
-/// The decimal digits of `n` < 10 000 in four bytes, and how many there are.
-#[inline]
-fn small_digits(n: u32) -> ([u8; 4], usize) {
-    let [a, b] = two_digits(n / 100);
-    let [c, d] = two_digits(n);
-    match n {
-        0..=9 => ([d, 0, 0, 0], 1),
-        10..=99 => ([c, d, 0, 0], 2),
-        100..=999 => ([b, c, d, 0], 3),
-        _ => ([a, b, c, d], 4),
     }
 }
 

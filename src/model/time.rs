@@ -148,6 +148,28 @@ pub(crate) fn two_digits(v: u32) -> [u8; 2] {
     TWO_DIGITS[(v % 100) as usize]
 }
 
+/// Appends the first `len` bytes of `bytes`: all of them, then cut back (a
+/// copy of fixed size, a few moves, not a call to copy a few bytes).
+#[inline]
+pub(crate) fn push_fixed<const N: usize>(out: &mut Vec<u8>, (bytes, len): ([u8; N], usize)) {
+    let at = out.len();
+    out.extend_from_slice(&bytes);
+    out.truncate(at + len);
+}
+
+/// The decimal digits of `n` < 10 000 in four bytes, and how many there are.
+#[inline]
+pub(crate) fn small_digits(n: u32) -> ([u8; 4], usize) {
+    let [a, b] = two_digits(n / 100);
+    let [c, d] = two_digits(n);
+    match n {
+        0..=9 => ([d, 0, 0, 0], 1),
+        10..=99 => ([c, d, 0, 0], 2),
+        100..=999 => ([b, c, d, 0], 3),
+        _ => ([a, b, c, d], 4),
+    }
+}
+
 /// `YYYY-MM-DD` of a day since 1970-01-01, None outside the years 0..=9999.
 fn date_bytes(days: i64) -> Option<[u8; 10]> {
     let (y, m, d) = civil_from_days(days);
