@@ -151,6 +151,35 @@ mod tests {
     }
 
     #[test]
+    fn every_byte_that_needs_an_escape_is_found_at_every_position() {
+        // Lengths past two 16-byte chunks and an 8-byte word, so each scan
+        // stage (16, 8, 1 bytes at a time) meets the escape at each offset.
+        for len in 0..44 {
+            for at in 0..len {
+                for c in ['"', '\\', '\n', '\u{0}', '\u{1f}', 'é'] {
+                    let s: String = (0..len).map(|i| if i == at { c } else { (b'a' + (i % 26) as u8) as char }).collect();
+                    let mut out = String::new();
+                    write_str(&mut out, &s);
+                    assert_eq!(out, serde_json::to_string(&s).unwrap(), "{s:?}");
+                }
+            }
+        }
+    }
+
+    fn int_bytes<T: itoa::Integer + Copy + TryInto<u32> + std::fmt::Display>(v: T) {
+        let mut out = b"x".to_vec();
+        crate::emit::json::put_int(&mut out, v);
+        assert_eq!(out, format!("x{v}").into_bytes(), "{v}");
+    }
+
+    #[test]
+    fn integers_are_written_in_decimal_at_every_digit_count() {
+        [0i64, 1, 9, 10, 99, 100, 999, 1000, 9999, 10_000, 123_456, -1, -9, -9999, -10_000, i64::MIN, i64::MAX].into_iter().for_each(int_bytes);
+        [0u64, 7, 9999, 10_000, u64::from(u32::MAX) + 1, u64::MAX].into_iter().for_each(int_bytes);
+        [i32::MIN, -1, 0, 4242, i32::MAX].into_iter().for_each(int_bytes);
+    }
+
+    #[test]
     fn a_window_record_has_the_fields_of_the_spec_in_order() {
         let w = WindowRecord {
             credential: "k1".into(),

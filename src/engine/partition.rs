@@ -173,6 +173,9 @@ impl PartitionState {
         if let Some(c) = self.creds.get(id as usize) {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
             if heap {
+                // The name: the record's credential is checked against it first.
+                // SAFETY: prefetching never faults and reads nothing.
+                unsafe { _mm_prefetch(Arc::as_ptr(&c.name) as *const u8 as *const i8, _MM_HINT_T0) };
                 if let Some(Some(e)) = c.in_force.as_ref().map(|(v, _, _)| v) {
                     let at = Arc::as_ptr(e) as *const i8;
                     // SAFETY: prefetching never faults and reads nothing.
@@ -357,13 +360,7 @@ impl PartitionState {
         self.sort_by_name(&mut ids);
         for id in ids {
             let cred = &mut self.creds[id as usize];
-            let closed = windows::take_ending(&mut cred.state.windows, end);
-            let balance = closed.iter().any(|w| w.size as usize == smallest);
-            for w in closed {
-                let size = sh.config.windows_ms[w.size as usize];
-                out.push(Output::Window(w.record(&cred.name, size)));
-            }
-            if balance {
+            if windows::close_ending(&mut cred.state.windows, end, &cred.name, &sh.config.windows_ms, smallest, out) {
                 if let Some(ledger) = &cred.state.ledger {
                     out.push(Output::Balance(ledger.balance(&cred.name, end)));
                 }

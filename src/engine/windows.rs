@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::output::{CapabilityCounts, WindowRecord};
+use super::output::{CapabilityCounts, Output, WindowRecord};
 use crate::model::usage::Text;
 use crate::model::UsageEvent;
 
@@ -45,7 +45,13 @@ impl OpenWindow {
         }
     }
 
-    pub fn record(self, credential: &std::sync::Arc<str>, size_ms: i64) -> WindowRecord {
+    pub fn record(mut self, credential: &std::sync::Arc<str>, size_ms: i64) -> WindowRecord {
+        self.take_record(credential, size_ms)
+    }
+
+    /// The record of this window, its capabilities moved out (the window is
+    /// being dropped): no copy of the window itself.
+    fn take_record(&mut self, credential: &std::sync::Arc<str>, size_ms: i64) -> WindowRecord {
         WindowRecord {
             credential: credential.clone(),
             size_ms,
@@ -56,7 +62,7 @@ impl OpenWindow {
             tokens_in: self.tokens_in,
             tokens_out: self.tokens_out,
             distinct_models: self.models.len() as u64,
-            capabilities: self.capabilities,
+            capabilities: std::mem::take(&mut self.capabilities),
         }
     }
 }
@@ -90,25 +96,25 @@ pub fn add(windows: &mut Vec<OpenWindow>, sizes: &[i64], watermark: Option<i64>,
     late
 }
 
-/// The windows of one credential that close together (one per size, so
-/// rarely more than two): held inline.
-pub type Closed = smallvec::SmallVec<[OpenWindow; 2]>;
-
-/// Removes and returns the windows ending at `end`, in configuration order.
-pub fn take_ending(windows: &mut Vec<OpenWindow>, end: i64) -> Closed {
-    let mut closed = Closed::new();
-    let mut i = 0;
-    while i < windows.len() {
-        if windows[i].end == end {
-            closed.push(windows.swap_remove(i));
-        } else {
-            i += 1;
+/// Appends the records of the windows ending at `end` to `out`, in
+/// configuration order (`sizes`: the configured sizes in ms), and removes
+/// those windows. Returns true when one of them has the size index `smallest`.
+pub fn close_ending(windows: &mut Vec<OpenWindow>, end: i64, credential: &std::sync::Arc<str>, sizes: &[i64], smallest: usize, out: &mut Vec<Output>) -> bool {
+    let mut any_smallest = false;
+    let mut closed = 0;
+    // One window per size ends at `end` at most (same size and end: same window).
+    for (i, &size_ms) in sizes.iter().enumerate() {
+        if let Some(w) = windows.iter_mut().find(|w| w.size as usize == i && w.end == end) {
+            out.push(Output::Window(w.take_record(credential, size_ms)));
+            any_smallest |= i == smallest;
+            closed += 1;
         }
     }
-    closed.sort_by_key(|w| w.size);
-    if windows.is_empty() {
+    if closed == windows.len() {
         // Most credentials sit between windows most of the time: hold no slack.
         *windows = Vec::new();
+    } else if closed > 0 {
+        windows.retain(|w| w.end != end);
     }
-    closed
+    any_smallest
 }

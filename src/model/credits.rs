@@ -4,7 +4,7 @@
 //! their decimal text, rounded half-to-even to six fractional digits.
 
 
-use super::time::two_digits;
+use super::time::{push_fixed, small_digits, two_digits};
 
 /// Micro-credits per credit.
 pub const MICROS_PER_CREDIT: i64 = 1_000_000;
@@ -154,16 +154,22 @@ pub fn write_to(out: &mut String, micros: i64) {
 }
 
 /// Appends the decimal form of `micros` to a byte buffer, as [`write_to`].
+/// Short parts (most amounts) go in as copies of fixed size cut back to
+/// their length, not as calls to copy a few bytes.
+#[inline]
 pub fn push(out: &mut Vec<u8>, micros: i64) {
     let abs = micros.unsigned_abs();
     if micros < 0 {
         out.push(b'-');
     }
-    out.extend_from_slice(itoa::Buffer::new().format(abs / MICROS_PER_CREDIT as u64).as_bytes());
+    let int = abs / MICROS_PER_CREDIT as u64;
+    match u32::try_from(int) {
+        Ok(n) if n < 10_000 => push_fixed(out, small_digits(n)),
+        _ => out.extend_from_slice(itoa::Buffer::new().format(int).as_bytes()),
+    }
     let frac = (abs % MICROS_PER_CREDIT as u64) as u32;
     if frac != 0 {
-        let (digits, len) = fraction(frac);
-        out.extend_from_slice(&digits[..len]);
+        push_fixed(out, fraction(frac));
     }
 }
 
@@ -246,5 +252,27 @@ mod tests {
         assert_eq!(format(-3_250_000), "-3.25");
         assert_eq!(format(1), "0.000001");
         assert_eq!(format(i64::MIN), "-9223372036854.775808");
+    }
+
+    #[test]
+    fn the_byte_form_matches_the_plain_arithmetic_form_at_every_digit_count() {
+        let plain = |m: i64| {
+            let (int, frac) = (m.unsigned_abs() / 1_000_000, m.unsigned_abs() % 1_000_000);
+            let sign = if m < 0 { "-" } else { "" };
+            let frac = format!("{frac:06}");
+            let frac = frac.trim_end_matches('0');
+            if frac.is_empty() { format!("{sign}{int}") } else { format!("{sign}{int}.{frac}") }
+        };
+        let mut values = vec![0, 1, -1, 999_999, 1_000_000, 9_999_999_999, 10_000_000_000, i64::MAX, i64::MIN, i64::MIN + 1];
+        for k in 0..19 {
+            let p = 10i64.pow(k);
+            values.extend([p, p - 1, p + 1, -p, 7 * p, p + 500_000, p.saturating_mul(3) + 250_001]);
+        }
+        for m in values {
+            let mut out = b"x".to_vec();
+            push(&mut out, m);
+            assert_eq!(out, format!("x{}", plain(m)).into_bytes(), "{m}");
+            assert_eq!(format(m), plain(m), "{m}");
+        }
     }
 }

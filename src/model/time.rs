@@ -148,6 +148,28 @@ pub(crate) fn two_digits(v: u32) -> [u8; 2] {
     TWO_DIGITS[(v % 100) as usize]
 }
 
+/// Appends the first `len` bytes of `bytes`: all of them, then cut back (a
+/// copy of fixed size, a few moves, not a call to copy a few bytes).
+#[inline]
+pub(crate) fn push_fixed<const N: usize>(out: &mut Vec<u8>, (bytes, len): ([u8; N], usize)) {
+    let at = out.len();
+    out.extend_from_slice(&bytes);
+    out.truncate(at + len);
+}
+
+/// The decimal digits of `n` < 10 000 in four bytes, and how many there are.
+#[inline]
+pub(crate) fn small_digits(n: u32) -> ([u8; 4], usize) {
+    let [a, b] = two_digits(n / 100);
+    let [c, d] = two_digits(n);
+    match n {
+        0..=9 => ([d, 0, 0, 0], 1),
+        10..=99 => ([c, d, 0, 0], 2),
+        100..=999 => ([b, c, d, 0], 3),
+        _ => ([a, b, c, d], 4),
+    }
+}
+
 /// `YYYY-MM-DD` of a day since 1970-01-01, None outside the years 0..=9999.
 fn date_bytes(days: i64) -> Option<[u8; 10]> {
     let (y, m, d) = civil_from_days(days);
@@ -167,9 +189,43 @@ thread_local! {
     static LAST_DAY: std::cell::Cell<(i64, [u8; 10])> = const { std::cell::Cell::new((i64::MIN, [0; 10])) };
 }
 
+/// Instants formatted lately on this thread (a window's start and end, a
+/// balance's `as_of` and grant expiries repeat from record to record), with
+/// their text; replaced round-robin.
+struct Recent {
+    at: [i64; RECENT],
+    text: [[u8; 24]; RECENT],
+    next: usize,
+}
+
+const RECENT: usize = 8;
+
+thread_local! {
+    static RECENT_TIMES: std::cell::RefCell<Recent> = const { std::cell::RefCell::new(Recent { at: [i64::MIN; RECENT], text: [[0; 24]; RECENT], next: 0 }) };
+}
+
 /// `2026-05-04T10:00:00.000Z` as bytes; None when the year lies outside
 /// 0..=9999 (written by [`write_rfc3339_slow`]).
 fn rfc3339_bytes(ms: i64) -> Option<[u8; 24]> {
+    RECENT_TIMES.with(|r| match r.try_borrow_mut() {
+        // `i64::MIN` marks an empty slot (its year is out of range: never cached).
+        Ok(mut r) if ms != i64::MIN => {
+            if let Some(i) = r.at.iter().position(|&t| t == ms) {
+                return Some(r.text[i]);
+            }
+            let b = format_bytes(ms)?;
+            let i = r.next;
+            r.at[i] = ms;
+            r.text[i] = b;
+            r.next = (i + 1) % RECENT;
+            Some(b)
+        }
+        _ => format_bytes(ms),
+    })
+}
+
+/// [`rfc3339_bytes`] computed.
+fn format_bytes(ms: i64) -> Option<[u8; 24]> {
     let days = ms.div_euclid(MS_PER_DAY);
     let date = match LAST_DAY.with(|c| c.get()) {
         (d, date) if d == days => date,
@@ -333,6 +389,24 @@ fn duration_parts(ms: i64) -> (i64, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recently_formatted_instants_come_back_as_computed() {
+        // More distinct instants than the cache holds, revisited out of order,
+        // across days and with the out-of-range ends.
+        let base = 1_777_888_800_000i64;
+        let instants: Vec<i64> = (0..40).map(|i| base + (i * 7919 % 23) * 3_600_017 + i % 3).chain([i64::MIN, i64::MAX, MIN_TIME_MS, END_TIME_MS - 1]).collect();
+        for round in 0..3 {
+            for (k, &ms) in instants.iter().enumerate() {
+                let ms = if round == 1 { instants[instants.len() - 1 - k] } else { ms };
+                assert_eq!(rfc3339_bytes(ms), format_bytes(ms), "{ms}");
+                assert_eq!(rfc3339_bytes(ms), format_bytes(ms), "{ms} again");
+            }
+        }
+        assert_eq!(format_rfc3339(base), "2026-05-04T10:00:00.000Z");
+        assert_eq!(format_rfc3339(base + 86_400_000 + 1), "2026-05-05T10:00:00.001Z");
+        assert_eq!(format_rfc3339(base), "2026-05-04T10:00:00.000Z");
+    }
 
     #[test]
     fn rfc3339_is_parsed_strictly_and_truncated_to_milliseconds() {

@@ -170,10 +170,12 @@ fn sequential<R: BufRead>(mut engine: Engine, partitions: i32, reader: R, sinks:
         offsets[partition as usize] += 1;
         apply_record(&mut engine, partition, offset, decoded, &mut out);
         summary.records += 1;
-        for o in out.drain(..) {
-            count(&mut summary, &o);
-            sinks.write(&o)?;
+        // By reference, then cleared: an output is not moved again to be written.
+        for o in &out {
+            count(&mut summary, o);
+            sinks.write(o)?;
         }
+        out.clear();
         if summary.records % 4096 == 0 {
             progress(lines.bytes);
         }
@@ -359,9 +361,10 @@ fn parallel<R: BufRead + Send>(engine: Engine, partitions: i32, shards: usize, r
 /// outputs all come from one shard, in emission order), emptying them.
 fn merge(blocks: &mut [OutBlock], write: &mut impl FnMut(&Output) -> Result<(), SinkError>) -> Result<(), SinkError> {
     if let [only] = blocks {
-        for o in only.outputs.drain(..) {
-            write(&o)?;
+        for o in &only.outputs {
+            write(o)?;
         }
+        only.outputs.clear();
         only.records.clear();
         return Ok(());
     }
