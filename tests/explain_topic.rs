@@ -58,7 +58,7 @@ fn a_finding_of_a_topic_is_explained_at_its_partition_and_offset_in_the_words_of
     let findings = replayed_findings(&s);
     let pick = |rule: &str| findings.iter().find(|(r, _, _)| r == rule).cloned().unwrap_or_else(|| panic!("the workload has no {rule} finding"));
     let rules = [
-        ("scope.violation", "matches none of the allowed globs of the version in force"),
+        ("scope.violation", "none of the allowed globs of the version in force"),
         ("burst", "more than the limit"),
         ("banking.accumulation", "at the month start the banked remainder"),
         // Output when another credential's record moved the watermark past the timer.
