@@ -159,8 +159,9 @@ impl Processor {
         }
     }
 
-    /// Processes and commits one batch (which may be empty: then only
-    /// positions that moved past transaction markers are committed).
+    /// Processes the records of one batch that `fill` did not already run
+    /// through the engine, and commits the batch (which may be empty: then
+    /// only positions that moved past transaction markers are committed).
     /// Partitions assigned since the last batch are restored first, with
     /// or without records, so readiness follows the assignment.
     pub(super) fn process_batch(&mut self, batch: Batch) -> Result<(), KafkaError> {
