@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use super::error::KafkaError;
-use super::outage::probe_broker;
 use super::replay_topic::{catch_up_entitlements, ranges, read_records, usage_reader};
 use super::ReplayFrom;
 use crate::config::Config;
@@ -37,8 +36,6 @@ pub struct TopicRead {
 /// with a value (returned with what was read; None when it never broke).
 pub fn explain_topic<B>(config: &Config, engine: &mut Engine, range: &TopicRange, mut f: impl FnMut(&mut Engine, &InputRecord<'_>) -> ControlFlow<B>) -> Result<(Option<B>, TopicRead), KafkaError> {
     let kafka = config.kafka_client()?;
-    // An unreachable broker is named within seconds, as `gen --topic` names it.
-    probe_broker(&kafka)?;
     let reader = usage_reader(&kafka, &range.topic)?;
     catch_up_entitlements(config, &kafka, engine)?;
     let ranges = ranges(&reader, &range.topic, range.from, range.until)?;

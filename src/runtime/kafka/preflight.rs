@@ -124,14 +124,7 @@ fn horizon_ms(config: &Config) -> i64 {
 fn state_check(config: &Config, partitions: usize, reset_state: bool, out: &mut Preflight) -> Result<(), KafkaError> {
     let kafka = config.kafka_client()?;
     let t = &config.topics;
-    // read_uncommitted: a read_committed client asks for stable offsets only,
-    // and the broker holds that answer back while a transaction with offsets
-    // of the group is open: after a kill -9 under exactly_once, until the
-    // transaction times out (the new producer, made after this check, would
-    // abort it at once). The offsets committed so far are what this check needs.
-    let mut settings = kafka.offsets_reader();
-    settings.set("isolation.level", "read_uncommitted");
-    let consumer: BaseConsumer<Quiet> = settings.create_with_context(Quiet).map_err(SetupError::client("creating the offsets reader"))?;
+    let consumer: BaseConsumer<Quiet> = kafka.offsets_reader().create_with_context(Quiet).map_err(SetupError::client("creating the offsets reader"))?;
     let ids: Vec<i32> = (0..partitions as i32).collect();
     let mut query = TopicPartitionList::new();
     for &p in &ids {

@@ -111,8 +111,11 @@ pub(crate) fn ranges(reader: &PartitionReader, topic: &str, from: ReplayFrom, un
     Ok(ranges)
 }
 
-/// The reader of a replayed usage topic.
+/// The reader of a replayed usage topic (`replay --topic`, `explain
+/// --topic`), after a probe of the broker: an unreachable one is named within
+/// seconds, as `gen --topic` names it, not after a client's request timeout.
 pub(crate) fn usage_reader(kafka: &KafkaConfig, topic: &str) -> Result<PartitionReader, SetupError> {
+    probe_broker(kafka)?;
     PartitionReader::new(kafka, true, topic, "the replayed topic", STALL_TIMEOUT)
 }
 
@@ -154,8 +157,6 @@ fn progress_bar(total: u64) -> ProgressBar {
 /// Replays `args.topic` into the named sinks; never into a live topic unless forced.
 pub fn replay_topic(config: &Config, mut args: ReplayTopicArgs) -> Result<TopicReplaySummary, KafkaError> {
     let kafka = config.kafka_client()?;
-    // An unreachable broker is named within seconds, as `explain --topic` names it.
-    probe_broker(&kafka)?;
     let reader = usage_reader(&kafka, &args.topic)?;
     check_output_topics(&reader, config, &args)?;
     let mut engine = Engine::new(config.engine()?);
