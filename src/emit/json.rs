@@ -2,7 +2,7 @@
 //! hot output paths. Everything appended is valid UTF-8 (str slices, ASCII).
 
 use crate::model::credits;
-use crate::model::time::{push_fixed, push_rfc3339, small_digits};
+use crate::model::time::push_rfc3339;
 
 /// How a byte is escaped in a JSON string: 0 not at all, `u` as `\u00XX`,
 /// else as a backslash and this byte. Control characters other than `\n`,
@@ -111,14 +111,8 @@ pub(crate) fn write_str(out: &mut String, s: &str) {
     out.push_str(&String::from_utf8_lossy(&buf));
 }
 
-/// Appends an integer (one below 10 000 as a copy of fixed size).
-#[inline]
-pub(crate) fn put_int<T: itoa::Integer + Copy + TryInto<u32>>(out: &mut Vec<u8>, v: T) {
-    match v.try_into() {
-        Ok(n) if n < 10_000 => push_fixed(out, small_digits(n)),
-        _ => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
-    }
-}
+/// Appends an integer (`model::time::push_int`).
+pub(crate) use crate::model::time::push_int as put_int;
 
 /// `"name":` (a comma first unless `first`); `name` needs no escaping.
 #[inline]

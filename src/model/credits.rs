@@ -4,7 +4,7 @@
 //! their decimal text, rounded half-to-even to six fractional digits.
 
 
-use super::time::{push_fixed, small_digits, two_digits};
+use super::time::{push_fixed, push_int, two_digits};
 
 /// Micro-credits per credit.
 pub const MICROS_PER_CREDIT: i64 = 1_000_000;
@@ -162,11 +162,7 @@ pub fn push(out: &mut Vec<u8>, micros: i64) {
     if micros < 0 {
         out.push(b'-');
     }
-    let int = abs / MICROS_PER_CREDIT as u64;
-    match u32::try_from(int) {
-        Ok(n) if n < 10_000 => push_fixed(out, small_digits(n)),
-        _ => out.extend_from_slice(itoa::Buffer::new().format(int).as_bytes()),
-    }
+    push_int(out, abs / MICROS_PER_CREDIT as u64);
     let frac = (abs % MICROS_PER_CREDIT as u64) as u32;
     if frac != 0 {
         push_fixed(out, fraction(frac));

@@ -157,6 +157,16 @@ pub(crate) fn push_fixed<const N: usize>(out: &mut Vec<u8>, (bytes, len): ([u8; 
     out.truncate(at + len);
 }
 
+/// Appends an integer in decimal: one below 10 000 as a copy of fixed size
+/// ([`small_digits`]), a larger one through `itoa`.
+#[inline]
+pub(crate) fn push_int<T: itoa::Integer + Copy + TryInto<u32>>(out: &mut Vec<u8>, v: T) {
+    match v.try_into() {
+        Ok(n) if n < 10_000 => push_fixed(out, small_digits(n)),
+        _ => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+    }
+}
+
 /// The decimal digits of `n` < 10 000 in four bytes, and how many there are.
 #[inline]
 pub(crate) fn small_digits(n: u32) -> ([u8; 4], usize) {
