@@ -89,7 +89,11 @@ impl Processor {
         let started = Instant::now();
         let mut now = started;
         let deadline = linger_deadline(self.closed, now, linger);
-        while batch.records.len() < batch_size && !shutdown.load(Ordering::SeqCst) && now < started + linger {
+        // The linger bounds the wait for records, not the engine's work on
+        // them: time spent streaming extends the fill, so a backlog still
+        // fills batches of `batch_size` (as many commits as without streaming).
+        let mut streaming_time = Duration::ZERO;
+        while batch.records.len() < batch_size && !shutdown.load(Ordering::SeqCst) && now < started + linger + streaming_time {
             let waiting = self.streaming && batch.waiting() > 0;
             // Short polls: a shutdown is noticed within `POLL_AT_MOST` whatever the linger.
             let polled = self.consumer.poll(if waiting { Duration::ZERO } else { deadline.saturating_duration_since(now).min(POLL_AT_MOST) });
@@ -116,6 +120,9 @@ impl Processor {
             // The queue ran dry, or a chunk is waiting: through the engine now.
             if waiting && dry || self.streaming && batch.waiting() >= CHUNK {
                 self.stream(&mut batch)?;
+                let after = Instant::now();
+                streaming_time += after - now;
+                now = after;
             }
         }
         self.closed = Some(now);
