@@ -10,11 +10,14 @@
 //! (b) baseline: (a) plus two tumbling windows (1m, 1h) per credential in a
 //!     minimal engine (open windows per credential, calls and credits sums,
 //!     closed when the file's watermark, max time - 30 s, passes their end);
-//! (c) the release binary `target/release/bursar replay`, whole process,
+//! (c) the release binary `target/release/bursar replay` (or BURSAR_BENCH_BIN), whole process,
 //!     all four outputs written to files in BURSAR_BENCH_OUT (default a fresh
 //!     directory under /dev/shm, else a temp dir), 1 and 4 partitions (and
 //!     with the default `--threads` (the machine's cores), and once on one thread),
-//!     with the CPU time the process used (every thread, user + system).
+//!     with the CPU time the process used (every thread, user + system);
+//! (d) floor: writing as many bytes as (c) wrote, in 1 MiB blocks, to one
+//!     fresh file in the same directory, one thread: the kernel's copy of the
+//!     output alone, which no encoding can avoid.
 //! Each line's ratio is to (a) of the same workload in the same run, since
 //! the machine is shared and absolute figures are noisy.
 
@@ -126,8 +129,12 @@ fn decode_and_window(path: &Path) -> std::io::Result<(f64, Windows)> {
     Ok((t.elapsed().as_secs_f64(), w))
 }
 
-/// The release binary, built first when missing.
+/// The release binary, built first when missing; BURSAR_BENCH_BIN names
+/// another (an older build, to compare two in turn on the same files).
 fn bursar_binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("BURSAR_BENCH_BIN") {
+        return PathBuf::from(bin);
+    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let bin = root.join("target/release/bursar");
     if !bin.exists() {
@@ -141,15 +148,24 @@ fn bursar_binary() -> PathBuf {
     bin
 }
 
-/// CPU seconds (user + system) of the waited-for child processes so far.
-fn children_cpu() -> f64 {
+/// CPU seconds (user + system) so far of `who`: `libc::RUSAGE_SELF`, or
+/// `libc::RUSAGE_CHILDREN` (the waited-for child processes).
+fn cpu_of(who: libc::c_int) -> f64 {
     // SAFETY: getrusage writes only into the struct it is given.
     let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) } != 0 {
+    if unsafe { libc::getrusage(who, &mut u) } != 0 {
         return 0.0;
     }
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     secs(u.ru_utime) + secs(u.ru_stime)
+}
+
+fn children_cpu() -> f64 {
+    cpu_of(libc::RUSAGE_CHILDREN)
+}
+
+fn self_cpu() -> f64 {
+    cpu_of(libc::RUSAGE_SELF)
 }
 
 /// Outcome of one `bursar replay` process.
@@ -191,6 +207,27 @@ fn replay(bin: &Path, files: &Files, out: &Path, extra: &[&str]) -> Run {
         Err(e) => Some(format!("spawn failed: {e}")),
     };
     Run { secs, cpu, out_bytes, failure }
+}
+
+/// (d): `bytes` written in 1 MiB blocks to a fresh file in `out`; seconds
+/// and the CPU seconds of this process that the writing used.
+fn write_floor(out: &Path, bytes: u64) -> std::io::Result<(f64, f64)> {
+    let path = out.join("floor.bin");
+    let block = vec![b'x'; 1 << 20];
+    let cpu_before = self_cpu();
+    let t = Instant::now();
+    let mut f = File::create(&path)?;
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(block.len() as u64) as usize;
+        f.write_all(&block[..n])?;
+        left -= n as u64;
+    }
+    drop(f);
+    let secs = t.elapsed().as_secs_f64();
+    let cpu = self_cpu() - cpu_before;
+    std::fs::remove_file(&path)?;
+    Ok((secs, cpu))
 }
 
 /// Where the outputs go, and how that was chosen.
@@ -290,14 +327,18 @@ fn main() -> std::io::Result<()> {
         if has_threads {
             runs.push(("(c) bursar replay --partitions 1 --threads 1".into(), vec!["--partitions", "1", "--threads", "1"], None));
         }
+        let mut out_bytes = 0;
         for (what, args, target) in runs {
             let r = replay(&bin, w, &out, &args);
+            out_bytes = out_bytes.max(r.out_bytes);
             let note = match &r.failure {
                 None => format!("{:.1} MB out; {:.2} CPU s ({:.2} cores busy)", r.out_bytes as f64 / 1e6, r.cpu, r.cpu / r.secs.max(1e-9)),
                 Some(f) => format!("FAILED {f}"),
             };
             print_row(&row(&what, r.secs, target, note));
         }
+        let (secs, cpu) = write_floor(&out, out_bytes)?;
+        print_row(&row("(d) floor: write (c)'s bytes to one file", secs, None, format!("{:.1} MB in 1 MiB blocks; {cpu:.2} CPU s", out_bytes as f64 / 1e6)));
     }
     if std::env::var_os("BURSAR_BENCH_OUT").is_none() {
         let _ = std::fs::remove_dir_all(&out);

@@ -24,6 +24,8 @@ use std::fmt;
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+mod flat;
+
 use super::cloudevents::{header, header_mode, Mode};
 use super::secrets::{is_raw_secret, redacted_id};
 use super::{may_be_too_deep, read_credits, Json, KeyName};
@@ -72,8 +74,17 @@ pub(crate) fn key_hint(text: &str) -> Option<Option<Cow<'_, str>>> {
 }
 
 /// Parses `text` as one object (and nothing after it) into `m`, reading the
-/// members in `mask`.
+/// members in `mask`: a flat object by the scan of `flat`, anything else by serde_json.
 fn parse<'a>(text: &'a str, mask: u32, m: &mut Members<'a>) -> Option<()> {
+    if flat::scan(text, mask, m) {
+        return Some(());
+    }
+    *m = Members::default();
+    parse_serde(text, mask, m)
+}
+
+/// [`parse`] by serde_json alone.
+fn parse_serde<'a>(text: &'a str, mask: u32, m: &mut Members<'a>) -> Option<()> {
     let mut de = serde_json::Deserializer::from_str(text);
     (&mut de).deserialize_map(ObjectVisitor { mask, usage: &mut m.usage, envelope: Some(&mut m.envelope) }).ok()?;
     de.end().ok()
@@ -147,16 +158,18 @@ fn scrub(s: &str) -> Text {
     }
 }
 
-/// Micro-credits of the raw `credits` member. The usual spellings
-/// (`[0-9]+(\.[0-9]+)?`, as a number or an unescaped string) are read here
-/// without allocating; any other goes through the reference `read_credits`.
-fn credits(raw: &RawValue) -> Option<i64> {
-    let text = raw.get();
+/// Micro-credits of the raw `credits` member (its JSON text). The usual
+/// spellings (`[0-9]+(\.[0-9]+)?`, as a number or an unescaped string) are
+/// read here without allocating; any other goes through the reference `read_credits`.
+fn credits(text: &str) -> Option<i64> {
     let plain = match text.strip_prefix('"') {
         Some(quoted) => quoted.strip_suffix('"').filter(|s| !s.contains('\\')),
         None => Some(text),
     };
-    plain.and_then(plain_decimal).or_else(|| read_credits(&Json::read(raw).ok()??).ok())
+    plain.and_then(plain_decimal).or_else(|| {
+        let raw = serde_json::from_str::<&RawValue>(text).ok()?;
+        read_credits(&Json::read(raw).ok()??).ok()
+    })
 }
 
 /// `^[0-9]+(\.[0-9]+)?$` as micro-credits, rounded half-to-even; `None` for
@@ -186,11 +199,12 @@ fn plain_decimal(text: &str) -> Option<i64> {
 type Str<'a> = Cow<'a, str>;
 
 /// The usage members of an object (the top level, or a CloudEvent's `data`).
-#[derive(Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Usage<'a> {
     capability: Option<Str<'a>>,
     model: Option<Str<'a>>,
-    credits: Option<&'a RawValue>,
+    /// The member's JSON text.
+    credits: Option<&'a str>,
     tokens_in: Option<i64>,
     tokens_out: Option<i64>,
     principal: Option<Str<'a>>,
@@ -199,7 +213,7 @@ struct Usage<'a> {
 }
 
 /// The members of a top level that are not usage members.
-#[derive(Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Envelope<'a> {
     id: Option<Str<'a>>,
     time: Option<Str<'a>>,
@@ -220,7 +234,7 @@ impl<'a> Envelope<'a> {
 
 /// The members read from the top level; `None` when absent or `null`. Filled
 /// in place by the visitors (moving it around costs more than reading it).
-#[derive(Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Members<'a> {
     envelope: Envelope<'a>,
     usage: Usage<'a>,
@@ -284,7 +298,7 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_, 'de> {
                 (KeyName::Source, _) => &mut u.source,
                 (KeyName::SrcIp, _) => &mut u.src_ip,
                 (KeyName::Credits, _) => {
-                    u.credits = map.next_value()?;
+                    u.credits = map.next_value::<Option<&RawValue>>()?.map(RawValue::get);
                     continue;
                 }
                 (KeyName::TokensIn, _) => {

@@ -36,18 +36,30 @@ pub struct CredState {
 }
 
 impl CredState {
-    /// The heap blocks an event is likely to touch, for a prefetch hint.
-    pub fn heap_parts(&self) -> impl Iterator<Item = *const u8> + '_ {
-        let vec_part = |empty: bool, p: *const u8| (!empty).then_some(p);
+    /// The heap blocks an event is likely to touch (start and length in
+    /// bytes), for a prefetch hint.
+    pub fn heap_parts(&self) -> impl Iterator<Item = HeapPart> + '_ {
         [
-            vec_part(self.burst.is_empty(), self.burst.as_ptr() as *const u8),
+            HeapPart::of(&self.burst),
             self.burst.first().and_then(|b| b.slices_part()),
-            vec_part(self.windows.is_empty(), self.windows.as_ptr() as *const u8),
-            self.ledger.as_ref().and_then(|l| vec_part(l.grants.is_empty(), l.grants.as_ptr() as *const u8)),
+            HeapPart::of(&self.windows),
+            self.ledger.as_ref().and_then(|l| HeapPart::of(&l.grants)),
             self.dedupe.heap_part(),
         ]
         .into_iter()
         .chain(self.scope.heap_parts())
         .flatten()
+    }
+}
+
+/// A heap block of a credential's state: where it starts and its length in
+/// bytes (a prefetch hint only; never read through).
+#[derive(Debug, Clone, Copy)]
+pub struct HeapPart(pub *const u8, pub usize);
+
+impl HeapPart {
+    /// The elements of a non-empty slice.
+    pub fn of<T>(items: &[T]) -> Option<HeapPart> {
+        (!items.is_empty()).then(|| HeapPart(items.as_ptr() as *const u8, std::mem::size_of_val(items)))
     }
 }

@@ -271,10 +271,10 @@ impl Dedupe {
     }
 
     /// Where the lookup table lives, when it is a short vector (a prefetch hint).
-    pub fn heap_part(&self) -> Option<*const u8> {
+    pub fn heap_part(&self) -> Option<super::credential::HeapPart> {
         match &self.ids {
-            Ids::Small(v) if !v.is_empty() => Some(v.as_ptr() as *const u8),
-            _ => None,
+            Ids::Small(v) => super::credential::HeapPart::of(v),
+            Ids::Large(_) => None,
         }
     }
 

@@ -184,9 +184,13 @@ impl PartitionState {
                         _mm_prefetch(at.wrapping_add(64), _MM_HINT_T0);
                     }
                 }
-                for p in c.state.heap_parts() {
-                    // SAFETY: prefetching never faults and reads nothing.
-                    unsafe { _mm_prefetch(p as *const i8, _MM_HINT_T0) };
+                // Every cache line of each block, up to four: a field an event
+                // reads may sit past a block's first line.
+                for part in c.state.heap_parts() {
+                    for i in 0..part.1.div_ceil(64).min(4) {
+                        // SAFETY: prefetching never faults and reads nothing.
+                        unsafe { _mm_prefetch(part.0.wrapping_add(64 * i) as *const i8, _MM_HINT_T0) };
+                    }
                 }
             } else {
                 let at = c as *const Cred as *const i8;

@@ -74,8 +74,8 @@ impl BurstState {
     }
 
     /// Where the slices live, when there are any (a prefetch hint for the engine).
-    pub fn slices_part(&self) -> Option<*const u8> {
-        (!self.slices.is_empty()).then(|| self.slices.as_ptr() as *const u8)
+    pub fn slices_part(&self) -> Option<crate::engine::credential::HeapPart> {
+        crate::engine::credential::HeapPart::of(&self.slices)
     }
 
     /// Adds the event to its slice; returns the sums over the 60 slices ending at

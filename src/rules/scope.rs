@@ -44,8 +44,9 @@ impl ScopeMemory {
     }
 
     /// Where its lists live, when they hold anything (a prefetch hint).
-    pub fn heap_parts(&self) -> [Option<*const u8>; 2] {
-        [(!self.capabilities.is_empty()).then(|| self.capabilities.as_ptr() as *const u8), (!self.models.is_empty()).then(|| self.models.as_ptr() as *const u8)]
+    pub fn heap_parts(&self) -> [Option<crate::engine::credential::HeapPart>; 2] {
+        use crate::engine::credential::HeapPart;
+        [HeapPart::of(&self.capabilities), HeapPart::of(&self.models)]
     }
 }
 
