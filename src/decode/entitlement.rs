@@ -106,12 +106,23 @@ fn parse_nested(raw: &RawValue) -> Result<Members<'_>, EntitlementError> {
 
 /// Parses a whole record text into its top-level object.
 fn parse_record(bytes: &[u8]) -> Result<Obj<'_>, EntitlementError> {
+    let obj = parse_shallow(bytes)?;
+    check_depth(bytes)?;
+    Ok(obj)
+}
+
+/// The members of a record's top level (UTF-8 and JSON checked, not yet its nesting depth).
+fn parse_shallow(bytes: &[u8]) -> Result<Obj<'_>, EntitlementError> {
     let text = std::str::from_utf8(bytes).map_err(|e| EntitlementError::InvalidJson(format!("the record is not UTF-8 (invalid byte at offset {})", e.valid_up_to())))?;
     let members = parse_members(text).map_err(|e| EntitlementError::InvalidJson(json_error_reason(text, &e)))?;
-    if too_deep(bytes) {
-        return Err(EntitlementError::InvalidJson(format!("arrays and objects nest deeper than {MAX_DEPTH} levels")));
-    }
     Ok(Obj { members, path: String::new() })
+}
+
+fn check_depth(bytes: &[u8]) -> Result<(), EntitlementError> {
+    match too_deep(bytes) {
+        true => Err(EntitlementError::InvalidJson(format!("arrays and objects nest deeper than {MAX_DEPTH} levels"))),
+        false => Ok(()),
+    }
 }
 
 /// A credential string of 1..=256 code points (never quoted in reasons).
@@ -318,6 +329,34 @@ fn burst_rule(parent: &Obj<'_>, index: usize, raw: &RawValue) -> Result<BurstRul
 /// Decodes an entitlements file: records in line order, and the skipped lines
 /// as (line number from 1, reason). Blank lines are skipped; a trailing `\r`
 /// is stripped; a line that is not UTF-8 is skipped like any bad record.
+/// Entitlements read from a file, with what else its lines held.
+#[derive(Debug, Default)]
+pub struct FileEntitlements {
+    pub records: Vec<EntitlementRecord>,
+    /// Lines that are no record: (line number, why).
+    pub skipped: Vec<(u64, EntitlementError)>,
+    /// Unknown keys by line number, as [`super::entitlement_keys::unknown_keys_by_line`]
+    /// finds them (every line that parses as a JSON object, whether or not it is a record).
+    pub unknown: Vec<(u64, UnknownKey)>,
+}
+
+/// [`read_entitlements`] and the unknown keys of every line, from one parse of each line.
+pub fn read_entitlements_with_unknown_keys(text: &[u8]) -> FileEntitlements {
+    let mut out = FileEntitlements::default();
+    for (line_no, line) in super::json_lines(text) {
+        let decoded = parse_shallow(line).and_then(|obj| {
+            out.unknown.extend(unknown_keys_of_members(&obj.members).into_iter().map(|k| (line_no, k)));
+            check_depth(line)?;
+            decode_record(&obj, None)
+        });
+        match decoded {
+            Ok(record) => out.records.push(record),
+            Err(e) => out.skipped.push((line_no, e)),
+        }
+    }
+    out
+}
+
 pub fn read_entitlements(text: &(impl AsRef<[u8]> + ?Sized)) -> (Vec<EntitlementRecord>, Vec<(u64, EntitlementError)>) {
     let (mut records, mut skipped) = (Vec::new(), Vec::new());
     for (line_no, line) in super::json_lines(text.as_ref()) {
@@ -333,6 +372,31 @@ pub fn read_entitlements(text: &(impl AsRef<[u8]> + ?Sized)) -> (Vec<Entitlement
 mod tests {
     use super::*;
     use crate::model::time::MS_PER_DAY;
+
+    #[test]
+    fn one_parse_finds_the_records_and_unknown_keys_of_two() {
+        let deep = format!(r#"{{"credential":"d","owner":"o","updated_at":"2026-05-01T00:00:00Z","x":{}{}}}"#, "[".repeat(MAX_DEPTH + 2), "]".repeat(MAX_DEPTH + 2));
+        let text = [
+            r#"{"credential":"k1","owner":"o","updated_at":"2026-05-01T00:00:00Z","ownr":"x","credits":{"monthly":10,"bank_month":1}}"#,
+            "",
+            r#"{"credential":"k2","tombstone":true,"note":1}"#,
+            r#"{"credential":"k3","owner":"o","updated_at":"yesterday","colour":"red"}"#,
+            "not json",
+            &deep,
+            r#"{"credential":"k4","owner":"o","updated_at":"2026-05-02T00:00:00Z","burst":[{"window":"60s","calls":5,"cals":1}]}"#,
+        ]
+        .join("\n");
+        let one = read_entitlements_with_unknown_keys(text.as_bytes());
+        let (records, skipped) = read_entitlements(text.as_bytes());
+        let unknown = super::super::entitlement_keys::unknown_keys_by_line(text.as_bytes());
+        assert_eq!(format!("{:?}", one.records), format!("{records:?}"));
+        assert_eq!(format!("{:?}", one.skipped), format!("{skipped:?}"));
+        assert_eq!(format!("{:?}", one.unknown), format!("{unknown:?}"));
+        assert_eq!((one.records.len(), one.skipped.len()), (3, 3), "{:?}", one.skipped);
+        // A line nested too deep is skipped, yet its keys are still checked, as before.
+        let lines: Vec<u64> = one.unknown.iter().map(|(line, _)| *line).collect();
+        assert_eq!(lines, [1, 1, 3, 4, 6, 7], "{:?}", one.unknown);
+    }
 
     const FULL: &str = r#"{"credential":"key_7f3a","owner":"team-ml@example.com","status":"active",
         "updated_at":"2026-05-01T00:00:00Z","valid_from":"2026-05-01T00:00:00Z","valid_until":"2027-05-01T00:00:00Z",
