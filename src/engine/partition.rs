@@ -56,6 +56,9 @@ pub struct Shared<'a> {
 pub struct Cred {
     /// The credential id (shared with outputs).
     pub name: Arc<str>,
+    /// The id's first 16 bytes, zero-padded, big-endian: credentials sort by
+    /// it first, without reading their names (see [`Cred::name_order`]).
+    name_prefix: u128,
     pub state: CredState,
     /// Entitlement versions as of `generation` of the store.
     versions: Option<Arc<Versions>>,
@@ -76,7 +79,16 @@ pub struct Cred {
 impl Cred {
     fn new(name: Arc<str>, persist: bool) -> Cred {
         let state = CredState { dedupe: if persist { Dedupe::persistent() } else { Dedupe::default() }, ..CredState::default() };
-        Cred { name, state, versions: None, generation: u64::MAX, in_force: None, scope_memo: None, idle_armed: None, dirty: false, slot: 1 }
+        let name_prefix = name_prefix(&name);
+        Cred { name, name_prefix, state, versions: None, generation: u64::MAX, in_force: None, scope_memo: None, idle_armed: None, dirty: false, slot: 1 }
+    }
+
+    /// Byte order of the ids: by the prefix held in the slot, then, only when
+    /// the prefixes are equal, by the names themselves. Where two prefixes
+    /// differ they differ at the first differing byte of the ids, or one id
+    /// ends there (its padding, a zero, sorts first, as the shorter id does).
+    fn name_order(&self, other: &Cred) -> std::cmp::Ordering {
+        self.name_prefix.cmp(&other.name_prefix).then_with(|| self.name.cmp(&other.name))
     }
 
     /// Refreshes the cached entitlement versions when the table changed.
@@ -231,7 +243,7 @@ impl PartitionState {
     /// Credentials in byte order of their ids.
     fn sort_by_name<A: smallvec::Array<Item = CredId>>(&self, ids: &mut SmallVec<A>) {
         if ids.len() > 1 {
-            ids.sort_unstable_by(|a, b| self.creds[*a as usize].name.cmp(&self.creds[*b as usize].name));
+            ids.sort_unstable_by(|a, b| self.creds[*a as usize].name_order(&self.creds[*b as usize]));
             ids.dedup();
         }
     }
@@ -457,6 +469,14 @@ impl PartitionState {
     }
 }
 
+/// The first 16 bytes of `name`, zero-padded, as a big-endian integer.
+fn name_prefix(name: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    let n = name.len().min(16);
+    bytes[..n].copy_from_slice(&name.as_bytes()[..n]);
+    u128::from_be_bytes(bytes)
+}
+
 fn smallest_window(sizes: &[i64]) -> usize {
     sizes.iter().enumerate().min_by_key(|(_, s)| **s).map_or(0, |(i, _)| i)
 }
@@ -466,5 +486,21 @@ fn roll_to(ledger: &mut Ledger, month: Month, versions: Option<&Versions>, confi
     while ledger.month < month {
         let plan = MonthPlan::from(versions.and_then(|v| v.plan_at(month_start(ledger.month + 1))));
         ledger.roll_one(plan, config.accumulation, ctx, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Sorting by prefix, then name, is byte order of the ids (NULs, shared
+        /// prefixes and ids shorter and longer than the prefix included).
+        #[test]
+        fn name_order_is_byte_order(a in "(key_00|\\x00|k){0,3}[a-f0-9\\x00]{0,20}", b in "(key_00|\\x00|k){0,3}[a-f0-9\\x00]{0,20}") {
+            let (x, y) = (Cred::new(Arc::from(a.as_str()), false), Cred::new(Arc::from(b.as_str()), false));
+            prop_assert_eq!(x.name_order(&y), a.as_bytes().cmp(b.as_bytes()));
+        }
     }
 }
