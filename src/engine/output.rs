@@ -1,8 +1,6 @@
 //! What the engine produces: findings, window records, balance records and
 //! rejected input, as typed values. Serialisation lives in `crate::emit`.
 
-use std::sync::Arc;
-
 use crate::model::usage::Text;
 
 pub use crate::rules::ledger::{BalanceRecord, GrantView};
@@ -20,7 +18,8 @@ pub type CapabilityCounts = smallvec::SmallVec<[(Text, u64); 2]>;
 /// A closed tumbling window of one credential (docs/semantics.md, "Window and balance records").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowRecord {
-    pub credential: Arc<str>,
+    /// Inline (no allocation, no shared count) for ids of up to 24 bytes.
+    pub credential: Text,
     /// Window size in ms (rendered `1m`, `1h`).
     pub size_ms: i64,
     pub start: i64,

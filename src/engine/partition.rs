@@ -54,8 +54,9 @@ pub struct Shared<'a> {
 /// One credential of the partition: its name, state and bookkeeping.
 #[derive(Debug, Clone)]
 pub struct Cred {
-    /// The credential id (shared with outputs).
-    pub name: Arc<str>,
+    /// The credential id, inline in the slot for ids of up to 24 bytes (the
+    /// outputs copy it: no shared count to update from two threads).
+    pub name: Text,
     /// The id's first 16 bytes, zero-padded, big-endian: credentials sort by
     /// it first, without reading their names (see [`Cred::name_order`]).
     name_prefix: u128,
@@ -77,7 +78,7 @@ pub struct Cred {
 }
 
 impl Cred {
-    fn new(name: Arc<str>, persist: bool) -> Cred {
+    fn new(name: Text, persist: bool) -> Cred {
         let state = CredState { dedupe: if persist { Dedupe::persistent() } else { Dedupe::default() }, ..CredState::default() };
         let name_prefix = name_prefix(&name);
         Cred { name, name_prefix, state, versions: None, generation: u64::MAX, in_force: None, scope_memo: None, idle_armed: None, dirty: false, slot: 1 }
@@ -168,7 +169,7 @@ impl PartitionState {
         if let Some(&id) = self.index.get(credential) {
             return id;
         }
-        self.insert(Cred::new(Arc::from(credential), self.persist))
+        self.insert(Cred::new(Text::from(credential), self.persist))
     }
 
     /// The id of a credential already known (None when new).
@@ -185,9 +186,10 @@ impl PartitionState {
         if let Some(c) = self.creds.get(id as usize) {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
             if heap {
-                // The name: the record's credential is checked against it first.
+                // The name, when it is longer than the slot holds inline: the
+                // record's credential is checked against it first.
                 // SAFETY: prefetching never faults and reads nothing.
-                unsafe { _mm_prefetch(Arc::as_ptr(&c.name) as *const u8 as *const i8, _MM_HINT_T0) };
+                unsafe { _mm_prefetch(c.name.as_ptr() as *const i8, _MM_HINT_T0) };
                 if let Some(Some(e)) = c.in_force.as_ref().map(|(v, _, _)| v) {
                     let at = Arc::as_ptr(e) as *const i8;
                     // SAFETY: prefetching never faults and reads nothing.
@@ -229,7 +231,7 @@ impl PartitionState {
 
     /// A restored credential with its state and changelog slot.
     pub(super) fn restored(&self, name: &str, state: CredState, slot: u8) -> Cred {
-        Cred { state, slot, ..Cred::new(Arc::from(name), self.persist) }
+        Cred { state, slot, ..Cred::new(Text::from(name), self.persist) }
     }
 
     fn touch(&mut self, id: CredId) {
@@ -499,7 +501,7 @@ mod tests {
         /// prefixes and ids shorter and longer than the prefix included).
         #[test]
         fn name_order_is_byte_order(a in "(key_00|\\x00|k){0,3}[a-f0-9\\x00]{0,20}", b in "(key_00|\\x00|k){0,3}[a-f0-9\\x00]{0,20}") {
-            let (x, y) = (Cred::new(Arc::from(a.as_str()), false), Cred::new(Arc::from(b.as_str()), false));
+            let (x, y) = (Cred::new(Text::from(a.as_str()), false), Cred::new(Text::from(b.as_str()), false));
             prop_assert_eq!(x.name_order(&y), a.as_bytes().cmp(b.as_bytes()));
         }
     }

@@ -45,13 +45,13 @@ impl OpenWindow {
         }
     }
 
-    pub fn record(mut self, credential: &std::sync::Arc<str>, size_ms: i64) -> WindowRecord {
+    pub fn record(mut self, credential: &Text, size_ms: i64) -> WindowRecord {
         self.take_record(credential, size_ms)
     }
 
     /// The record of this window, its capabilities moved out (the window is
     /// being dropped): no copy of the window itself.
-    fn take_record(&mut self, credential: &std::sync::Arc<str>, size_ms: i64) -> WindowRecord {
+    fn take_record(&mut self, credential: &Text, size_ms: i64) -> WindowRecord {
         WindowRecord {
             credential: credential.clone(),
             size_ms,
@@ -99,7 +99,7 @@ pub fn add(windows: &mut Vec<OpenWindow>, sizes: &[i64], watermark: Option<i64>,
 /// Appends the records of the windows ending at `end` to `out`, in
 /// configuration order (`sizes`: the configured sizes in ms), and removes
 /// those windows. Returns true when one of them has the size index `smallest`.
-pub fn close_ending(windows: &mut Vec<OpenWindow>, end: i64, credential: &std::sync::Arc<str>, sizes: &[i64], smallest: usize, out: &mut Vec<Output>) -> bool {
+pub fn close_ending(windows: &mut Vec<OpenWindow>, end: i64, credential: &Text, sizes: &[i64], smallest: usize, out: &mut Vec<Output>) -> bool {
     let mut any_smallest = false;
     let mut closed = 0;
     // One window per size ends at `end` at most (same size and end: same window).

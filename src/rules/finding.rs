@@ -113,7 +113,7 @@ pub trait Outputs {
 /// Who and what a finding is about.
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx<'a> {
-    pub credential: &'a Arc<str>,
+    pub credential: &'a crate::model::usage::Text,
     /// The entitlement version in force (at the event, the due instant or the
     /// month start); its owner is the finding's owner.
     pub version: Option<&'a Arc<Entitlement>>,

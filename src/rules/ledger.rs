@@ -25,7 +25,7 @@ pub struct GrantView {
 /// A credential's credit ledger at an instant (docs/semantics.md, "Window and balance records"). All amounts micro-credits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BalanceRecord {
-    pub credential: std::sync::Arc<str>,
+    pub credential: crate::model::usage::Text,
     pub as_of: i64,
     pub month: Month,
     pub available_at_start: i64,
@@ -205,7 +205,7 @@ impl Ledger {
     }
 
     /// The balance record at `as_of`.
-    pub fn balance(&self, credential: &std::sync::Arc<str>, as_of: i64) -> BalanceRecord {
+    pub fn balance(&self, credential: &crate::model::usage::Text, as_of: i64) -> BalanceRecord {
         BalanceRecord {
             credential: credential.clone(),
             as_of,
@@ -251,7 +251,7 @@ mod tests {
     }
 
     fn ctx() -> Ctx<'static> {
-        static K: std::sync::LazyLock<std::sync::Arc<str>> = std::sync::LazyLock::new(|| "k".into());
+        static K: std::sync::LazyLock<crate::model::usage::Text> = std::sync::LazyLock::new(|| "k".into());
         Ctx { credential: &K, version: None, topic: "t", partition: 0, trigger: None }
     }
 
