@@ -1,5 +1,6 @@
-//! The fast path of usage decoding: one serde_json pass that reads each kept
-//! member straight into its typed value (a borrowed `&str` when the string has
+//! The fast path of usage decoding: one pass (the scan of [`flat`] for a flat
+//! object of plain values, the usual line; else one serde_json pass) that
+//! reads each kept member straight into its typed value (a borrowed `&str` when the string has
 //! no escapes, an `i64` for tokens, the exact decimal text for `credits`),
 //! with a CloudEvent's `data` read as a nested object in the same pass, and
 //! the line's raw key hint taken from the same members.
@@ -24,8 +25,6 @@ use std::fmt;
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-mod flat;
-
 use super::cloudevents::{header, header_mode, Mode};
 use super::secrets::{is_raw_secret, redacted_id};
 use super::{may_be_too_deep, read_credits, Json, KeyName};
@@ -33,6 +32,8 @@ use crate::model::credits::MICROS_PER_CREDIT;
 use crate::model::time;
 use crate::model::usage::Text;
 use crate::model::UsageEvent;
+
+mod flat;
 
 /// An event the fast path accepted, with the raw key hint of its value.
 pub(crate) struct Accepted<'a> {
