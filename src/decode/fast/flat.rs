@@ -6,9 +6,9 @@
 //!
 //! It only ever says "done, and serde_json would read exactly this" or
 //! "unsure": anything else (an escape, an array or object in a member bursar
-//! reads, a CloudEvent's `data` object, a duplicate of a read member, a count that is not a plain integer,
-//! text serde_json might refuse) leaves the decision to the serde pass, which
-//! runs from scratch. So no line is accepted here that the serde pass would
+//! reads, a CloudEvent's `data` object, a duplicate of a read member, a
+//! count that is not a plain integer, text serde_json might refuse) leaves
+//! the decision to the serde pass, which runs from scratch. So no line is accepted here that the serde pass would
 //! reject, and every accepted line has the same members (checked against the
 //! serde pass by the tests below).
 
