@@ -326,9 +326,6 @@ fn burst_rule(parent: &Obj<'_>, index: usize, raw: &RawValue) -> Result<BurstRul
     Ok(BurstRule { window_ms, credits, calls, tokens })
 }
 
-/// Decodes an entitlements file: records in line order, and the skipped lines
-/// as (line number from 1, reason). Blank lines are skipped; a trailing `\r`
-/// is stripped; a line that is not UTF-8 is skipped like any bad record.
 /// Entitlements read from a file, with what else its lines held.
 #[derive(Debug, Default)]
 pub struct FileEntitlements {
@@ -336,16 +333,28 @@ pub struct FileEntitlements {
     /// Lines that are no record: (line number, why).
     pub skipped: Vec<(u64, EntitlementError)>,
     /// Unknown keys by line number, as [`super::entitlement_keys::unknown_keys_by_line`]
-    /// finds them (every line that parses as a JSON object, whether or not it is a record).
+    /// finds them (every line that parses as a JSON object, whether or not it
+    /// is a record); empty unless asked for.
     pub unknown: Vec<(u64, UnknownKey)>,
 }
 
-/// [`read_entitlements`] and the unknown keys of every line, from one parse of each line.
-pub fn read_entitlements_with_unknown_keys(text: &[u8]) -> FileEntitlements {
+/// Decodes an entitlements file: records in line order, and the skipped lines
+/// as (line number from 1, reason). Blank lines are skipped; a trailing `\r`
+/// is stripped; a line that is not UTF-8 is skipped like any bad record.
+pub fn read_entitlements(text: &(impl AsRef<[u8]> + ?Sized)) -> (Vec<EntitlementRecord>, Vec<(u64, EntitlementError)>) {
+    let FileEntitlements { records, skipped, .. } = read_entitlement_file(text.as_ref(), false);
+    (records, skipped)
+}
+
+/// [`read_entitlements`], and with `unknown_keys` the unknown keys of every
+/// line as well, from the same parse of each line.
+pub fn read_entitlement_file(text: &[u8], unknown_keys: bool) -> FileEntitlements {
     let mut out = FileEntitlements::default();
     for (line_no, line) in super::json_lines(text) {
         let decoded = parse_shallow(line).and_then(|obj| {
-            out.unknown.extend(unknown_keys_of_members(&obj.members).into_iter().map(|k| (line_no, k)));
+            if unknown_keys {
+                out.unknown.extend(unknown_keys_of_members(&obj.members).into_iter().map(|k| (line_no, k)));
+            }
             check_depth(line)?;
             decode_record(&obj, None)
         });
@@ -357,24 +366,13 @@ pub fn read_entitlements_with_unknown_keys(text: &[u8]) -> FileEntitlements {
     out
 }
 
-pub fn read_entitlements(text: &(impl AsRef<[u8]> + ?Sized)) -> (Vec<EntitlementRecord>, Vec<(u64, EntitlementError)>) {
-    let (mut records, mut skipped) = (Vec::new(), Vec::new());
-    for (line_no, line) in super::json_lines(text.as_ref()) {
-        match decode_entitlement_line(line) {
-            Ok(record) => records.push(record),
-            Err(e) => skipped.push((line_no, e)),
-        }
-    }
-    (records, skipped)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::time::MS_PER_DAY;
 
     #[test]
-    fn one_parse_finds_the_records_and_unknown_keys_of_two() {
+    fn one_parse_finds_the_records_and_unknown_keys_of_separate_parses() {
         let deep = format!(r#"{{"credential":"d","owner":"o","updated_at":"2026-05-01T00:00:00Z","x":{}{}}}"#, "[".repeat(MAX_DEPTH + 2), "]".repeat(MAX_DEPTH + 2));
         let text = [
             r#"{"credential":"k1","owner":"o","updated_at":"2026-05-01T00:00:00Z","ownr":"x","credits":{"monthly":10,"bank_month":1}}"#,
@@ -386,8 +384,15 @@ mod tests {
             r#"{"credential":"k4","owner":"o","updated_at":"2026-05-02T00:00:00Z","burst":[{"window":"60s","calls":5,"cals":1}]}"#,
         ]
         .join("\n");
-        let one = read_entitlements_with_unknown_keys(text.as_bytes());
-        let (records, skipped) = read_entitlements(text.as_bytes());
+        let one = read_entitlement_file(text.as_bytes(), true);
+        // The reference: each line decoded on its own, and unknown keys by a parse of their own.
+        let (mut records, mut skipped) = (Vec::new(), Vec::new());
+        for (line_no, line) in super::super::json_lines(text.as_bytes()) {
+            match decode_entitlement_line(line) {
+                Ok(record) => records.push(record),
+                Err(e) => skipped.push((line_no, e)),
+            }
+        }
         let unknown = super::super::entitlement_keys::unknown_keys_by_line(text.as_bytes());
         assert_eq!(format!("{:?}", one.records), format!("{records:?}"));
         assert_eq!(format!("{:?}", one.skipped), format!("{skipped:?}"));

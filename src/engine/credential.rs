@@ -39,15 +39,17 @@ impl CredState {
     /// The heap blocks an event is likely to touch (start and length in
     /// bytes), for a prefetch hint.
     pub fn heap_parts(&self) -> impl Iterator<Item = HeapPart> + '_ {
+        let (capabilities, models) = self.scope.remembered();
         [
             HeapPart::of(&self.burst),
-            self.burst.first().and_then(|b| b.slices_part()),
+            self.burst.first().and_then(|b| HeapPart::of(b.slices())),
             HeapPart::of(&self.windows),
             self.ledger.as_ref().and_then(|l| HeapPart::of(&l.grants)),
             self.dedupe.heap_part(),
+            HeapPart::of(capabilities),
+            HeapPart::of(models),
         ]
         .into_iter()
-        .chain(self.scope.heap_parts())
         .flatten()
     }
 }

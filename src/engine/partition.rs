@@ -57,9 +57,6 @@ pub struct Cred {
     /// The credential id, inline in the slot for ids of up to 24 bytes (the
     /// outputs copy it: no shared count to update from two threads).
     pub name: Text,
-    /// The id's first 16 bytes, zero-padded, big-endian: credentials sort by
-    /// it first, without reading their names (see [`Cred::name_order`]).
-    name_prefix: u128,
     pub state: CredState,
     /// Entitlement versions as of `generation` of the store.
     versions: Option<Arc<Versions>>,
@@ -80,16 +77,7 @@ pub struct Cred {
 impl Cred {
     fn new(name: Text, persist: bool) -> Cred {
         let state = CredState { dedupe: if persist { Dedupe::persistent() } else { Dedupe::default() }, ..CredState::default() };
-        let name_prefix = name_prefix(&name);
-        Cred { name, name_prefix, state, versions: None, generation: u64::MAX, in_force: None, scope_memo: None, idle_armed: None, dirty: false, slot: 1 }
-    }
-
-    /// Byte order of the ids: by the prefix held in the slot, then, only when
-    /// the prefixes are equal, by the names themselves. Where two prefixes
-    /// differ they differ at the first differing byte of the ids, or one id
-    /// ends there (its padding, a zero, sorts first, as the shorter id does).
-    fn name_order(&self, other: &Cred) -> std::cmp::Ordering {
-        self.name_prefix.cmp(&other.name_prefix).then_with(|| self.name.cmp(&other.name))
+        Cred { name, state, versions: None, generation: u64::MAX, in_force: None, scope_memo: None, idle_armed: None, dirty: false, slot: 1 }
     }
 
     /// Refreshes the cached entitlement versions when the table changed.
@@ -242,10 +230,11 @@ impl PartitionState {
         }
     }
 
-    /// Credentials in byte order of their ids.
+    /// Credentials in byte order of their ids (read from the slots: an id of
+    /// up to 24 bytes is held inline).
     fn sort_by_name<A: smallvec::Array<Item = CredId>>(&self, ids: &mut SmallVec<A>) {
         if ids.len() > 1 {
-            ids.sort_unstable_by(|a, b| self.creds[*a as usize].name_order(&self.creds[*b as usize]));
+            ids.sort_unstable_by(|a, b| self.creds[*a as usize].name.cmp(&self.creds[*b as usize].name));
             ids.dedup();
         }
     }
@@ -471,14 +460,6 @@ impl PartitionState {
     }
 }
 
-/// The first 16 bytes of `name`, zero-padded, as a big-endian integer.
-fn name_prefix(name: &str) -> u128 {
-    let mut bytes = [0u8; 16];
-    let n = name.len().min(16);
-    bytes[..n].copy_from_slice(&name.as_bytes()[..n]);
-    u128::from_be_bytes(bytes)
-}
-
 fn smallest_window(sizes: &[i64]) -> usize {
     sizes.iter().enumerate().min_by_key(|(_, s)| **s).map_or(0, |(i, _)| i)
 }
@@ -491,18 +472,3 @@ fn roll_to(ledger: &mut Ledger, month: Month, versions: Option<&Versions>, confi
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// Sorting by prefix, then name, is byte order of the ids (NULs, shared
-        /// prefixes and ids shorter and longer than the prefix included).
-        #[test]
-        fn name_order_is_byte_order(a in "(key_00|\\x00|k){0,3}[a-f0-9\\x00]{0,20}", b in "(key_00|\\x00|k){0,3}[a-f0-9\\x00]{0,20}") {
-            let (x, y) = (Cred::new(Text::from(a.as_str()), false), Cred::new(Text::from(b.as_str()), false));
-            prop_assert_eq!(x.name_order(&y), a.as_bytes().cmp(b.as_bytes()));
-        }
-    }
-}

@@ -73,9 +73,9 @@ impl BurstState {
         (self.window_ms, self.newest, self.sums, self.silent_until)
     }
 
-    /// Where the slices live, when there are any (a prefetch hint for the engine).
-    pub fn slices_part(&self) -> Option<crate::engine::credential::HeapPart> {
-        crate::engine::credential::HeapPart::of(&self.slices)
+    /// The non-empty slices, oldest first (the engine prefetches them).
+    pub fn slices(&self) -> &[(i64, [i64; 3])] {
+        &self.slices
     }
 
     /// Adds the event to its slice; returns the sums over the 60 slices ending at

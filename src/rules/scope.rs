@@ -42,12 +42,6 @@ impl ScopeMemory {
     pub fn remembered(&self) -> (&[Text], &[Text]) {
         (&self.capabilities, &self.models)
     }
-
-    /// Where its lists live, when they hold anything (a prefetch hint).
-    pub fn heap_parts(&self) -> [Option<crate::engine::credential::HeapPart>; 2] {
-        use crate::engine::credential::HeapPart;
-        [HeapPart::of(&self.capabilities), HeapPart::of(&self.models)]
-    }
 }
 
 /// Which scope dimensions an event breaks, by `ScopeDimension as usize`.

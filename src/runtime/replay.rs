@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::config::EngineConfig;
-use crate::decode::entitlement::{read_entitlements, read_entitlements_with_unknown_keys, FileEntitlements};
+use crate::decode::entitlement::{read_entitlement_file, FileEntitlements};
 use crate::decode::entitlement_keys::UnknownKey;
 use crate::engine::output::{BalanceRecord, Finding, Output, RejectedRecord, WindowRecord};
 use crate::engine::Engine;
@@ -62,12 +62,7 @@ pub fn load_entitlement_file(engine: &mut Engine, text: &[u8], threads: usize) -
 fn load(engine: &mut Engine, text: &[u8], threads: usize, unknown_keys: bool) -> EntitlementLoad {
     let chunks = line_chunks(text, threads.max(1));
     let decode = |(first_line, chunk): (u64, &[u8])| {
-        let FileEntitlements { records, skipped, unknown } = if unknown_keys {
-            read_entitlements_with_unknown_keys(chunk)
-        } else {
-            let (records, skipped) = read_entitlements(chunk);
-            FileEntitlements { records, skipped, unknown: Vec::new() }
-        };
+        let FileEntitlements { records, skipped, unknown } = read_entitlement_file(chunk, unknown_keys);
         let renumber = |line: u64| line + first_line - 1;
         let skipped: Vec<(u64, String)> = skipped.into_iter().map(|(l, e)| (renumber(l), e.to_string())).collect();
         (records, skipped, unknown.into_iter().map(|(l, k)| (renumber(l), k)).collect::<Vec<_>>())
