@@ -126,6 +126,7 @@ pub struct PartitionState {
     pub(super) creds: Vec<Cred>,
     /// Window end -> credentials with an open window ending then (unsorted, may repeat).
     window_index: BTreeMap<i64, SmallVec<[CredId; 4]>>,
+    window_pool: windows::WindowPool,
     /// (armed instant, credential): one entry per credential with an idle timer,
     /// at or before its due instant; re-armed lazily when it pops early.
     idle_index: BTreeSet<(i64, CredId)>,
@@ -230,13 +231,19 @@ impl PartitionState {
         }
     }
 
-    /// Credentials in byte order of their ids (read from the slots: an id of
-    /// up to 24 bytes is held inline).
+    /// Credentials in byte order of their ids, each once. Each slot is read
+    /// once for the first 16 bytes of its id (as a big-endian integer, so
+    /// integer order is byte order); whole ids are compared only on a tie.
     fn sort_by_name<A: smallvec::Array<Item = CredId>>(&self, ids: &mut SmallVec<A>) {
-        if ids.len() > 1 {
-            ids.sort_unstable_by(|a, b| self.creds[*a as usize].name.cmp(&self.creds[*b as usize].name));
-            ids.dedup();
+        if ids.len() < 2 {
+            return;
         }
+        let mut keyed: SmallVec<[(u128, CredId); 8]> = ids.iter().map(|&id| (name_prefix(&self.creds[id as usize].name), id)).collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| self.creds[a.1 as usize].name.cmp(&self.creds[b.1 as usize].name)));
+        // One credential, one id: repeats of an id are adjacent now.
+        keyed.dedup_by_key(|k| k.1);
+        ids.clear();
+        ids.extend(keyed.into_iter().map(|(_, id)| id));
     }
 
     /// The states of the partition's credentials, by id.
@@ -296,7 +303,7 @@ impl PartitionState {
             ledger.book(event.credits, event.time, cfg, &ctx, out);
         }
         let window_index = &mut self.window_index;
-        let late = windows::add(&mut st.windows, &cfg.windows_ms, wm_before, &event, |end| {
+        let late = windows::add(&mut st.windows, &mut self.window_pool, &cfg.windows_ms, wm_before, &event, |end| {
             window_index.entry(end).or_default().push(id);
         });
         if late {
@@ -367,7 +374,7 @@ impl PartitionState {
         self.sort_by_name(&mut ids);
         for id in ids {
             let cred = &mut self.creds[id as usize];
-            if windows::close_ending(&mut cred.state.windows, end, &cred.name, &sh.config.windows_ms, smallest, out) {
+            if windows::close_ending(&mut cred.state.windows, &mut self.window_pool, end, &cred.name, &sh.config.windows_ms, smallest, out) {
                 if let Some(ledger) = &cred.state.ledger {
                     out.push(Output::Balance(ledger.balance(&cred.name, end)));
                 }
@@ -460,6 +467,15 @@ impl PartitionState {
     }
 }
 
+/// The first 16 bytes of `name`, zero-padded, big-endian: for two names
+/// whose prefixes differ, integer order is their byte order.
+fn name_prefix(name: &str) -> u128 {
+    let mut b = [0u8; 16];
+    let n = name.len().min(16);
+    b[..n].copy_from_slice(&name.as_bytes()[..n]);
+    u128::from_be_bytes(b)
+}
+
 fn smallest_window(sizes: &[i64]) -> usize {
     sizes.iter().enumerate().min_by_key(|(_, s)| **s).map_or(0, |(i, _)| i)
 }
@@ -472,3 +488,27 @@ fn roll_to(ledger: &mut Ledger, month: Month, versions: Option<&Versions>, confi
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Ids sharing long prefixes, shorter than 16 bytes, holding NUL or
+        /// non-ASCII bytes: the prefix sort agrees with sorting the names.
+        #[test]
+        fn credentials_sort_in_byte_order_of_their_ids(names in prop::collection::btree_set("(key_0000000000000|k|)[\\x00a-c\u{e9}]{0,20}", 1..40), picks in prop::collection::vec(any::<prop::sample::Index>(), 0..60)) {
+            let mut p = PartitionState::new(0, false);
+            let names: Vec<String> = names.into_iter().collect();
+            let ids: Vec<CredId> = names.iter().map(|n| p.intern(n)).collect();
+            let mut picked: SmallVec<[CredId; 4]> = picks.iter().map(|i| ids[i.index(ids.len())]).collect();
+            let mut expected: Vec<&str> = picked.iter().map(|id| names[*id as usize].as_str()).collect();
+            expected.sort_unstable();
+            expected.dedup();
+            p.sort_by_name(&mut picked);
+            let got: Vec<&str> = picked.iter().map(|id| &*p.creds[*id as usize].name).collect();
+            prop_assert_eq!(got, expected);
+        }
+    }
+}
