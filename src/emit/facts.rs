@@ -12,7 +12,7 @@
 //! version leaves to the configuration is left out here; the rule's figures
 //! carry the value the rule applied (e.g. `dormancy` of the `dormant.*` rules).
 
-use super::json::{credits_field, int_field, key, put_str, str_field, time_field};
+use super::json::{credits_field, int_field, key, put_key, put_str, str_field, time_field};
 
 use crate::model::time::push_duration;
 use crate::model::{Entitlement, Status};
@@ -30,7 +30,7 @@ pub(crate) const fn status_name(s: Status) -> &'static str {
 
 /// `,"facts":{...}` for `unmapped.bursar`.
 pub(crate) fn write_facts(out: &mut Vec<u8>, f: &Finding) {
-    key(out, false, "facts");
+    put_key(out, key!("facts"));
     let Some(v) = f.version.as_deref() else {
         out.extend_from_slice(br#"{"entitlement":null}"#);
         return;
@@ -38,18 +38,18 @@ pub(crate) fn write_facts(out: &mut Vec<u8>, f: &Finding) {
     out.extend_from_slice(br#"{"entitlement":{"updated_at":""#);
     crate::model::time::push_rfc3339(out, v.updated_at);
     out.push(b'"');
-    str_field(out, false, "owner", &v.owner);
-    str_field(out, false, "status", status_name(v.status));
+    str_field(out, key!("owner"), &v.owner);
+    str_field(out, key!("status"), status_name(v.status));
     if let Some(t) = v.valid_from {
-        time_field(out, "valid_from", t);
+        time_field(out, key!("valid_from"), t);
     }
     if let Some(t) = v.valid_until {
-        time_field(out, "valid_until", t);
+        time_field(out, key!("valid_until"), t);
     }
     out.push(b'}');
     write_scope(out, v);
     if let Some(rules) = &v.burst {
-        key(out, false, "burst");
+        put_key(out, key!("burst"));
         out.push(b'[');
         for (i, r) in rules.iter().enumerate() {
             if i > 0 {
@@ -59,40 +59,40 @@ pub(crate) fn write_facts(out: &mut Vec<u8>, f: &Finding) {
             push_duration(out, r.window_ms);
             out.push(b'"');
             if let Some(c) = r.credits {
-                credits_field(out, "credits", c);
+                credits_field(out, key!("credits"), c);
             }
             if let Some(c) = r.calls {
-                int_field(out, "calls", c);
+                int_field(out, key!("calls"), c);
             }
             if let Some(t) = r.tokens {
-                int_field(out, "tokens", t);
+                int_field(out, key!("tokens"), t);
             }
             out.push(b'}');
         }
         out.push(b']');
     }
     if let Some(d) = v.dormancy_ms {
-        key(out, false, "dormancy");
+        put_key(out, key!("dormancy"));
         out.push(b'"');
         push_duration(out, d);
         out.push(b'"');
     }
     if let Some(n) = v.max_principals {
-        int_field(out, "max_principals", n);
+        int_field(out, key!("max_principals"), n);
     }
     if let Some(n) = v.max_source_ips {
-        int_field(out, "max_source_ips", n);
+        int_field(out, key!("max_source_ips"), n);
     }
     if let Some(plan) = &v.credits {
-        key(out, false, "credits");
+        put_key(out, key!("credits"));
         out.push(b'{');
-        key(out, true, "monthly");
+        put_key(out, key!(first "monthly"));
         out.push(b'"');
         crate::model::credits::push(out, plan.monthly);
         out.push(b'"');
-        int_field(out, "bank_months", plan.bank_months);
+        int_field(out, key!("bank_months"), plan.bank_months);
         if let Some(cap) = plan.bank_cap {
-            credits_field(out, "bank_cap", cap);
+            credits_field(out, key!("bank_cap"), cap);
         }
         out.push(b'}');
     }
@@ -105,12 +105,16 @@ fn write_scope(out: &mut Vec<u8>, v: &Entitlement) {
     if dims.iter().all(|(_, d)| d.is_none()) {
         return;
     }
-    key(out, false, "scope");
+    put_key(out, key!("scope"));
     out.push(b'{');
     let mut first = true;
     for (name, globs) in dims {
         let Some(globs) = globs else { continue };
-        key(out, first, name);
+        if !first {
+            out.push(b',');
+        }
+        put_str(out, name);
+        out.push(b':');
         first = false;
         out.push(b'[');
         for (i, g) in globs.iter().enumerate() {

@@ -114,43 +114,51 @@ pub(crate) fn write_str(out: &mut String, s: &str) {
 /// Appends an integer (`model::time::push_int`).
 pub(crate) use crate::model::time::push_int as put_int;
 
-/// `"name":` (a comma first unless `first`); `name` needs no escaping.
+/// The text before a member's value, as one literal: `,"name":`, or
+/// `"name":` for the first member (`key!(first "name")`). `name` needs no
+/// escaping. One copy of fixed size per member, not four.
+macro_rules! key {
+    (first $name:literal) => {
+        concat!("\"", $name, "\":").as_bytes()
+    };
+    ($name:literal) => {
+        concat!(",\"", $name, "\":").as_bytes()
+    };
+}
+pub(crate) use key;
+
+/// Appends a member's name (`key!`).
 #[inline]
-pub(crate) fn key(out: &mut Vec<u8>, first: bool, name: &str) {
-    if !first {
-        out.push(b',');
-    }
-    out.push(b'"');
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"\":");
+pub(crate) fn put_key(out: &mut Vec<u8>, key: &[u8]) {
+    out.extend_from_slice(key);
 }
 
 #[inline]
-pub(crate) fn credits_field(out: &mut Vec<u8>, name: &str, micros: i64) {
-    key(out, false, name);
+pub(crate) fn credits_field(out: &mut Vec<u8>, key: &[u8], micros: i64) {
+    out.extend_from_slice(key);
     out.push(b'"');
     credits::push(out, micros);
     out.push(b'"');
 }
 
 #[inline]
-pub(crate) fn time_field(out: &mut Vec<u8>, name: &str, ms: i64) {
-    key(out, false, name);
+pub(crate) fn time_field(out: &mut Vec<u8>, key: &[u8], ms: i64) {
+    out.extend_from_slice(key);
     out.push(b'"');
     push_rfc3339(out, ms);
     out.push(b'"');
 }
 
 #[inline]
-pub(crate) fn int_field<T: itoa::Integer + Copy + TryInto<u32>>(out: &mut Vec<u8>, name: &str, v: T) {
-    key(out, false, name);
+pub(crate) fn int_field<T: itoa::Integer + Copy + TryInto<u32>>(out: &mut Vec<u8>, key: &[u8], v: T) {
+    out.extend_from_slice(key);
     put_int(out, v);
 }
 
-/// `"name":"value"` (a comma first unless `first`).
+/// A member with a string value.
 #[inline]
-pub(crate) fn str_field(out: &mut Vec<u8>, first: bool, name: &str, value: &str) {
-    key(out, first, name);
+pub(crate) fn str_field(out: &mut Vec<u8>, key: &[u8], value: &str) {
+    out.extend_from_slice(key);
     put_str(out, value);
 }
 

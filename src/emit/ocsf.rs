@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::describe::{severity_caption, title, write_description};
 use super::facts::{write_facts, write_remediation};
-use super::json::{credits_field, int_field, into_string, key, put_escaped, put_int, put_str, str_field};
+use super::json::{credits_field, int_field, into_string, key, put_escaped, put_int, put_key, put_str, str_field};
 
 use crate::rules::figures::FigureValue;
 use crate::rules::Finding;
@@ -68,11 +68,11 @@ fn uid_hex(f: &Finding) -> [u8; 32] {
 fn write_evidence(out: &mut Vec<u8>, f: &Finding) {
     out.extend_from_slice(br#"{"actor":{"user":{"#);
     if let Some(p) = f.evidence.as_ref().and_then(|e| e.principal.as_ref()) {
-        str_field(out, true, "uid", p);
-        str_field(out, false, "name", p);
+        str_field(out, key!(first "uid"), p);
+        str_field(out, key!("name"), p);
         out.push(b',');
     }
-    str_field(out, true, "credential_uid", &f.credential);
+    str_field(out, key!(first "credential_uid"), &f.credential);
     out.extend_from_slice(br#","programmatic_credentials":[{"uid":"#);
     put_str(out, &f.credential);
     out.extend_from_slice(br#","type":"API Key"}]}}"#);
@@ -94,20 +94,20 @@ fn write_evidence(out: &mut Vec<u8>, f: &Finding) {
             out.push(b'}');
         }
         out.extend_from_slice(br#","data":{"#);
-        str_field(out, true, "event_id", &e.id);
-        key(out, false, "time");
+        str_field(out, key!(first "event_id"), &e.id);
+        put_key(out, key!("time"));
         out.push(b'"');
         push_rfc3339(out, e.time);
         out.push(b'"');
-        str_field(out, false, "capability", &e.capability);
+        str_field(out, key!("capability"), &e.capability);
         if let Some(m) = &e.model {
-            str_field(out, false, "model", m);
+            str_field(out, key!("model"), m);
         }
-        credits_field(out, "credits", e.credits);
-        int_field(out, "tokens_in", e.tokens_in);
-        int_field(out, "tokens_out", e.tokens_out);
+        credits_field(out, key!("credits"), e.credits);
+        int_field(out, key!("tokens_in"), e.tokens_in);
+        int_field(out, key!("tokens_out"), e.tokens_out);
         if let Some(s) = &e.source {
-            str_field(out, false, "source", s);
+            str_field(out, key!("source"), s);
         }
         out.push(b'}');
     }
@@ -118,16 +118,16 @@ fn write_evidence(out: &mut Vec<u8>, f: &Finding) {
 fn write_resources_and_observables(out: &mut Vec<u8>, f: &Finding) {
     out.extend_from_slice(br#"],"resources":[{"uid":"#);
     put_str(out, &f.credential);
-    str_field(out, false, "name", &f.credential);
+    str_field(out, key!("name"), &f.credential);
     out.extend_from_slice(br#","type":"API Key""#);
     if let Some(v) = &f.version {
-        int_field(out, "modified_time", v.updated_at);
+        int_field(out, key!("modified_time"), v.updated_at);
     }
     if let Some(owner) = &f.owner {
         out.extend_from_slice(br#","owner":{"name":"#);
         put_str(out, owner);
         if owner.contains('@') {
-            str_field(out, false, "email_addr", owner);
+            str_field(out, key!("email_addr"), owner);
         }
         out.push(b'}');
     }
@@ -151,8 +151,8 @@ fn write_unmapped(out: &mut Vec<u8>, f: &Finding) {
     out.extend_from_slice(br#"],"unmapped":{"bursar":{"rule":""#);
     out.extend_from_slice(f.rule.as_str().as_bytes());
     out.push(b'"');
-    str_field(out, false, "credential", &f.credential);
-    key(out, false, "dedupe_key");
+    str_field(out, key!("credential"), &f.credential);
+    put_key(out, key!("dedupe_key"));
     out.push(b'"');
     for (i, part) in f.dedupe.iter().enumerate() {
         if i > 0 {
@@ -176,8 +176,8 @@ fn write_unmapped(out: &mut Vec<u8>, f: &Finding) {
     }
     out.extend_from_slice(br#","source":{"topic":"#);
     put_str(out, &f.topic);
-    int_field(out, "partition", f.partition);
-    key(out, false, "offset");
+    int_field(out, key!("partition"), f.partition);
+    put_key(out, key!("offset"));
     match f.offset {
         Some(o) => put_int(out, o),
         None => out.extend_from_slice(b"null"),
@@ -214,29 +214,29 @@ pub fn write_finding(f: &Finding, out: &mut Vec<u8>) {
     let rule = f.rule.as_str().as_bytes();
     out.extend_from_slice(br#"{"activity_id":1,"activity_name":"Create","category_uid":2,"category_name":"Findings","class_uid":2004,"class_name":"Detection Finding","type_uid":200401,"type_name":"Detection Finding: Create","severity_id":"#);
     put_int(out, f.severity);
-    str_field(out, false, "severity", severity_caption(f.severity));
+    str_field(out, key!("severity"), severity_caption(f.severity));
     match &f.suppressed {
         None => out.extend_from_slice(br#","status_id":1,"status":"New""#),
         Some(s) => {
             out.extend_from_slice(br#","status_id":3,"status":"Suppressed""#);
-            str_field(out, false, "status_detail", &s.reason);
+            str_field(out, key!("status_detail"), &s.reason);
         }
     }
     out.extend_from_slice(br#","is_alert":true"#);
-    int_field(out, "time", f.time);
+    int_field(out, key!("time"), f.time);
     out.extend_from_slice(concat!(r#","metadata":{"version":""#, ocsf_version!(), r#"","uid":""#).as_bytes());
     out.extend_from_slice(&uid);
     out.extend_from_slice(concat!(r#"","product":{"name":"bursar","vendor_name":"bursar","version":""#, env!("CARGO_PKG_VERSION"), r#""}},"finding_info":{"uid":""#).as_bytes());
     out.extend_from_slice(&uid);
     out.push(b'"');
     let info = f.rule.info();
-    str_field(out, false, "title", title(f));
-    key(out, false, "desc");
+    str_field(out, key!("title"), title(f));
+    put_key(out, key!("desc"));
     write_description(out, f);
     out.extend_from_slice(br#","types":[""#);
     out.extend_from_slice(rule);
     out.extend_from_slice(br#""]"#);
-    int_field(out, "created_time", f.time);
+    int_field(out, key!("created_time"), f.time);
     out.extend_from_slice(br#","analytic":{"uid":"bursar."#);
     out.extend_from_slice(rule);
     out.extend_from_slice(br#"","name":""#);

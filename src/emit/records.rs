@@ -2,7 +2,7 @@
 //! Input), written by hand straight into a byte buffer: fixed field order,
 //! no intermediate values.
 
-use super::json::{credits_field, int_field, into_string, key, put_int, put_lossy_str, put_str, time_field};
+use super::json::{credits_field, int_field, into_string, key, put_int, put_key, put_lossy_str, put_str, time_field};
 use crate::engine::output::{BalanceRecord, RejectedRecord, WindowRecord};
 use crate::model::time::{month_start, push_duration, push_month_label};
 
@@ -13,12 +13,12 @@ pub fn write_window(w: &WindowRecord, out: &mut Vec<u8>) {
     out.extend_from_slice(br#","window":""#);
     push_duration(out, w.size_ms);
     out.push(b'"');
-    time_field(out, "start", w.start);
-    time_field(out, "end", w.end);
-    int_field(out, "calls", w.calls);
-    credits_field(out, "credits", w.credits);
-    int_field(out, "tokens_in", w.tokens_in);
-    int_field(out, "tokens_out", w.tokens_out);
+    time_field(out, key!("start"), w.start);
+    time_field(out, key!("end"), w.end);
+    int_field(out, key!("calls"), w.calls);
+    credits_field(out, key!("credits"), w.credits);
+    int_field(out, key!("tokens_in"), w.tokens_in);
+    int_field(out, key!("tokens_out"), w.tokens_out);
     out.extend_from_slice(br#","capabilities":{"#);
     for (i, (cap, n)) in w.capabilities.iter().enumerate() {
         if i > 0 {
@@ -29,7 +29,7 @@ pub fn write_window(w: &WindowRecord, out: &mut Vec<u8>) {
         put_int(out, *n);
     }
     out.push(b'}');
-    int_field(out, "distinct_models", w.distinct_models);
+    int_field(out, key!("distinct_models"), w.distinct_models);
     out.push(b'}');
 }
 
@@ -45,19 +45,19 @@ pub fn window_json(w: &WindowRecord) -> String {
 pub fn write_balance(b: &BalanceRecord, out: &mut Vec<u8>) {
     out.extend_from_slice(br#"{"credential":"#);
     put_str(out, &b.credential);
-    time_field(out, "as_of", b.as_of);
+    time_field(out, key!("as_of"), b.as_of);
     out.extend_from_slice(br#","month":""#);
     push_month_label(out, b.month);
     out.push(b'"');
-    credits_field(out, "available_at_start", b.available_at_start);
-    credits_field(out, "banked_at_start", b.banked_at_start);
-    credits_field(out, "used", b.used);
-    credits_field(out, "used_banked", b.used_banked);
-    credits_field(out, "remaining", b.remaining);
-    credits_field(out, "overage", b.overage);
-    credits_field(out, "granted_total", b.granted_total);
-    credits_field(out, "burned_total", b.burned_total);
-    credits_field(out, "expired_total", b.expired_total);
+    credits_field(out, key!("available_at_start"), b.available_at_start);
+    credits_field(out, key!("banked_at_start"), b.banked_at_start);
+    credits_field(out, key!("used"), b.used);
+    credits_field(out, key!("used_banked"), b.used_banked);
+    credits_field(out, key!("remaining"), b.remaining);
+    credits_field(out, key!("overage"), b.overage);
+    credits_field(out, key!("granted_total"), b.granted_total);
+    credits_field(out, key!("burned_total"), b.burned_total);
+    credits_field(out, key!("expired_total"), b.expired_total);
     out.extend_from_slice(br#","grants":["#);
     for (i, g) in b.grants.iter().enumerate() {
         if i > 0 {
@@ -66,9 +66,9 @@ pub fn write_balance(b: &BalanceRecord, out: &mut Vec<u8>) {
         out.extend_from_slice(br#"{"month":""#);
         push_month_label(out, g.month);
         out.push(b'"');
-        credits_field(out, "amount", g.amount);
-        credits_field(out, "remaining", g.remaining);
-        time_field(out, "expires", month_start(g.expires));
+        credits_field(out, key!("amount"), g.amount);
+        credits_field(out, key!("remaining"), g.remaining);
+        time_field(out, key!("expires"), month_start(g.expires));
         out.push(b'}');
     }
     out.extend_from_slice(b"]}");
@@ -88,24 +88,24 @@ pub fn balance_json(b: &BalanceRecord) -> String {
 /// only for a Kafka record with a null value.
 pub fn write_rejected(r: &RejectedRecord, out: &mut Vec<u8>) {
     out.push(b'{');
-    key(out, true, "partition");
+    put_key(out, key!(first "partition"));
     put_int(out, r.partition);
-    int_field(out, "offset", r.offset);
-    key(out, false, "line");
+    int_field(out, key!("offset"), r.offset);
+    put_key(out, key!("line"));
     match r.line {
         Some(l) => put_int(out, l),
         None => out.extend_from_slice(b"null"),
     }
-    key(out, false, "kind");
+    put_key(out, key!("kind"));
     put_str(out, r.kind.as_str());
-    key(out, false, "reason");
+    put_key(out, key!("reason"));
     put_str(out, &r.reason);
-    key(out, false, "key");
+    put_key(out, key!("key"));
     match &r.key {
         Some(k) => put_lossy_str(out, k),
         None => out.extend_from_slice(b"null"),
     }
-    key(out, false, "value");
+    put_key(out, key!("value"));
     match &r.value {
         Some(v) => put_lossy_str(out, v),
         None => out.extend_from_slice(b"null"),

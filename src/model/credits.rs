@@ -176,13 +176,12 @@ fn fraction(frac: u32) -> ([u8; 7], usize) {
     let [a, b] = two_digits(frac / 10_000);
     let [c, d] = two_digits(frac / 100);
     let [e, f] = two_digits(frac);
-    let mut zeros = 0;
-    let mut rest = frac;
-    while rest % 10 == 0 && zeros < 6 {
-        rest /= 10;
-        zeros += 1;
-    }
-    ([b'.', a, b, c, d, e, f], 7 - zeros)
+    let text = [b'.', a, b, c, d, e, f];
+    // The digits as values in bytes 1..=6 of a word (byte 0 the dot, zeroed):
+    // the last non-zero digit is the highest non-zero byte. `frac` is not 0.
+    let word = u64::from_le_bytes([0, a, b, c, d, e, f, b'0']) - u64::from_le_bytes([0, b'0', b'0', b'0', b'0', b'0', b'0', b'0']);
+    let last = (63 - word.leading_zeros()) as usize / 8;
+    (text, last + 1)
 }
 
 /// The longest decimal form: `-9223372036854.775808`.
@@ -213,6 +212,15 @@ fn decimal(micros: i64) -> ([u8; DECIMAL_MAX], usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_fraction_is_written_without_its_trailing_zeros() {
+        for frac in 1..MICROS_PER_CREDIT as u32 {
+            let (text, len) = fraction(frac);
+            let expected = format!(".{frac:06}");
+            assert_eq!(std::str::from_utf8(&text[..len]), Ok(expected.trim_end_matches('0')), "{frac}");
+        }
+    }
 
     #[test]
     fn json_numbers_are_read_exactly_and_rounded_half_to_even() {

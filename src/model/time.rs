@@ -382,7 +382,7 @@ pub fn format_duration(ms: i64) -> String {
 /// Appends the form of [`format_duration`] to a byte buffer.
 pub fn push_duration(out: &mut Vec<u8>, ms: i64) {
     let (n, unit) = duration_parts(ms);
-    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    push_int(out, n);
     out.extend_from_slice(unit.as_bytes());
 }
 
