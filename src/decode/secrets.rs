@@ -37,8 +37,21 @@ pub fn is_raw_secret(s: &str) -> bool {
 /// [`is_raw_secret`] over bytes (every rule is about ASCII, so a byte string
 /// that is not UTF-8 can still carry a secret prefix).
 pub fn is_raw_secret_bytes(b: &[u8]) -> bool {
-    PREFIXES.iter().any(|p| b.starts_with(p)) || is_aws_access_key(b) || is_high_entropy(b)
+    let prefixed = b.first().is_some_and(|&c| PREFIX_STARTS[c as usize]) && PREFIXES.iter().any(|p| b.starts_with(p));
+    prefixed || is_aws_access_key(b) || is_high_entropy(b)
 }
+
+/// The first bytes of [`PREFIXES`]: most strings start with none of them,
+/// and then no prefix is compared.
+static PREFIX_STARTS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < PREFIXES.len() {
+        t[PREFIXES[i][0] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// The whole string matches `AKIA[0-9A-Z]{16}`.
 fn is_aws_access_key(b: &[u8]) -> bool {
@@ -175,8 +188,21 @@ fn redact_runs(value: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     const HIGH: &str = "Xk9vQ2mP7rT4wZ8bN3cF6hJ1sD5gL0yA+eR/uI_o-Kq";
+
+    proptest! {
+        /// The first-byte table only skips comparisons: detection is the rule
+        /// as written (any prefix, an AWS key, high entropy).
+        #[test]
+        fn detection_is_the_rule_as_written(prefix in prop::sample::select(PREFIXES.to_vec()), cut in 0usize..12, rest in "[ -~]{0,50}", plain in any::<bool>()) {
+            let mut b = if plain { Vec::new() } else { prefix[..cut.min(prefix.len())].to_vec() };
+            b.extend_from_slice(rest.as_bytes());
+            let rule = PREFIXES.iter().any(|p| b.starts_with(p)) || is_aws_access_key(&b) || is_high_entropy(&b);
+            prop_assert_eq!(is_raw_secret_bytes(&b), rule, "{:?}", String::from_utf8_lossy(&b));
+        }
+    }
 
     #[test]
     fn well_known_prefixes_are_raw_secrets() {

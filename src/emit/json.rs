@@ -57,8 +57,7 @@ fn next_escape(bytes: &[u8], mut from: usize) -> Option<usize> {
         from += 16;
     }
     while let Some(word) = bytes.get(from..from + 8) {
-        let x = u64::from_le_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
-        if word_needs_escape(x) {
+        if word_needs_escape(self::word(word)) {
             break;
         }
         from += 8;
@@ -66,10 +65,40 @@ fn next_escape(bytes: &[u8], mut from: usize) -> Option<usize> {
     bytes[from..].iter().position(|&b| ESCAPE[b as usize] != 0).map(|i| from + i)
 }
 
+/// The eight bytes of `b` (exactly eight long) as a word.
+#[inline]
+fn word(b: &[u8]) -> u64 {
+    u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+}
+
+/// Whether any byte of `b` needs an escape (exact). The tail past the
+/// last whole chunk is checked as one overlapping chunk or word, not byte
+/// by byte: most strings written are short ids with nothing to escape.
+#[inline]
+fn any_escape(b: &[u8]) -> bool {
+    let n = b.len();
+    match n {
+        16.. => {
+            let chunk = |at: usize| <&[u8; 16]>::try_from(&b[at..at + 16]).is_ok_and(chunk_needs_escape);
+            (0..n / 16).any(|i| chunk(16 * i)) || (n % 16 != 0 && chunk(n - 16))
+        }
+        8.. => word_needs_escape(word(&b[..8])) || word_needs_escape(word(&b[n - 8..])),
+        4.. => {
+            let half = |at: usize| u64::from(u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]));
+            word_needs_escape(half(0) | half(n - 4) << 32)
+        }
+        _ => b.iter().any(|&c| ESCAPE[c as usize] != 0),
+    }
+}
+
 /// Appends the JSON-escaped text of `s` (no quotes): runs that need no
 /// escape are copied whole.
 pub(crate) fn put_escaped(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
+    if !any_escape(bytes) {
+        out.extend_from_slice(bytes);
+        return;
+    }
     let mut start = 0;
     while let Some(i) = next_escape(bytes, start) {
         out.extend_from_slice(&bytes[start..i]);

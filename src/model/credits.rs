@@ -158,6 +158,11 @@ pub fn write_to(out: &mut String, micros: i64) {
 /// their length, not as calls to copy a few bytes.
 #[inline]
 pub fn push(out: &mut Vec<u8>, micros: i64) {
+    if micros == 0 {
+        // Most totals of a balance record are zero.
+        out.push(b'0');
+        return;
+    }
     let abs = micros.unsigned_abs();
     if micros < 0 {
         out.push(b'-');
