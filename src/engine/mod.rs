@@ -131,13 +131,13 @@ impl Engine {
 
     /// Processes one accepted usage event (docs/semantics.md steps 2-4).
     pub fn process(&mut self, partition: i32, offset: i64, event: UsageEvent, out: &mut Vec<Output>) {
-        self.process_known(partition, offset, event, None, out);
+        self.process_known(partition, offset, &event, None, out);
     }
 
     /// [`Engine::process`] with the credential's id when the caller has it
     /// from [`Engine::id_of`] (the threaded replay looks ids up for its
     /// prefetches): one hash lookup instead of two.
-    pub fn process_known(&mut self, partition: i32, offset: i64, event: UsageEvent, known: Option<partition::CredId>, out: &mut Vec<Output>) {
+    pub fn process_known(&mut self, partition: i32, offset: i64, event: &UsageEvent, known: Option<partition::CredId>, out: &mut Vec<Output>) {
         let start = out.len();
         let changelog = self.changelog;
         let part = self.partitions.entry(partition).or_insert_with(|| PartitionState::new(partition, changelog));

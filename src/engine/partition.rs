@@ -261,7 +261,7 @@ impl PartitionState {
 
     /// Steps 2–4 of docs/semantics.md for one accepted (decoded, redacted) event.
     /// `known`: the credential's id if the caller looked it up already (see [`PartitionState::id_for`]).
-    pub fn process(&mut self, sh: &Shared<'_>, offset: i64, event: UsageEvent, known: Option<CredId>, stats: &mut Stats, out: &mut Vec<Output>) {
+    pub fn process(&mut self, sh: &Shared<'_>, offset: i64, event: &UsageEvent, known: Option<CredId>, stats: &mut Stats, out: &mut Vec<Output>) {
         let cfg = sh.config;
         let wm_before = self.meta.watermark;
         let id = self.id_for(&event.credential, known);

@@ -108,7 +108,7 @@ pub fn apply_record_known(engine: &mut Engine, partition: i32, offset: i64, deco
         return;
     }
     match decoded {
-        Decoded::Event(event) => engine.process_known(partition, offset, event, known, out),
+        Decoded::Event(event) => engine.process_known(partition, offset, &event, known, out),
         Decoded::Rejected(mut r) => {
             engine.note_rejected(partition, offset, r.kind);
             r.partition = partition;
