@@ -6,13 +6,20 @@
 //! unknown members are ignored. Credentials are kept as written, even raw
 //! secrets: such an entitlement is stored unredacted and matches nothing.
 
-use serde_json::value::RawValue;
+use std::fmt;
 
-use super::entitlement_keys::{unknown_keys_of_members, UnknownKey};
-use super::{json_error_reason, member, parse_members, read_count, read_credits, read_string, read_time, too_deep, Json, Members, MAX_DEPTH};
+use super::entitlement_keys::{unknown_keys_of, UnknownKey};
+use super::{read_count, read_credits, read_string, read_time, too_deep, Json, MAX_DEPTH};
 use crate::model::time::parse_duration;
 use crate::model::net::Network;
 use crate::model::{BurstRule, CreditPlan, Entitlement, EntitlementRecord, Scope, Status};
+use tape::{Tape, Value};
+
+#[cfg(test)]
+mod reference;
+pub(crate) mod tape;
+#[cfg(test)]
+mod tests;
 
 /// Largest accepted `credits.bank_months`: 100 years, so a grant's expiry
 /// (at most 2200 + 100 years) is always a 4-digit RFC 3339 year.
@@ -53,22 +60,45 @@ fn bad_string() -> EntitlementError {
     EntitlementError::InvalidJson("a string holds an escape that is not Unicode text (a lone surrogate)".into())
 }
 
-/// One JSON object with the path of its fields in reasons (`credits.`, `burst[1].`).
-struct Obj<'a> {
-    members: Members<'a>,
-    path: String,
+/// Where an object's members are, for reasons: the top level, `credits.`, `burst[1].`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Path {
+    Top,
+    /// An object member of the top level.
+    Member(&'static str),
+    /// An object element of an array member of the top level.
+    Element(&'static str, usize),
 }
 
-impl<'a> Obj<'a> {
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Top => Ok(()),
+            Path::Member(name) => write!(f, "{name}."),
+            Path::Element(name, i) => write!(f, "{name}[{i}]."),
+        }
+    }
+}
+
+/// One JSON object of a record, with the path of its fields in reasons
+/// (built only when there is a reason).
+struct Obj<'t, 'a> {
+    value: Value<'t, 'a>,
+    path: Path,
+}
+
+impl<'t, 'a> Obj<'t, 'a> {
     fn field(&self, name: &str) -> String {
         format!("{}{name}", self.path)
     }
 
+    /// The field of element `i` of array member `name` (`scope.models[1]`).
+    fn element(&self, name: &str, i: usize) -> String {
+        format!("{}{name}[{i}]", self.path)
+    }
+
     fn get(&self, name: &str) -> Result<Option<Json<'a>>, EntitlementError> {
-        match member(&self.members, name) {
-            None => Ok(None),
-            Some(raw) => Json::read(raw).map_err(|_| bad_string()),
-        }
+        self.value.member(name).map_or(Ok(None), json)
     }
 
     fn required(&self, name: &str) -> Result<Json<'a>, EntitlementError> {
@@ -81,41 +111,48 @@ impl<'a> Obj<'a> {
         move |problem| EntitlementError::Invalid { field: self.field(name), problem }
     }
 
-    /// A nested object member, or None when absent.
-    fn object(&self, name: &str) -> Result<Option<Obj<'a>>, EntitlementError> {
-        match self.get(name)? {
-            None => Ok(None),
-            Some(Json::Object(raw)) => Ok(Some(Obj { members: parse_nested(raw)?, path: format!("{}.", self.field(name)) })),
-            Some(other) => Err(self.invalid(name)(format!("must be an object, got {}", other.type_name()))),
-        }
+    /// A nested object member (of the top level), or None when absent.
+    fn object(&self, name: &'static str) -> Result<Option<Obj<'t, 'a>>, EntitlementError> {
+        let nested = self.nested(name, b'{', "an object")?;
+        Ok(nested.map(|value| Obj { value, path: Path::Member(name) }))
     }
 
-    /// An array member's elements, or None when absent.
-    fn array(&self, name: &str) -> Result<Option<Vec<&'a RawValue>>, EntitlementError> {
-        match self.get(name)? {
+    /// An array member (its elements are its children), or None when absent.
+    fn array(&self, name: &str) -> Result<Option<Value<'t, 'a>>, EntitlementError> {
+        self.nested(name, b'[', "an array")
+    }
+
+    /// Member `name` when it starts with `opener`; None when absent; an error naming `kind` otherwise.
+    fn nested(&self, name: &str, opener: u8, kind: &str) -> Result<Option<Value<'t, 'a>>, EntitlementError> {
+        let Some(v) = self.value.member(name) else { return Ok(None) };
+        if v.starts_with(opener) {
+            return readable(v).map(Some);
+        }
+        match json(v)? {
             None => Ok(None),
-            Some(Json::Array(raw)) => serde_json::from_str(raw.get()).map(Some).map_err(|e| EntitlementError::InvalidJson(e.to_string())),
-            Some(other) => Err(self.invalid(name)(format!("must be an array, got {}", other.type_name()))),
+            Some(other) => Err(self.invalid(name)(format!("must be {kind}, got {}", other.type_name()))),
         }
     }
 }
 
-fn parse_nested(raw: &RawValue) -> Result<Members<'_>, EntitlementError> {
-    parse_members(raw.get()).map_err(|e| EntitlementError::InvalidJson(e.to_string()))
+/// A value as [`Json`] (`null` is None).
+fn json<'a>(v: Value<'_, 'a>) -> Result<Option<Json<'a>>, EntitlementError> {
+    v.json().map_err(|_| bad_string())
+}
+
+/// An object or array whose members or elements serde_json read (see [`tape`]).
+fn readable<'t, 'a>(v: Value<'t, 'a>) -> Result<Value<'t, 'a>, EntitlementError> {
+    match v.refused() {
+        Some(reason) => Err(EntitlementError::InvalidJson(reason.to_string())),
+        None => Ok(v),
+    }
 }
 
 /// Parses a whole record text into its top-level object.
-fn parse_record(bytes: &[u8]) -> Result<Obj<'_>, EntitlementError> {
-    let obj = parse_shallow(bytes)?;
+fn parse_record<'t, 'a>(tape: &'t mut Tape<'a>, bytes: &'a [u8]) -> Result<Obj<'t, 'a>, EntitlementError> {
+    let value = tape.parse(bytes)?;
     check_depth(bytes)?;
-    Ok(obj)
-}
-
-/// The members of a record's top level (UTF-8 and JSON checked, not yet its nesting depth).
-fn parse_shallow(bytes: &[u8]) -> Result<Obj<'_>, EntitlementError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| EntitlementError::InvalidJson(format!("the record is not UTF-8 (invalid byte at offset {})", e.valid_up_to())))?;
-    let members = parse_members(text).map_err(|e| EntitlementError::InvalidJson(json_error_reason(text, &e)))?;
-    Ok(Obj { members, path: String::new() })
+    Ok(Obj { value, path: Path::Top })
 }
 
 fn check_depth(bytes: &[u8]) -> Result<(), EntitlementError> {
@@ -126,15 +163,14 @@ fn check_depth(bytes: &[u8]) -> Result<(), EntitlementError> {
 }
 
 /// A credential string of 1..=256 code points (never quoted in reasons).
-fn credential_of(v: Json<'_>, obj: &Obj<'_>) -> Result<String, EntitlementError> {
+fn credential_of(v: Json<'_>, obj: &Obj<'_, '_>) -> Result<String, EntitlementError> {
     read_string(v, 1, 256, false).map(|s| s.into_owned()).map_err(obj.invalid("credential"))
 }
 
 /// Decodes one line of an entitlements file; `{"credential": "...",
 /// "tombstone": true}` is a tombstone.
 pub fn decode_entitlement_line(line: &[u8]) -> Result<EntitlementRecord, EntitlementError> {
-    let obj = parse_record(line)?;
-    decode_record(&obj, None)
+    decode_record(&parse_record(&mut Tape::default(), line)?, None)
 }
 
 /// Decodes a record of the entitlements topic: a null value is a tombstone of
@@ -155,7 +191,8 @@ pub fn decode_entitlement_kafka(key: Option<&[u8]>, value: Option<&[u8]>) -> Res
             None => Err(EntitlementError::Missing("credential".into())),
         },
         Some(bytes) => {
-            let obj = parse_record(bytes)?;
+            let mut tape = Tape::default();
+            let obj = parse_record(&mut tape, bytes)?;
             let fallback = if obj.get("credential")?.is_none() { key_credential()? } else { None };
             decode_record(&obj, fallback)
         }
@@ -168,19 +205,20 @@ pub fn decode_entitlement_kafka(key: Option<&[u8]>, value: Option<&[u8]>) -> Res
 /// credential applies) is decoded by [`decode_entitlement_kafka`] itself.
 pub fn decode_entitlement_kafka_with_unknown_keys(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<(EntitlementRecord, Vec<UnknownKey>), EntitlementError> {
     let Some(bytes) = value else { return Ok((decode_entitlement_kafka(key, None)?, Vec::new())) };
-    let obj = parse_record(bytes)?;
+    let mut tape = Tape::default();
+    let obj = parse_record(&mut tape, bytes)?;
     let record = match obj.get("credential")? {
         Some(_) => decode_record(&obj, None)?,
         None => decode_entitlement_kafka(key, value)?,
     };
-    Ok((record, unknown_keys_of_members(&obj.members)))
+    Ok((record, unknown_keys_of(obj.value)))
 }
 
 fn invalid_key(problem: &str) -> EntitlementError {
     EntitlementError::Invalid { field: "credential".into(), problem: format!("(the record key) {problem}") }
 }
 
-fn decode_record(obj: &Obj<'_>, key_credential: Option<String>) -> Result<EntitlementRecord, EntitlementError> {
+fn decode_record(obj: &Obj<'_, '_>, key_credential: Option<String>) -> Result<EntitlementRecord, EntitlementError> {
     let tombstone = match obj.get("tombstone")? {
         None | Some(Json::Bool("false")) => false,
         Some(Json::Bool(_)) => true,
@@ -197,7 +235,7 @@ fn decode_record(obj: &Obj<'_>, key_credential: Option<String>) -> Result<Entitl
     decode_version(obj, credential).map(EntitlementRecord::Version)
 }
 
-fn decode_version(obj: &Obj<'_>, credential: String) -> Result<Entitlement, EntitlementError> {
+fn decode_version(obj: &Obj<'_, '_>, credential: String) -> Result<Entitlement, EntitlementError> {
     let owner = super::secrets::redact_field(read_string(obj.required("owner")?, 1, usize::MAX, true).map_err(obj.invalid("owner"))?.into_owned());
     let status = match obj.get("status")? {
         None => Status::Active,
@@ -222,7 +260,7 @@ fn decode_version(obj: &Obj<'_>, credential: String) -> Result<Entitlement, Enti
     let credits = obj.object("credits")?.map(|c| credit_plan(&c)).transpose()?;
     let burst = match obj.array("burst")? {
         None => None,
-        Some(items) => Some(items.iter().enumerate().map(|(i, raw)| burst_rule(obj, i, raw)).collect::<Result<Vec<_>, _>>()?),
+        Some(items) => Some(items.children().enumerate().map(|(i, item)| burst_rule(obj, i, item)).collect::<Result<Vec<_>, _>>()?),
     };
     let dormancy_ms = match obj.get("dormancy")? {
         None => None,
@@ -235,7 +273,7 @@ fn decode_version(obj: &Obj<'_>, credential: String) -> Result<Entitlement, Enti
 }
 
 /// `max_principals` / `max_source_ips`: an integer >= 1, or absent.
-fn day_limit(obj: &Obj<'_>, name: &str) -> Result<Option<i64>, EntitlementError> {
+fn day_limit(obj: &Obj<'_, '_>, name: &str) -> Result<Option<i64>, EntitlementError> {
     let Some(v) = obj.get(name)? else { return Ok(None) };
     match read_count(&v) {
         Ok(n) if n >= 1 => Ok(Some(n)),
@@ -244,11 +282,11 @@ fn day_limit(obj: &Obj<'_>, name: &str) -> Result<Option<i64>, EntitlementError>
 }
 
 /// `scope.networks`: CIDRs or bare addresses (docs/semantics.md, "Where and by whom a key is used").
-fn networks(scope: &Obj<'_>) -> Result<Option<Vec<Network>>, EntitlementError> {
+fn networks(scope: &Obj<'_, '_>) -> Result<Option<Vec<Network>>, EntitlementError> {
     let Some(texts) = string_list(scope, "networks")? else { return Ok(None) };
     let mut out = Vec::with_capacity(texts.len());
     for (i, text) in texts.iter().enumerate() {
-        let net = Network::parse(text).map_err(|problem| EntitlementError::Invalid { field: format!("{}[{i}]", scope.field("networks")), problem })?;
+        let net = Network::parse(text).map_err(|problem| EntitlementError::Invalid { field: scope.element("networks", i), problem })?;
         out.push(net);
     }
     Ok(Some(out))
@@ -259,24 +297,24 @@ fn duration_problem(v: &Json<'_>) -> String {
 }
 
 /// An optional array of strings (None: unrestricted; empty: allows nothing).
-fn string_list(obj: &Obj<'_>, name: &str) -> Result<Option<Vec<String>>, EntitlementError> {
+fn string_list(obj: &Obj<'_, '_>, name: &str) -> Result<Option<Vec<String>>, EntitlementError> {
     let Some(items) = obj.array(name)? else { return Ok(None) };
-    let mut out = Vec::with_capacity(items.len());
-    for (i, raw) in items.iter().enumerate() {
-        match Json::read(raw).map_err(|_| bad_string())? {
+    let mut out = Vec::with_capacity(items.children().count());
+    for (i, item) in items.children().enumerate() {
+        match json(item)? {
             // A glob that looks like a raw secret is kept as its redacted id, like the owner
             // (an event value that is a raw secret is redacted too, so matching is unchanged).
             Some(Json::Str(s)) => out.push(super::secrets::redact_field(s.into_owned())),
             other => {
                 let got = other.map_or("null", |v| v.type_name());
-                return Err(EntitlementError::Invalid { field: format!("{}[{i}]", obj.field(name)), problem: format!("must be a string, got {got}") });
+                return Err(EntitlementError::Invalid { field: obj.element(name, i), problem: format!("must be a string, got {got}") });
             }
         }
     }
     Ok(Some(out))
 }
 
-fn credit_plan(c: &Obj<'_>) -> Result<CreditPlan, EntitlementError> {
+fn credit_plan(c: &Obj<'_, '_>) -> Result<CreditPlan, EntitlementError> {
     let monthly = read_credits(&c.required("monthly")?).map_err(c.invalid("monthly"))?;
     if monthly > MAX_MONTHLY_MICROS {
         return Err(c.invalid("monthly")(format!("must be at most {} credits a month", MAX_MONTHLY_MICROS / 1_000_000)));
@@ -295,16 +333,14 @@ fn credit_plan(c: &Obj<'_>) -> Result<CreditPlan, EntitlementError> {
 
 /// One `burst` rule object: a window that divides into 60 whole-millisecond
 /// slices and at least one limit.
-fn burst_rule(parent: &Obj<'_>, index: usize, raw: &RawValue) -> Result<BurstRule, EntitlementError> {
-    let path = format!("{}[{index}]", parent.field("burst"));
-    let members = match Json::read(raw).map_err(|_| bad_string())? {
-        Some(Json::Object(o)) => parse_nested(o)?,
-        other => {
-            let got = other.map_or("null", |v| v.type_name());
-            return Err(EntitlementError::Invalid { field: path, problem: format!("must be an object, got {got}") });
+fn burst_rule(parent: &Obj<'_, '_>, index: usize, item: Value<'_, '_>) -> Result<BurstRule, EntitlementError> {
+    let r = match item.starts_with(b'{') {
+        true => Obj { value: readable(item)?, path: Path::Element("burst", index) },
+        false => {
+            let got = json(item)?.map_or("null", |v| v.type_name());
+            return Err(EntitlementError::Invalid { field: parent.element("burst", index), problem: format!("must be an object, got {got}") });
         }
     };
-    let r = Obj { members, path: format!("{path}.") };
     let window = r.required("window")?;
     let window_ms = match &window {
         Json::Str(s) => parse_duration(s).ok(),
@@ -321,7 +357,7 @@ fn burst_rule(parent: &Obj<'_>, index: usize, raw: &RawValue) -> Result<BurstRul
     let calls = r.get("calls")?.map(|v| read_count(&v)).transpose().map_err(r.invalid("calls"))?;
     let tokens = r.get("tokens")?.map(|v| read_count(&v)).transpose().map_err(r.invalid("tokens"))?;
     if credits.is_none() && calls.is_none() && tokens.is_none() {
-        return Err(EntitlementError::Invalid { field: path, problem: "must set at least one limit: credits, calls or tokens".into() });
+        return Err(EntitlementError::Invalid { field: parent.element("burst", index), problem: "must set at least one limit: credits, calls or tokens".into() });
     }
     Ok(BurstRule { window_ms, credits, calls, tokens })
 }
@@ -350,13 +386,14 @@ pub fn read_entitlements(text: &(impl AsRef<[u8]> + ?Sized)) -> (Vec<Entitlement
 /// line as well, from the same parse of each line.
 pub fn read_entitlement_file(text: &[u8], unknown_keys: bool) -> FileEntitlements {
     let mut out = FileEntitlements::default();
+    let mut tape = Tape::default();
     for (line_no, line) in super::json_lines(text) {
-        let decoded = parse_shallow(line).and_then(|obj| {
+        let decoded = tape.parse(line).and_then(|value| {
             if unknown_keys {
-                out.unknown.extend(unknown_keys_of_members(&obj.members).into_iter().map(|k| (line_no, k)));
+                out.unknown.extend(unknown_keys_of(value).into_iter().map(|k| (line_no, k)));
             }
             check_depth(line)?;
-            decode_record(&obj, None)
+            decode_record(&Obj { value, path: Path::Top }, None)
         });
         match decoded {
             Ok(record) => out.records.push(record),
@@ -364,197 +401,4 @@ pub fn read_entitlement_file(text: &[u8], unknown_keys: bool) -> FileEntitlement
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::time::MS_PER_DAY;
-
-    #[test]
-    fn one_parse_finds_the_records_and_unknown_keys_of_separate_parses() {
-        let deep = format!(r#"{{"credential":"d","owner":"o","updated_at":"2026-05-01T00:00:00Z","x":{}{}}}"#, "[".repeat(MAX_DEPTH + 2), "]".repeat(MAX_DEPTH + 2));
-        let text = [
-            r#"{"credential":"k1","owner":"o","updated_at":"2026-05-01T00:00:00Z","ownr":"x","credits":{"monthly":10,"bank_month":1}}"#,
-            "",
-            r#"{"credential":"k2","tombstone":true,"note":1}"#,
-            r#"{"credential":"k3","owner":"o","updated_at":"yesterday","colour":"red"}"#,
-            "not json",
-            &deep,
-            r#"{"credential":"k4","owner":"o","updated_at":"2026-05-02T00:00:00Z","burst":[{"window":"60s","calls":5,"cals":1}]}"#,
-        ]
-        .join("\n");
-        let one = read_entitlement_file(text.as_bytes(), true);
-        // The reference: each line decoded on its own, and unknown keys by a parse of their own.
-        let (mut records, mut skipped) = (Vec::new(), Vec::new());
-        for (line_no, line) in super::super::json_lines(text.as_bytes()) {
-            match decode_entitlement_line(line) {
-                Ok(record) => records.push(record),
-                Err(e) => skipped.push((line_no, e)),
-            }
-        }
-        let unknown = super::super::entitlement_keys::unknown_keys_by_line(text.as_bytes());
-        assert_eq!(format!("{:?}", one.records), format!("{records:?}"));
-        assert_eq!(format!("{:?}", one.skipped), format!("{skipped:?}"));
-        assert_eq!(format!("{:?}", one.unknown), format!("{unknown:?}"));
-        assert_eq!((one.records.len(), one.skipped.len()), (3, 3), "{:?}", one.skipped);
-        // A line nested too deep is skipped, yet its keys are still checked, as before.
-        let lines: Vec<u64> = one.unknown.iter().map(|(line, _)| *line).collect();
-        assert_eq!(lines, [1, 1, 3, 4, 6, 7], "{:?}", one.unknown);
-    }
-
-    const FULL: &str = r#"{"credential":"key_7f3a","owner":"team-ml@example.com","status":"active",
-        "updated_at":"2026-05-01T00:00:00Z","valid_from":"2026-05-01T00:00:00Z","valid_until":"2027-05-01T00:00:00Z",
-        "scope":{"capabilities":["chat","embeddings"],"models":["llama-*","qwen-*"]},
-        "credits":{"monthly":"1000","bank_months":3,"bank_cap":"2500"},
-        "burst":[{"window":"5m","credits":"50"},{"window":"1h","calls":2000}],"dormancy":"90d","extra":1}"#;
-
-    fn line(s: &str) -> Result<EntitlementRecord, EntitlementError> {
-        decode_entitlement_line(s.replace('\n', "").as_bytes())
-    }
-
-    fn version(s: &str) -> Entitlement {
-        match line(s) {
-            Ok(EntitlementRecord::Version(e)) => e,
-            other => panic!("expected a version, got {other:?}"),
-        }
-    }
-
-    fn patched(member: &str, value: &str) -> String {
-        let base = r#"{"credential":"k","owner":"o","updated_at":"2026-05-01T00:00:00Z"}"#;
-        format!("{},\"{member}\":{value}}}", &base[..base.len() - 1])
-    }
-
-    #[test]
-    fn the_spec_example_decodes_every_field() {
-        let e = version(FULL);
-        assert_eq!(e.credential, "key_7f3a");
-        assert_eq!(e.owner, "team-ml@example.com");
-        assert_eq!(e.status, Status::Active);
-        assert_eq!(e.scope.capabilities, Some(vec!["chat".to_string(), "embeddings".to_string()]));
-        assert_eq!(e.credits, Some(CreditPlan { monthly: 1_000_000_000, bank_months: 3, bank_cap: Some(2_500_000_000) }));
-        let burst = e.burst.unwrap();
-        assert_eq!(burst[0], BurstRule { window_ms: 300_000, credits: Some(50_000_000), calls: None, tokens: None });
-        assert_eq!(burst[1], BurstRule { window_ms: 3_600_000, credits: None, calls: Some(2000), tokens: None });
-        assert_eq!(e.dormancy_ms, Some(90 * MS_PER_DAY));
-        assert!(e.valid_from.is_some() && e.valid_until.is_some());
-    }
-
-    #[test]
-    fn absent_and_null_members_take_their_defaults() {
-        let e = version(&patched("status", "null"));
-        assert_eq!(e.status, Status::Active);
-        assert_eq!(e.scope, Scope::default());
-        assert_eq!((e.credits, e.burst, e.dormancy_ms, e.valid_from), (None, None, None, None));
-        let e = version(&patched("scope", r#"{"capabilities":[],"models":null}"#));
-        assert_eq!(e.scope, Scope { capabilities: Some(vec![]), ..Scope::default() });
-        let e = version(&patched("credits", r#"{"monthly":0.0000035}"#));
-        assert_eq!(e.credits, Some(CreditPlan { monthly: 4, bank_months: 0, bank_cap: None }));
-        assert_eq!(version(&patched("dormancy", "\"0d\"")).dormancy_ms, Some(0));
-        assert_eq!(version(&patched("burst", "[]")).burst, Some(vec![]));
-        assert!(version(&patched("valid_until", "\"9999-12-31T00:00:00Z\"")).valid_until.is_some());
-    }
-
-    #[test]
-    fn principals_networks_and_day_limits_decode() {
-        let e = version(&patched("scope", r#"{"principals":["svc-*"],"networks":["10.0.0.0/8","2001:db8::1"]}"#));
-        assert_eq!(e.scope.principals, Some(vec!["svc-*".to_string()]));
-        let nets: Vec<&str> = e.scope.networks.iter().flatten().map(|n| n.as_str()).collect();
-        assert_eq!(nets, ["10.0.0.0/8", "2001:db8::1"]);
-        assert_eq!(version(&patched("scope", r#"{"networks":[]}"#)).scope.networks, Some(vec![]));
-        assert_eq!(version(&patched("max_principals", "3")).max_principals, Some(3));
-        assert_eq!(version(&patched("max_source_ips", "1")).max_source_ips, Some(1));
-        let e = version(FULL);
-        assert_eq!((e.scope.principals, e.scope.networks, e.max_principals, e.max_source_ips), (None, None, None, None));
-    }
-
-    #[test]
-    fn tombstones_name_a_credential() {
-        assert_eq!(line(r#"{"credential":"k","tombstone":true}"#).unwrap(), EntitlementRecord::Tombstone { credential: "k".into() });
-        assert!(matches!(line(&patched("tombstone", "false")), Ok(EntitlementRecord::Version(_))));
-        assert!(line(r#"{"tombstone":true}"#).is_err());
-        assert!(line(r#"{"credential":"k","tombstone":"yes"}"#).is_err());
-    }
-
-    #[test]
-    fn invalid_records_name_the_field() {
-        let cases = [
-            (r#"{"owner":"o","updated_at":"2026-05-01T00:00:00Z"}"#.to_string(), "field `credential` is required"),
-            (r#"{"credential":"k","updated_at":"2026-05-01T00:00:00Z"}"#.to_string(), "field `owner` is required"),
-            (r#"{"credential":"k","owner":"o"}"#.to_string(), "field `updated_at` is required"),
-            (r#"{"credential":"","owner":"o","updated_at":"2026-05-01T00:00:00Z"}"#.to_string(), "field `credential`"),
-            (r#"{"credential":"k","owner":"","updated_at":"2026-05-01T00:00:00Z"}"#.to_string(), "field `owner`"),
-            (patched("status", "\"paused\""), "field `status`"),
-            (patched("valid_from", "\"2026-05-01\""), "field `valid_from`"),
-            (patched("scope", "[]"), "field `scope`"),
-            (patched("scope", r#"{"models":["a",1]}"#), "field `scope.models[1]`"),
-            (patched("credits", "{}"), "field `credits.monthly` is required"),
-            (patched("credits", r#"{"monthly":"-5"}"#), "field `credits.monthly`"),
-            (patched("credits", r#"{"monthly":1,"bank_months":-1}"#), "field `credits.bank_months`"),
-            (patched("credits", r#"{"monthly":1,"bank_months":1.5}"#), "field `credits.bank_months`"),
-            (patched("credits", r#"{"monthly":1,"bank_cap":"x"}"#), "field `credits.bank_cap`"),
-            (patched("credits", r#"{"monthly":"1000000000.000001"}"#), "field `credits.monthly` must be at most 1000000000 credits a month"),
-            (patched("credits", r#"{"monthly":1,"bank_months":1201}"#), "field `credits.bank_months` must be at most 1200"),
-            (patched("burst", r#"[{"window":"5m"}]"#), "field `burst[0]` must set at least one limit"),
-            (patched("burst", r#"[{"window":"5m","calls":1},{"window":"0s","calls":1}]"#), "field `burst[1].window`"),
-            (patched("burst", r#"[{"window":"90ms","calls":1}]"#), "field `burst[0].window`"),
-            (patched("burst", r#"[{"calls":1}]"#), "field `burst[0].window` is required"),
-            (patched("burst", r#"[5]"#), "field `burst[0]` must be an object"),
-            (patched("burst", r#"[{"window":"1m","tokens":-2}]"#), "field `burst[0].tokens`"),
-            (patched("dormancy", "\"3 months\""), "field `dormancy`"),
-            (patched("scope", r#"{"principals":"svc-*"}"#), "field `scope.principals` must be an array"),
-            (patched("scope", r#"{"principals":["svc-*",7]}"#), "field `scope.principals[1]` must be a string"),
-            (patched("scope", r#"{"networks":["10.0.0.0/8","10.0.0.0/08"]}"#), "field `scope.networks[1]` has a prefix length `/08`"),
-            (patched("scope", r#"{"networks":["10.0.0.256"]}"#), "field `scope.networks[0]` must be a network"),
-            (patched("scope", r#"{"networks":[null]}"#), "field `scope.networks[0]` must be a string"),
-            (patched("max_principals", "0"), "field `max_principals` must be an integer of at least 1"),
-            (patched("max_principals", "2.5"), "field `max_principals`"),
-            (patched("max_source_ips", "\"3\""), "field `max_source_ips`"),
-        ];
-        for (text, reason) in cases {
-            let err = line(&text).expect_err(&text);
-            assert!(err.to_string().starts_with(reason), "{text}: {err}");
-        }
-        assert_eq!(line("[1]").unwrap_err().kind(), "invalid_json");
-        assert_eq!(line("{").unwrap_err().kind(), "invalid_json");
-        assert!(version(&patched("burst", r#"[{"window":"60ms","tokens":0}]"#)).burst.is_some());
-    }
-
-    #[test]
-    fn raw_secret_credentials_are_kept_unredacted() {
-        let e = version(r#"{"credential":"sk-live-123","owner":"o","updated_at":"2026-05-01T00:00:00Z"}"#);
-        assert_eq!(e.credential, "sk-live-123");
-        // A scope glob that is a raw secret (found by fuzzing) is kept as its redacted id.
-        let e = version(&patched("scope", r#"{"models":["ghp_model*","llama-*"]}"#));
-        assert_eq!(e.scope.models, Some(vec![crate::decode::secrets::redacted_id("ghp_model*"), "llama-*".to_string()]));
-        let err = line(&format!(r#"{{"credential":"sk-{}","owner":"o","updated_at":"2026-05-01T00:00:00Z"}}"#, "x".repeat(300))).unwrap_err();
-        assert!(!err.to_string().contains("sk-"));
-    }
-
-    #[test]
-    fn kafka_records_use_the_key_for_tombstones_and_as_a_fallback() {
-        assert_eq!(decode_entitlement_kafka(Some(b"k1"), None).unwrap(), EntitlementRecord::Tombstone { credential: "k1".into() });
-        assert!(decode_entitlement_kafka(None, None).is_err());
-        let value = br#"{"owner":"o","updated_at":"2026-05-01T00:00:00Z"}"#;
-        let rec = decode_entitlement_kafka(Some(b"k2"), Some(value)).unwrap();
-        assert_eq!(rec.credential(), "k2");
-        let value = br#"{"credential":"inside","owner":"o","updated_at":"2026-05-01T00:00:00Z"}"#;
-        assert_eq!(decode_entitlement_kafka(Some(b"k2"), Some(value)).unwrap().credential(), "inside");
-        assert!(decode_entitlement_kafka(None, Some(br#"{"owner":"o","updated_at":"2026-05-01T00:00:00Z"}"#)).is_err());
-    }
-
-    #[test]
-    fn a_file_is_read_in_line_order_with_skipped_lines_numbered() {
-        let text = "{\"credential\":\"a\",\"owner\":\"o\",\"updated_at\":\"2026-05-01T00:00:00Z\"}\r\n\n   \nbroken\n{\"credential\":\"a\",\"tombstone\":true}\n";
-        let (records, skipped) = read_entitlements(text);
-        assert_eq!(records.len(), 2);
-        assert!(matches!(records[1], EntitlementRecord::Tombstone { .. }));
-        assert_eq!(skipped.len(), 1);
-        assert_eq!(skipped[0].0, 4);
-        // A line that is not UTF-8 is skipped like any bad record; the rest is read.
-        let mut bytes = text.as_bytes().to_vec();
-        bytes.extend_from_slice(b"\xff\xfe\n{\"credential\":\"b\",\"owner\":\"o\",\"updated_at\":\"2026-05-01T00:00:00Z\"}\n");
-        let (records, skipped) = read_entitlements(&bytes);
-        assert_eq!((records.len(), skipped.len(), skipped[1].0, skipped[1].1.kind()), (3, 2, 6, "invalid_json"));
-    }
 }

@@ -6,9 +6,9 @@
 
 use std::fmt;
 
-use serde_json::value::RawValue;
-
-use super::{member, parse_members, secrets, Json, Members};
+use super::entitlement::tape::{Tape, Value};
+use super::entitlement::Path;
+use super::secrets;
 
 /// Members of an entitlement record that bursar reads.
 pub const TOP_LEVEL: &[&str] = &[
@@ -43,21 +43,24 @@ impl fmt::Display for UnknownKey {
 /// then `scope`, `credits`, each `burst` rule; by name within each); none
 /// for text that is not a JSON object (the decoder refuses it).
 pub fn unknown_keys(value: &[u8]) -> Vec<UnknownKey> {
-    // Borrowed members, not a `Value`: this runs on every line of a file.
-    match std::str::from_utf8(value).ok().and_then(|t| parse_members(t).ok()) {
-        Some(top) => unknown_keys_of_members(&top),
-        None => Vec::new(),
-    }
+    Tape::default().parse(value).map_or_else(|_| Vec::new(), unknown_keys_of)
 }
 
 /// The unknown keys of every line of an entitlements file, with its line
 /// number (as `bursar validate` and `replay --entitlements` number lines).
 pub fn unknown_keys_by_line(text: &[u8]) -> Vec<(u64, UnknownKey)> {
-    super::json_lines(text).flat_map(|(line, bytes)| unknown_keys(bytes).into_iter().map(move |k| (line, k))).collect()
+    let mut tape = Tape::default();
+    let mut out = Vec::new();
+    for (line, bytes) in super::json_lines(text) {
+        if let Ok(top) = tape.parse(bytes) {
+            out.extend(unknown_keys_of(top).into_iter().map(|k| (line, k)));
+        }
+    }
+    out
 }
 
 /// Each of `names` (by name, each once) that is not in `known`.
-fn unknown_names<'n>(names: impl Iterator<Item = &'n str>, path: &str, known: &'static [&'static str], out: &mut Vec<UnknownKey>) {
+pub(super) fn unknown_names<'n>(names: impl Iterator<Item = &'n str>, path: impl fmt::Display, known: &'static [&'static str], out: &mut Vec<UnknownKey>) {
     for name in names.filter(|k| !known.contains(k)) {
         out.push(UnknownKey { path: format!("{path}{}", shown(name)), nearest: nearest(name, known) });
     }
@@ -65,46 +68,43 @@ fn unknown_names<'n>(names: impl Iterator<Item = &'n str>, path: &str, known: &'
 
 /// [`unknown_keys`] of an entitlement object as the decoder parsed it
 /// (members in document order, a repeated name counted once, the last one
-/// read, as the decoder reads it): the record's text is not parsed again,
-/// only the `scope`, `credits` and `burst` members' own text.
-pub(crate) fn unknown_keys_of_members(top: &Members<'_>) -> Vec<UnknownKey> {
+/// read, as the decoder reads it), from the same parse.
+pub(crate) fn unknown_keys_of(top: Value<'_, '_>) -> Vec<UnknownKey> {
     let mut out = Vec::new();
-    unknown_among(top, "", TOP_LEVEL, &mut out);
-    if let Some(scope) = nested_object(top, "scope") {
-        unknown_among(&scope, "scope.", SCOPE, &mut out);
+    unknown_among(top, Path::Top, TOP_LEVEL, &mut out);
+    for (name, known) in [("scope", SCOPE), ("credits", CREDITS)] {
+        if let Some(nested) = top.member(name).filter(|v| readable(*v, b'{')) {
+            unknown_among(nested, Path::Member(name), known, &mut out);
+        }
     }
-    if let Some(credits) = nested_object(top, "credits") {
-        unknown_among(&credits, "credits.", CREDITS, &mut out);
-    }
-    if let Some(Ok(Some(Json::Array(raw)))) = member(top, "burst").map(Json::read) {
-        let rules: Vec<&RawValue> = serde_json::from_str(raw.get()).unwrap_or_default();
-        for (i, rule) in rules.into_iter().enumerate() {
-            if let Some(rule) = object_members(rule) {
-                unknown_among(&rule, &format!("burst[{i}]."), BURST, &mut out);
-            }
+    if let Some(rules) = top.member("burst").filter(|v| readable(*v, b'[')) {
+        for (i, rule) in rules.children().enumerate().filter(|(_, rule)| readable(*rule, b'{')) {
+            unknown_among(rule, Path::Element("burst", i), BURST, &mut out);
         }
     }
     out
 }
 
 /// Members' names sorted and each once (the order of a parsed JSON map).
-fn unknown_among(members: &Members<'_>, path: &str, known: &'static [&'static str], out: &mut Vec<UnknownKey>) {
-    let mut names: Vec<&str> = members.iter().map(|(k, _)| k.as_ref()).collect();
+fn unknown_among(obj: Value<'_, '_>, path: Path, known: &'static [&'static str], out: &mut Vec<UnknownKey>) {
+    let mut names = Vec::new();
+    // Members mostly come in the order of `known`: each search starts after the last match.
+    let mut next = 0;
+    for m in obj.children() {
+        match known[next..].iter().chain(&known[..next]).position(|k| m.is_named(k)) {
+            Some(p) => next = (next + p) % known.len() + 1,
+            None => names.push(m.name()),
+        }
+    }
     names.sort_unstable();
     names.dedup();
     unknown_names(names.into_iter(), path, known, out);
 }
 
-fn nested_object<'a>(members: &Members<'a>, name: &str) -> Option<Members<'a>> {
-    member(members, name).and_then(object_members)
-}
-
-/// The members of `raw` when it is an object.
-fn object_members(raw: &RawValue) -> Option<Members<'_>> {
-    match Json::read(raw) {
-        Ok(Some(Json::Object(o))) => parse_members(o.get()).ok(),
-        _ => None,
-    }
+/// Whether `v` is an object (`opener` `{`) or array (`[`) whose members or
+/// elements serde_json reads.
+fn readable(v: Value<'_, '_>, opener: u8) -> bool {
+    v.starts_with(opener) && v.refused().is_none()
 }
 
 /// A key name as it may be shown: cut to 64 characters, then every run of
