@@ -193,10 +193,12 @@ fn sequential<R: BufRead>(mut engine: Engine, partitions: i32, reader: R, sinks:
         offsets[partition as usize] += 1;
         apply_record(&mut engine, partition, offset, decoded, &mut out);
         summary.records += 1;
-        for o in out.drain(..) {
-            count(&mut summary, &o);
-            sinks.write_owned(o)?;
+        // By reference, then cleared: an output is not moved again to be written.
+        for o in &out {
+            count(&mut summary, o);
+            sinks.write(o)?;
         }
+        out.clear();
         if summary.records % 4096 == 0 {
             progress(lines.bytes);
         }
@@ -204,7 +206,7 @@ fn sequential<R: BufRead>(mut engine: Engine, partitions: i32, reader: R, sinks:
     engine.finish(&mut out);
     for o in out.drain(..) {
         count(&mut summary, &o);
-        sinks.write_owned(o)?;
+        sinks.write(&o)?;
     }
     sinks.flush()?;
     summary.bytes = lines.bytes;
@@ -333,9 +335,9 @@ fn parallel<R: BufRead + Send>(engine: Engine, partitions: i32, shards: usize, r
                     Err(_) => break 'blocks, // input ended
                 }
             }
-            let mut write = |o: Output| {
-                count(&mut summary, &o);
-                sinks.write_owned(o)
+            let mut write = |o: &Output| {
+                count(&mut summary, o);
+                sinks.write(o)
             };
             if let Err(e) = merge(&mut blocks, &mut write) {
                 written = Err(e);
@@ -367,7 +369,7 @@ fn parallel<R: BufRead + Send>(engine: Engine, partitions: i32, shards: usize, r
         ends.sort_by_key(|(p, _)| *p);
         for o in ends.into_iter().flat_map(|(_, outs)| outs) {
             count(&mut summary, &o);
-            sinks.write_owned(o)?;
+            sinks.write(&o)?;
         }
         sinks.flush()?;
         Ok(())
@@ -379,23 +381,30 @@ fn parallel<R: BufRead + Send>(engine: Engine, partitions: i32, shards: usize, r
 }
 
 /// Writes the shards' answers to one block in record order (a record's
-/// outputs all come from one shard, in emission order), moving them out.
-fn merge(blocks: &mut [OutBlock], write: &mut impl FnMut(Output) -> Result<(), SinkError>) -> Result<(), SinkError> {
+/// outputs all come from one shard, in emission order), emptying them.
+fn merge(blocks: &mut [OutBlock], write: &mut impl FnMut(&Output) -> Result<(), SinkError>) -> Result<(), SinkError> {
     if let [only] = blocks {
+        for o in &only.outputs {
+            write(o)?;
+        }
+        only.outputs.clear();
         only.records.clear();
-        return only.outputs.drain(..).try_for_each(write);
+        return Ok(());
     }
-    // Per shard: its records (index in the block, outputs) still to write, and its outputs.
-    let mut shards: Vec<_> = blocks.iter_mut().map(|b| (b.records.iter().peekable(), b.outputs.drain(..))).collect();
+    // Per shard: the next record to write, and where its outputs start.
+    let mut heads = vec![(0usize, 0usize); blocks.len()];
     loop {
-        let next = shards.iter_mut().enumerate().filter_map(|(s, (records, _))| records.peek().map(|r| (r.0, s))).min();
-        let Some((_, s)) = next else { break };
-        let (records, outputs) = &mut shards[s];
-        let n = records.next().map_or(0, |r| r.1 as usize);
-        outputs.by_ref().take(n).try_for_each(&mut *write)?;
+        let next = (0..blocks.len()).filter(|s| heads[*s].0 < blocks[*s].records.len()).min_by_key(|s| blocks[*s].records[heads[*s].0].0);
+        let Some(s) = next else { break };
+        let (record, start) = heads[s];
+        let n = blocks[s].records[record].1 as usize;
+        for o in &blocks[s].outputs[start..start + n] {
+            write(o)?;
+        }
+        heads[s] = (record + 1, start + n);
     }
-    drop(shards);
     for b in blocks.iter_mut() {
+        b.outputs.clear();
         b.records.clear();
     }
     Ok(())

@@ -1,9 +1,6 @@
 //! JSON Lines: each output encoded once, straight into a buffer; full
 //! buffers are written by a thread of their own, so the kernel's copy of the
-//! bytes overlaps with encoding the next ones. Outputs handed over by value
-//! (`Sink::write_owned`, the file replay) are encoded on that thread too:
-//! the streams of a replay then encode in parallel with each other and with
-//! the engine, in order within each stream.
+//! bytes overlaps with encoding the next ones.
 
 use std::io::Write;
 use std::thread::JoinHandle;
@@ -14,18 +11,13 @@ use super::{Sink, SinkError};
 use crate::emit;
 use crate::engine::output::Output;
 
-/// Bytes gathered before a buffer is written.
+/// Bytes gathered before a buffer is handed to the writer.
 const BLOCK: usize = 1 << 20;
-/// Buffers (or batches of outputs) in flight to the writer.
+/// Buffers in flight to the writer.
 const IN_FLIGHT: usize = 4;
-/// Outputs handed over by value gathered before they go to the writer.
-const BATCH: usize = 1024;
 
 enum Job {
-    /// Encoded lines, written as they are.
     Write(Vec<u8>),
-    /// Outputs to encode (in order, after everything sent before them).
-    Encode(Vec<Output>),
     Flush(Sender<std::io::Result<()>>),
 }
 
@@ -33,13 +25,9 @@ enum Job {
 pub struct JsonLines {
     what: String,
     buf: Vec<u8>,
-    /// Outputs handed over by value, not yet sent to the writer.
-    batch: Vec<Output>,
     jobs: Option<Sender<Job>>,
     /// Emptied buffers coming back from the writer, to be filled again.
     spare: Receiver<Vec<u8>>,
-    /// Emptied batches coming back from the writer.
-    spare_batches: Receiver<Vec<Output>>,
     writer: Option<JoinHandle<std::io::Result<()>>>,
 }
 
@@ -48,27 +36,8 @@ impl JsonLines {
     pub fn new(what: impl Into<String>, out: Box<dyn Write + Send>) -> JsonLines {
         let (jobs, rx) = bounded::<Job>(IN_FLIGHT);
         let (give_back, spare) = bounded::<Vec<u8>>(IN_FLIGHT + 1);
-        let (give_back_batch, spare_batches) = bounded::<Vec<Output>>(IN_FLIGHT + 1);
-        let back = Returns { buffers: give_back, batches: give_back_batch };
-        let writer = std::thread::Builder::new().name("bursar-writer".into()).spawn(move || write_loop(out, rx, back)).ok();
-        JsonLines { what: what.into(), buf: Vec::new(), batch: Vec::new(), jobs: Some(jobs), spare, spare_batches, writer }
-    }
-
-    fn send(&mut self, job: Job) -> Result<(), SinkError> {
-        match &self.jobs {
-            Some(jobs) if jobs.send(job).is_ok() => Ok(()),
-            _ => Err(self.failed()),
-        }
-    }
-
-    /// Sends the outputs gathered by value to the writer.
-    fn send_batch(&mut self) -> Result<(), SinkError> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        let next = self.spare_batches.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
-        let full = std::mem::replace(&mut self.batch, next);
-        self.send(Job::Encode(full))
+        let writer = std::thread::Builder::new().name("bursar-writer".into()).spawn(move || write_loop(out, rx, give_back)).ok();
+        JsonLines { what: what.into(), buf: Vec::with_capacity(BLOCK + 64 * 1024), jobs: Some(jobs), spare, writer }
     }
 
     fn failed(&mut self) -> SinkError {
@@ -84,57 +53,30 @@ impl JsonLines {
     fn hand_over(&mut self) -> Result<(), SinkError> {
         let next = self.spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(BLOCK + 64 * 1024));
         let full = std::mem::replace(&mut self.buf, next);
-        self.send(Job::Write(full))
+        match &self.jobs {
+            Some(jobs) if jobs.send(Job::Write(full)).is_ok() => Ok(()),
+            _ => Err(self.failed()),
+        }
     }
-}
-
-/// Emptied buffers and batches, back from the writer for reuse.
-struct Returns {
-    buffers: Sender<Vec<u8>>,
-    batches: Sender<Vec<Output>>,
 }
 
 /// The writer thread: writes blocks in order and answers every flush. After
 /// a failed write it keeps answering (with that error) until the sink is dropped.
-fn write_loop(mut out: Box<dyn Write + Send>, jobs: Receiver<Job>, back: Returns) -> std::io::Result<()> {
+fn write_loop(mut out: Box<dyn Write + Send>, jobs: Receiver<Job>, give_back: Sender<Vec<u8>>) -> std::io::Result<()> {
     let copy = |e: &std::io::Error| std::io::Error::new(e.kind(), e.to_string());
     let mut failed: Option<std::io::Error> = None;
-    // Lines this thread encoded, not yet written.
-    let mut encoded: Vec<u8> = Vec::new();
-    // After a failed write nothing more is written.
-    fn put(out: &mut dyn Write, bytes: &[u8], failed: &mut Option<std::io::Error>) {
-        if failed.is_none() && !bytes.is_empty() {
-            if let Err(e) = out.write_all(bytes) {
-                *failed = Some(e);
-            }
-        }
-    }
     for job in jobs {
         match job {
-            Job::Encode(mut outputs) => {
-                if encoded.capacity() == 0 {
-                    encoded.reserve(BLOCK + 64 * 1024);
-                }
-                for o in outputs.drain(..) {
-                    emit::encode_into(&o, &mut encoded);
-                    encoded.push(b'\n');
-                    if encoded.len() >= BLOCK {
-                        put(&mut *out, &encoded, &mut failed);
-                        encoded.clear();
+            Job::Write(mut block) => {
+                if failed.is_none() {
+                    if let Err(e) = out.write_all(&block) {
+                        failed = Some(e);
                     }
                 }
-                let _ = back.batches.try_send(outputs);
-            }
-            Job::Write(mut block) => {
-                put(&mut *out, &encoded, &mut failed);
-                encoded.clear();
-                put(&mut *out, &block, &mut failed);
                 block.clear();
-                let _ = back.buffers.try_send(block);
+                let _ = give_back.try_send(block);
             }
             Job::Flush(done) => {
-                put(&mut *out, &encoded, &mut failed);
-                encoded.clear();
                 let r = match &failed {
                     Some(e) => Err(copy(e)),
                     None => out.flush(),
@@ -146,7 +88,6 @@ fn write_loop(mut out: Box<dyn Write + Send>, jobs: Receiver<Job>, back: Returns
             }
         }
     }
-    put(&mut *out, &encoded, &mut failed);
     match failed {
         Some(e) => Err(e),
         None => out.flush(),
@@ -155,11 +96,6 @@ fn write_loop(mut out: Box<dyn Write + Send>, jobs: Receiver<Job>, back: Returns
 
 impl Sink for JsonLines {
     fn write(&mut self, output: &Output) -> Result<(), SinkError> {
-        // After whatever was handed over by value (the writer keeps the order).
-        self.send_batch()?;
-        if self.buf.capacity() == 0 {
-            self.buf.reserve(BLOCK + 64 * 1024);
-        }
         emit::encode_into(output, &mut self.buf);
         self.buf.push(b'\n');
         if self.buf.len() >= BLOCK {
@@ -168,22 +104,7 @@ impl Sink for JsonLines {
         Ok(())
     }
 
-    fn write_owned(&mut self, output: Output) -> Result<(), SinkError> {
-        if !self.buf.is_empty() {
-            self.hand_over()?;
-        }
-        if self.batch.capacity() == 0 {
-            self.batch.reserve(BATCH);
-        }
-        self.batch.push(output);
-        if self.batch.len() >= BATCH {
-            self.send_batch()?;
-        }
-        Ok(())
-    }
-
     fn flush(&mut self) -> Result<(), SinkError> {
-        self.send_batch()?;
         if !self.buf.is_empty() {
             self.hand_over()?;
         }
@@ -246,38 +167,6 @@ mod tests {
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
         let offsets: Vec<i64> = text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["offset"].as_i64().unwrap()).collect();
         assert_eq!(offsets, (0..20_000).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn outputs_by_reference_and_by_value_keep_their_order() {
-        let out = Shared::default();
-        let mut s = JsonLines::new("test", Box::new(out.clone()));
-        // Runs of each kind, longer and shorter than a batch and a block.
-        let mut i = 0;
-        for run in [1, 3000, 7, 1, 2048, 5000, 1, 1] {
-            for _ in 0..run {
-                if (i / 3) % 2 == 0 { s.write_owned(rejected(i)).unwrap() } else { s.write(&rejected(i)).unwrap() }
-                i += 1;
-            }
-            if run == 7 {
-                s.flush().unwrap();
-            }
-        }
-        s.flush().unwrap();
-        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
-        let offsets: Vec<i64> = text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["offset"].as_i64().unwrap()).collect();
-        assert_eq!(offsets, (0..i).collect::<Vec<_>>());
-        let mut by_ref = Vec::new();
-        (0..i).for_each(|k| crate::sink::tests::encode_line(&rejected(k), &mut by_ref));
-        assert_eq!(text.as_bytes(), &by_ref[..], "the same bytes as encoding each in turn");
-    }
-
-    #[test]
-    fn a_write_error_of_outputs_by_value_is_reported_with_the_destination() {
-        let mut s = JsonLines::new("out.jsonl", Box::new(Broken));
-        s.write_owned(rejected(0)).unwrap();
-        let e = s.flush().unwrap_err().to_string();
-        assert!(e.contains("out.jsonl") && e.contains("disk full"), "{e}");
     }
 
     #[test]

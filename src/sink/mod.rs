@@ -67,11 +67,6 @@ pub enum SinkError {
 /// topic acknowledged).
 pub trait Sink: Send {
     fn write(&mut self, output: &Output) -> Result<(), SinkError>;
-    /// [`Sink::write`] of an output the caller no longer needs: a sink may
-    /// keep it and encode it later, on a thread of its own, in order.
-    fn write_owned(&mut self, output: Output) -> Result<(), SinkError> {
-        self.write(&output)
-    }
     fn flush(&mut self) -> Result<(), SinkError>;
     /// Flushes and completes the destination (a Parquet footer, a file
     /// renamed to its final name); nothing may be written after.
@@ -118,18 +113,6 @@ impl Sinks {
     /// Writes `output` to every sink of its stream.
     pub fn write(&mut self, output: &Output) -> Result<(), SinkError> {
         self.sinks[Stream::of(output) as usize].iter_mut().try_for_each(|s| s.write(output))
-    }
-
-    /// [`Sinks::write`] of an output the caller no longer needs: the last
-    /// sink of its stream takes it (`Sink::write_owned`).
-    pub fn write_owned(&mut self, output: Output) -> Result<(), SinkError> {
-        match self.sinks[Stream::of(&output) as usize].split_last_mut() {
-            Some((last, others)) => {
-                others.iter_mut().try_for_each(|s| s.write(&output))?;
-                last.write_owned(output)
-            }
-            None => Ok(()),
-        }
     }
 
     /// Flushes every sink.
@@ -182,12 +165,6 @@ mod tests {
     }
 
     /// A rejected record (the other sinks' tests use it too).
-    /// An output's JSON line as the JSON Lines sink writes it.
-    pub(crate) fn encode_line(o: &Output, out: &mut Vec<u8>) {
-        crate::emit::encode_into(o, out);
-        out.push(b'\n');
-    }
-
     pub(crate) fn rejected() -> Output {
         Output::Rejected(crate::engine::output::RejectedRecord {
             partition: 0,

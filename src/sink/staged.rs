@@ -78,11 +78,6 @@ impl Sink for Staged {
         self.inner.write(output)
     }
 
-    fn write_owned(&mut self, output: Output) -> Result<(), SinkError> {
-        self.clean = false;
-        self.inner.write_owned(output)
-    }
-
     fn flush(&mut self) -> Result<(), SinkError> {
         self.clean = false;
         self.inner.flush()?;
