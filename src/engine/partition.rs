@@ -274,25 +274,25 @@ impl PartitionState {
             return;
         }
         stats.events += 1;
-        let verdict = cred.prepare(sh.store, &event);
+        let verdict = cred.prepare(sh.store, event);
         let versions = cred.versions.as_deref();
         let key = &cred.name;
         let st = &mut cred.state;
         // Step 3: every rule, in emission order, then state.
         let version = cred.in_force.as_ref().and_then(|(v, _, _)| v.as_ref());
-        let ctx = Ctx { credential: key, version, topic: &cfg.usage_topic, partition: self.id, trigger: Some((&event, offset)) };
-        lifecycle::evaluate(&mut st.lifecycle, version.map(|v| &**v), &event, &ctx, out);
+        let ctx = Ctx { credential: key, version, topic: &cfg.usage_topic, partition: self.id, trigger: Some((event, offset)) };
+        lifecycle::evaluate(&mut st.lifecycle, version.map(|v| &**v), event, &ctx, out);
         // Learning is [first event, + learning_period); this event is the first when none was seen.
         let first = st.activity.first_seen.unwrap_or(event.time);
         let learning = event.time < first.saturating_add(cfg.learning_ms);
         let input = scope::ScopeInput { verdict, scope: version.map(|v| &v.scope), learning, drift: &cfg.drift_dimensions };
-        scope::evaluate(&mut st.scope, &mut st.origin, &input, &event, &ctx, out);
+        scope::evaluate(&mut st.scope, &mut st.origin, &input, event, &ctx, out);
         let limits = [version.and_then(|v| v.max_principals).or(cfg.max_principals), version.and_then(|v| v.max_source_ips).or(cfg.max_source_ips)];
-        shared::evaluate(&mut st.shared, limits, &event, &ctx, out);
+        shared::evaluate(&mut st.shared, limits, event, &ctx, out);
         let dormancy_ms = version.and_then(|v| v.dormancy_ms).unwrap_or(cfg.dormancy_ms);
-        dormancy::reactivated(&mut st.activity, version.and_then(|v| v.valid_from), dormancy_ms, &event, &ctx, out);
+        dormancy::reactivated(&mut st.activity, version.and_then(|v| v.valid_from), dormancy_ms, event, &ctx, out);
         let rules = version.and_then(|v| v.burst.as_deref()).unwrap_or(&cfg.default_burst);
-        burst::evaluate(&mut st.burst, rules, &event, &ctx, out);
+        burst::evaluate(&mut st.burst, rules, event, &ctx, out);
         if version.is_some_and(|v| v.credits.is_some()) {
             let month = month_of(event.time);
             let ledger = st.ledger.get_or_insert_with(|| {
@@ -303,7 +303,7 @@ impl PartitionState {
             ledger.book(event.credits, event.time, cfg, &ctx, out);
         }
         let window_index = &mut self.window_index;
-        let late = windows::add(&mut st.windows, &mut self.window_pool, &cfg.windows_ms, wm_before, &event, |end| {
+        let late = windows::add(&mut st.windows, &mut self.window_pool, &cfg.windows_ms, wm_before, event, |end| {
             window_index.entry(end).or_default().push(id);
         });
         if late {
