@@ -85,9 +85,11 @@ impl WindowPool {
         self.0.pop().unwrap_or_else(|| Vec::with_capacity(sizes))
     }
 
+    /// Takes `windows`' vector (leaving none), emptied, when there is room.
     fn give(&mut self, windows: &mut Vec<OpenWindow>) {
-        let emptied = std::mem::take(windows);
-        if self.0.len() < POOL && emptied.is_empty() {
+        let mut emptied = std::mem::take(windows);
+        if self.0.len() < POOL {
+            emptied.clear();
             self.0.push(emptied);
         }
     }
@@ -138,7 +140,6 @@ pub fn close_ending(windows: &mut Vec<OpenWindow>, pool: &mut WindowPool, end: i
     }
     if closed == windows.len() {
         // Most credentials sit between windows most of the time: hold no slack.
-        windows.clear();
         pool.give(windows);
     } else if closed > 0 {
         windows.retain(|w| w.end != end);
