@@ -13,6 +13,7 @@ pub mod entitlement_keys;
 mod fast;
 
 pub mod rejection;
+mod scan;
 pub mod secrets;
 mod usage;
 

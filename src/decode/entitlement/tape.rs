@@ -18,6 +18,7 @@ use std::borrow::Cow;
 use serde_json::value::RawValue;
 
 use super::EntitlementError;
+use crate::decode::scan::number;
 use crate::decode::{json_error_reason, parse_members, BadString, Json, MAX_DEPTH};
 
 /// Deepest value whose members or elements the decoder reads: the top level
@@ -277,29 +278,6 @@ fn quote(b: &[u8]) -> Option<usize> {
 
 fn literal(b: &[u8], i: usize, word: &[u8]) -> Option<usize> {
     b.get(i..)?.starts_with(word).then_some(i + word.len())
-}
-
-/// A number at `i` (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`); where it ends.
-fn number(b: &[u8], i: usize) -> Option<usize> {
-    let digits = |from: usize| from + b.get(from..).map_or(0, |rest| rest.iter().take_while(|c| c.is_ascii_digit()).count());
-    let mut i = i + usize::from(b.get(i) == Some(&b'-'));
-    i = match b.get(i)? {
-        b'0' => i + 1,
-        b'1'..=b'9' => digits(i),
-        _ => return None,
-    };
-    if b.get(i) == Some(&b'.') {
-        let end = digits(i + 1);
-        (end > i + 1).then_some(())?;
-        i = end;
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        let from = i + 1 + usize::from(matches!(b.get(i + 1), Some(b'+' | b'-')));
-        let end = digits(from);
-        (end > from).then_some(())?;
-        i = end;
-    }
-    Some(i)
 }
 
 #[cfg(test)]

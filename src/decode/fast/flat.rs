@@ -15,6 +15,7 @@
 use std::borrow::Cow;
 
 use super::{bit, Members, Str};
+use crate::decode::scan::number;
 use crate::decode::KeyName;
 
 /// Scans `text` as one flat object (and nothing after it), reading the
@@ -195,38 +196,6 @@ fn scalar(b: &[u8], i: usize) -> Option<usize> {
         b'-' | b'0'..=b'9' => number(b, i),
         _ => [&b"true"[..], b"false", b"null"].into_iter().find(|w| b[i..].starts_with(w)).map(|w| i + w.len()),
     }
-}
-
-/// A JSON number at `i`: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
-fn number(b: &[u8], mut i: usize) -> Option<usize> {
-    let digits = |b: &[u8], i: usize| i + b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-    if b.get(i) == Some(&b'-') {
-        i += 1;
-    }
-    match b.get(i)? {
-        b'0' => i += 1,
-        b'1'..=b'9' => i = digits(b, i),
-        _ => return None,
-    }
-    if b.get(i) == Some(&b'.') {
-        let end = digits(b, i + 1);
-        if end == i + 1 {
-            return None;
-        }
-        i = end;
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        let end = digits(b, i);
-        if end == i {
-            return None;
-        }
-        i = end;
-    }
-    Some(i)
 }
 
 /// A count at `i`: an integer from 0 to i64::MAX without sign, fraction or
