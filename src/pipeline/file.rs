@@ -221,8 +221,18 @@ fn read_blocks<R: BufRead>(reader: R, partitions: i32, max: usize, to_shards: Ve
     let mut lines = Lines::new(reader);
     let mut buf = Vec::with_capacity(1024);
     loop {
-        // Vectors the shards emptied come back, so blocks reuse their memory.
-        let mut parts: Vec<Vec<Item>> = spare.iter().map(|rx| rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(BLOCK_LINES / shards + 16))).collect();
+        // Vectors the shards processed come back, so blocks reuse their
+        // memory; their records are freed here, on the thread that made them.
+        let mut parts: Vec<Vec<Item>> = spare
+            .iter()
+            .map(|rx| match rx.try_recv() {
+                Ok(mut used) => {
+                    used.clear();
+                    used
+                }
+                Err(_) => Vec::with_capacity(BLOCK_LINES / shards + 16),
+            })
+            .collect();
         let mut n = 0u32;
         let mut done = false;
         while (n as usize) < BLOCK_LINES {
@@ -253,7 +263,7 @@ fn read_blocks<R: BufRead>(reader: R, partitions: i32, max: usize, to_shards: Ve
 /// One engine shard: its partitions' records of every block, then their end.
 struct ShardQueues {
     input: Receiver<Vec<Item>>,
-    /// Emptied input vectors back to the reader.
+    /// Processed input vectors back to the reader (which frees their records).
     input_back: Sender<Vec<Item>>,
     output: Sender<OutBlock>,
     /// Emptied answer vectors back from the writer.
@@ -264,7 +274,7 @@ fn run_shard(mut engine: Engine, partitions: i32, shard: usize, shards: usize, q
     let mut offsets = vec![0i64; partitions as usize];
     let mut out = Vec::new();
     let mut ahead = Vec::with_capacity(BLOCK_LINES);
-    for mut block in q.input.iter() {
+    for block in q.input.iter() {
         let mut answer = q.output_back.try_recv().unwrap_or_else(|_| OutBlock { outputs: Vec::with_capacity(block.len() * 4), records: Vec::with_capacity(block.len()) });
         // The block's known credentials, looked up together so their cache
         // misses overlap; each is prefetched a few records before its turn.
@@ -273,7 +283,7 @@ fn run_shard(mut engine: Engine, partitions: i32, shard: usize, shards: usize, q
             Decoded::Event(e) => engine.id_of(i.partition, &e.credential).map(|id| (i.partition, id)),
             Decoded::Rejected(_) => None,
         }));
-        for (j, item) in block.drain(..).enumerate() {
+        for (j, item) in block.iter().enumerate() {
             if let Some(Some((p, id))) = ahead.get(j + 2 * PREFETCH_AHEAD) {
                 engine.prefetch(*p, *id, false);
             }
@@ -284,7 +294,7 @@ fn run_shard(mut engine: Engine, partitions: i32, shard: usize, shards: usize, q
             offsets[item.partition as usize] += 1;
             let before = answer.outputs.len();
             let known = ahead.get(j).copied().flatten().map(|(_, id)| id);
-            apply_record_known(&mut engine, item.partition, offset, item.decoded, known, &mut answer.outputs);
+            apply_record_known(&mut engine, item.partition, offset, &item.decoded, known, &mut answer.outputs);
             let n = (answer.outputs.len() - before) as u32;
             if n > 0 {
                 answer.records.push((item.index, n));

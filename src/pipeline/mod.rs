@@ -99,23 +99,33 @@ pub fn rejected(record: &InputRecord<'_>, rejection: crate::decode::Rejection) -
 /// Feeds one decoded record of `partition` at `offset` to the engine.
 /// Records at or below the partition's restored offset stamp are skipped.
 pub fn apply_record(engine: &mut Engine, partition: i32, offset: i64, decoded: Decoded, out: &mut Vec<Output>) {
-    apply_record_known(engine, partition, offset, decoded, None, out);
-}
-
-/// [`apply_record`] with the event's credential id when the caller has it (`Engine::process_known`).
-pub fn apply_record_known(engine: &mut Engine, partition: i32, offset: i64, decoded: Decoded, known: Option<CredId>, out: &mut Vec<Output>) {
     if engine.partition_includes(partition, offset) {
         return;
     }
     match decoded {
-        Decoded::Event(event) => engine.process_known(partition, offset, &event, known, out),
-        Decoded::Rejected(mut r) => {
-            engine.note_rejected(partition, offset, r.kind);
-            r.partition = partition;
-            r.offset = offset;
-            out.push(Output::Rejected(r));
-        }
+        Decoded::Event(event) => engine.process_known(partition, offset, &event, None, out),
+        Decoded::Rejected(r) => reject(engine, partition, offset, r, out),
     }
+}
+
+/// [`apply_record`] of a record the caller keeps (a rejection is copied
+/// into its output), with the event's credential id when the caller has it
+/// (`Engine::process_known`).
+pub fn apply_record_known(engine: &mut Engine, partition: i32, offset: i64, decoded: &Decoded, known: Option<CredId>, out: &mut Vec<Output>) {
+    if engine.partition_includes(partition, offset) {
+        return;
+    }
+    match decoded {
+        Decoded::Event(event) => engine.process_known(partition, offset, event, known, out),
+        Decoded::Rejected(r) => reject(engine, partition, offset, r.clone(), out),
+    }
+}
+
+fn reject(engine: &mut Engine, partition: i32, offset: i64, mut r: RejectedRecord, out: &mut Vec<Output>) {
+    engine.note_rejected(partition, offset, r.kind);
+    r.partition = partition;
+    r.offset = offset;
+    out.push(Output::Rejected(r));
 }
 
 /// Decodes `record` and feeds it to the engine, or emits it as rejected.
