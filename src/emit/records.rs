@@ -13,8 +13,7 @@ pub fn write_window(w: &WindowRecord, out: &mut Vec<u8>) {
     out.extend_from_slice(br#","window":""#);
     push_duration(out, w.size_ms);
     out.push(b'"');
-    time_field(out, key!("start"), w.start);
-    time_field(out, key!("end"), w.end);
+    put_span(out, w.start, w.end);
     int_field(out, key!("calls"), w.calls);
     credits_field(out, key!("credits"), w.credits);
     int_field(out, key!("tokens_in"), w.tokens_in);
@@ -31,6 +30,49 @@ pub fn write_window(w: &WindowRecord, out: &mut Vec<u8>) {
     out.push(b'}');
     int_field(out, key!("distinct_models"), w.distinct_models);
     out.push(b'}');
+}
+
+/// The length of `,"start":"…","end":"…"` for times of years 0 to 9999.
+const SPAN: usize = 68;
+
+/// The start and end members of the last two window spans written on this
+/// thread, with their text, and the slot to replace next. The windows that
+/// close at one instant share their span, and the two sizes of an hour
+/// boundary alternate: most windows copy their span from here.
+struct Spans {
+    at: [(i64, i64); 2],
+    text: [[u8; SPAN]; 2],
+    next: usize,
+}
+
+thread_local! {
+    // No window spans `(i64::MIN, i64::MIN)`: the empty slots match nothing.
+    static SPANS: std::cell::RefCell<Spans> = const { std::cell::RefCell::new(Spans { at: [(i64::MIN, i64::MIN); 2], text: [[0; SPAN]; 2], next: 0 }) };
+}
+
+/// Appends `,"start":"…","end":"…"`.
+fn put_span(out: &mut Vec<u8>, start: i64, end: i64) {
+    SPANS.with(|spans| {
+        let Ok(mut spans) = spans.try_borrow_mut() else {
+            time_field(out, key!("start"), start);
+            time_field(out, key!("end"), end);
+            return;
+        };
+        if let Some(i) = spans.at.iter().position(|&at| at == (start, end)) {
+            out.extend_from_slice(&spans.text[i]);
+            return;
+        }
+        let from = out.len();
+        time_field(out, key!("start"), start);
+        time_field(out, key!("end"), end);
+        // Kept only in its usual length (both years in 0..=9999).
+        if let Ok(text) = <[u8; SPAN]>::try_from(&out[from..]) {
+            let i = spans.next;
+            spans.at[i] = (start, end);
+            spans.text[i] = text;
+            spans.next = 1 - i;
+        }
+    })
 }
 
 /// `{"credential","window","start","end","calls","credits","tokens_in","tokens_out","capabilities","distinct_models"}`.

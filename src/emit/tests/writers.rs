@@ -302,6 +302,32 @@ proptest! {
     }
 }
 
+proptest! {
+    /// The windows closing together reuse the text of their span: in any
+    /// sequence of spans (repeated, alternating, pushed out, of years
+    /// outside 0..=9999), each record reads as it does on a thread that
+    /// wrote nothing before it.
+    #[test]
+    fn a_window_span_is_written_the_same_whatever_came_before(picks in prop::collection::vec(0usize..5, 1..40)) {
+        const SPANS: [(i64, i64); 5] = [
+            (1_777_888_800_000, 1_777_888_860_000),
+            (1_777_888_800_000, 1_777_892_400_000),
+            (1_777_888_860_000, 1_777_888_920_000),
+            // The last minute of year -1 and the first of year 10000.
+            (-62_167_219_260_000, -62_167_219_200_000),
+            (253_402_300_800_000, 253_402_300_860_000),
+        ];
+        for pick in picks {
+            let (start, end) = SPANS[pick];
+            let w = WindowRecord { credential: "k".into(), size_ms: end - start, start, end, calls: 1, credits: 0, tokens_in: 0, tokens_out: 0, capabilities: smallvec::SmallVec::new(), distinct_models: 0 };
+            let mut here = Vec::new();
+            write_window(&w, &mut here);
+            let fresh = std::thread::spawn(move || window_json(&w)).join().unwrap();
+            prop_assert_eq!(String::from_utf8(here).unwrap(), fresh);
+        }
+    }
+}
+
 #[test]
 fn the_documented_window_and_balance_shapes_come_out_of_the_buffer_writers() {
     let w = WindowRecord {
