@@ -37,12 +37,11 @@ pub struct CredState {
 
 impl CredState {
     /// The heap blocks an event is likely to touch (start and length in
-    /// bytes), for a prefetch hint.
+    /// bytes) that the slot points to, for a prefetch hint.
     pub fn heap_parts(&self) -> impl Iterator<Item = HeapPart> + '_ {
         let (capabilities, models) = self.scope.remembered();
         [
             HeapPart::of(&self.burst),
-            self.burst.first().and_then(|b| HeapPart::of(b.slices())),
             HeapPart::of(&self.windows),
             self.ledger.as_ref().and_then(|l| HeapPart::of(&l.grants)),
             self.dedupe.heap_part(),
@@ -51,6 +50,12 @@ impl CredState {
         ]
         .into_iter()
         .flatten()
+    }
+
+    /// The blocks one step further: each burst rule's slices (read through
+    /// the block of burst states, so best prefetched once that is loaded).
+    pub fn slice_parts(&self) -> impl Iterator<Item = HeapPart> + '_ {
+        self.burst.iter().filter_map(|b| HeapPart::of(b.slices()))
     }
 }
 

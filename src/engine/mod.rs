@@ -123,9 +123,9 @@ impl Engine {
 
     /// A cache hint for an upcoming event of credential `id` on `partition`
     /// (see [`PartitionState::prefetch`]).
-    pub fn prefetch(&self, partition: i32, id: partition::CredId, heap: bool) {
+    pub fn prefetch(&self, partition: i32, id: partition::CredId, stage: partition::Prefetch) {
         if let Some(p) = self.partitions.get(&partition) {
-            p.prefetch(id, heap);
+            p.prefetch(id, stage);
         }
     }
 

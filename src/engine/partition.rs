@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use super::credential::CredState;
+use super::credential::{CredState, HeapPart};
 use super::dedupe::Dedupe;
 use super::entitlements::{EntitlementStore, Versions};
 use crate::model::Entitlement;
@@ -167,39 +167,34 @@ impl PartitionState {
     }
 
     /// Asks the CPU to start loading what an event of credential `id` will
-    /// touch (a hint only: it changes nothing): the credential's own slot
-    /// (`heap` false), or the heap blocks its state points to (`heap` true,
-    /// best a few records after the slot, once the slot is in the cache).
-    pub fn prefetch(&self, id: CredId, heap: bool) {
+    /// touch (a hint only: it changes nothing). Each stage reads pointers
+    /// the one before it loaded, so a caller asks for them in order, a few
+    /// records apart (see [`Prefetch`]).
+    pub fn prefetch(&self, id: CredId, stage: Prefetch) {
         #[cfg(target_arch = "x86_64")]
         if let Some(c) = self.creds.get(id as usize) {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            if heap {
-                // The name, when it is longer than the slot holds inline: the
-                // record's credential is checked against it first.
-                // SAFETY: prefetching never faults and reads nothing.
-                unsafe { _mm_prefetch(c.name.as_ptr() as *const i8, _MM_HINT_T0) };
-                if let Some(Some(e)) = c.in_force.as_ref().map(|(v, _, _)| v) {
-                    let at = Arc::as_ptr(e) as *const i8;
-                    // SAFETY: prefetching never faults and reads nothing.
-                    unsafe {
-                        _mm_prefetch(at, _MM_HINT_T0);
-                        _mm_prefetch(at.wrapping_add(64), _MM_HINT_T0);
+            // Read only once the slot is loaded (not at the `Slot` stage).
+            let version = || c.in_force.as_ref().and_then(|(v, _, _)| v.as_deref());
+            match stage {
+                Prefetch::Slot => lines(c as *const Cred as *const u8, std::mem::size_of::<Cred>()),
+                Prefetch::State => {
+                    // The name, when it is longer than the slot holds inline: the
+                    // record's credential is checked against it first.
+                    lines(c.name.as_ptr(), 1);
+                    if let Some(e) = version() {
+                        lines(e as *const Entitlement as *const u8, std::mem::size_of::<Entitlement>());
+                    }
+                    // Up to four lines of each block: a field an event reads
+                    // may sit past a block's first line.
+                    for part in c.state.heap_parts() {
+                        lines(part.0, part.1.min(256));
                     }
                 }
-                // Every cache line of each block, up to four: a field an event
-                // reads may sit past a block's first line.
-                for part in c.state.heap_parts() {
-                    for i in 0..part.1.div_ceil(64).min(4) {
-                        // SAFETY: prefetching never faults and reads nothing.
-                        unsafe { _mm_prefetch(part.0.wrapping_add(64 * i) as *const i8, _MM_HINT_T0) };
+                Prefetch::Rules => {
+                    let rules = version().map(|e| [e.burst.as_deref().and_then(HeapPart::of), e.scope.capabilities.as_deref().and_then(HeapPart::of), e.scope.models.as_deref().and_then(HeapPart::of)]);
+                    for part in rules.into_iter().flatten().flatten().chain(c.state.slice_parts()) {
+                        lines(part.0, part.1.min(256));
                     }
-                }
-            } else {
-                let at = c as *const Cred as *const i8;
-                for i in 0..std::mem::size_of::<Cred>().div_ceil(64) {
-                    // SAFETY: as above; the address is within `c`.
-                    unsafe { _mm_prefetch(at.wrapping_add(64 * i), _MM_HINT_T0) };
                 }
             }
         }
@@ -486,6 +481,31 @@ fn name_prefix(name: &str) -> u128 {
     let n = name.len().min(12);
     b[4..4 + n].copy_from_slice(&name.as_bytes()[..n]);
     u128::from_be_bytes(b)
+}
+
+/// The stages of [`PartitionState::prefetch`], in the order to ask for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prefetch {
+    /// The credential's slot.
+    Slot,
+    /// What the slot points to: the blocks of its state and the version of
+    /// its entitlement in force.
+    State,
+    /// What those point to: the version's burst rules (their first read
+    /// was the longest wait of the engine thread on sparse traffic) and its
+    /// capability and model lists, and the slices of each burst state.
+    Rules,
+}
+
+/// Prefetches the cache lines of `len` bytes (at least one) from `at`.
+#[cfg(target_arch = "x86_64")]
+fn lines(at: *const u8, len: usize) {
+    use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+    let last = len.max(1) - 1;
+    for offset in (0..len.max(1)).step_by(64).chain([last]) {
+        // SAFETY: prefetching never faults and reads nothing.
+        unsafe { _mm_prefetch(at.wrapping_add(offset) as *const i8, _MM_HINT_T0) };
+    }
 }
 
 fn smallest_window(sizes: &[i64]) -> usize {

@@ -23,6 +23,7 @@ use super::{apply_record, apply_record_known, Decoded, InputRecord};
 use super::partitioner::partition_for;
 use crate::decode::{decode_usage_keyed, is_blank};
 use crate::engine::output::Output;
+use crate::engine::partition::Prefetch;
 use crate::engine::{Engine, Stats};
 use crate::sink::{SinkError, Sinks, Stream};
 
@@ -30,7 +31,8 @@ use crate::sink::{SinkError, Sinks, Stream};
 const BLOCK_LINES: usize = 2048;
 /// Blocks in flight per queue.
 const QUEUE: usize = 4;
-/// Records between a credential's prefetch and its processing.
+/// Records between the stages of a credential's prefetch, and between the
+/// last and its processing.
 const PREFETCH_AHEAD: usize = 4;
 
 /// Counts of one replay.
@@ -284,11 +286,10 @@ fn run_shard(mut engine: Engine, partitions: i32, shard: usize, shards: usize, q
             Decoded::Rejected(_) => None,
         }));
         for (j, item) in block.iter().enumerate() {
-            if let Some(Some((p, id))) = ahead.get(j + 2 * PREFETCH_AHEAD) {
-                engine.prefetch(*p, *id, false);
-            }
-            if let Some(Some((p, id))) = ahead.get(j + PREFETCH_AHEAD) {
-                engine.prefetch(*p, *id, true);
+            for (stage, distance) in [(Prefetch::Slot, 3 * PREFETCH_AHEAD), (Prefetch::State, 2 * PREFETCH_AHEAD), (Prefetch::Rules, PREFETCH_AHEAD)] {
+                if let Some(Some((p, id))) = ahead.get(j + distance) {
+                    engine.prefetch(*p, *id, stage);
+                }
             }
             let offset = offsets[item.partition as usize];
             offsets[item.partition as usize] += 1;
