@@ -497,14 +497,19 @@ pub enum Prefetch {
     Rules,
 }
 
-/// Prefetches the cache lines of `len` bytes (at least one) from `at`.
+/// Prefetches each cache line holding some of the `len` bytes (at least
+/// one) from `at`.
 #[cfg(target_arch = "x86_64")]
+#[inline]
 fn lines(at: *const u8, len: usize) {
     use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-    let last = len.max(1) - 1;
-    for offset in (0..len.max(1)).step_by(64).chain([last]) {
+    let skew = at as usize & 63;
+    let line = at.wrapping_sub(skew);
+    let mut offset = 0;
+    while offset < skew + len.max(1) {
         // SAFETY: prefetching never faults and reads nothing.
-        unsafe { _mm_prefetch(at.wrapping_add(offset) as *const i8, _MM_HINT_T0) };
+        unsafe { _mm_prefetch(line.wrapping_add(offset) as *const i8, _MM_HINT_T0) };
+        offset += 64;
     }
 }
 
