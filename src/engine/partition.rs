@@ -184,16 +184,14 @@ impl PartitionState {
                     if let Some(e) = version() {
                         lines(e as *const Entitlement as *const u8, std::mem::size_of::<Entitlement>());
                     }
-                    // Up to four lines of each block: a field an event reads
-                    // may sit past a block's first line.
                     for part in c.state.heap_parts() {
-                        lines(part.0, part.1.min(256));
+                        lines(part.0, part.1.min(PREFETCH_MAX));
                     }
                 }
                 Prefetch::Rules => {
                     let rules = version().map(|e| [e.burst.as_deref().and_then(HeapPart::of), e.scope.capabilities.as_deref().and_then(HeapPart::of), e.scope.models.as_deref().and_then(HeapPart::of)]);
                     for part in rules.into_iter().flatten().flatten().chain(c.state.slice_parts()) {
-                        lines(part.0, part.1.min(256));
+                        lines(part.0, part.1.min(PREFETCH_MAX));
                     }
                 }
             }
@@ -496,6 +494,11 @@ pub enum Prefetch {
     /// capability and model lists, and the slices of each burst state.
     Rules,
 }
+
+/// Bytes of one heap block prefetched at most: a field an event reads may
+/// sit past a block's first line, and the three burst states of the usual
+/// entitlement take 336 bytes.
+const PREFETCH_MAX: usize = 384;
 
 /// Prefetches each cache line holding some of the `len` bytes (at least
 /// one) from `at`.
