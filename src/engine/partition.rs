@@ -377,7 +377,14 @@ impl PartitionState {
         let smallest = smallest_window(&sh.config.windows_ms);
         let mut ids = self.window_index.remove(&end).unwrap_or_default();
         self.sort_by_name(&mut ids);
-        for id in ids {
+        for (k, &id) in ids.iter().enumerate() {
+            // Their slots, then what the slots point to (windows, ledger),
+            // are prefetched a few credentials ahead.
+            for (stage, distance) in [(Prefetch::Slot, 2 * CLOSE_AHEAD), (Prefetch::State, CLOSE_AHEAD)] {
+                if let Some(&next) = ids.get(k + distance) {
+                    self.prefetch(next, stage);
+                }
+            }
             let cred = &mut self.creds[id as usize];
             if windows::close_ending(&mut cred.state.windows, &mut self.window_pool, end, &cred.name, &sh.config.windows_ms, smallest, out) {
                 if let Some(ledger) = &cred.state.ledger {
@@ -480,6 +487,9 @@ fn name_prefix(name: &str) -> u128 {
     b[4..4 + n].copy_from_slice(&name.as_bytes()[..n]);
     u128::from_be_bytes(b)
 }
+
+/// Credentials between the prefetch of one whose windows close and its turn.
+const CLOSE_AHEAD: usize = 4;
 
 /// The stages of [`PartitionState::prefetch`], in the order to ask for them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
