@@ -53,20 +53,18 @@ thread_local! {
 /// Appends `,"start":"…","end":"…"`.
 fn put_span(out: &mut Vec<u8>, start: i64, end: i64) {
     SPANS.with(|spans| {
-        let Ok(mut spans) = spans.try_borrow_mut() else {
-            time_field(out, key!("start"), start);
-            time_field(out, key!("end"), end);
-            return;
-        };
-        if let Some(i) = spans.at.iter().position(|&at| at == (start, end)) {
-            out.extend_from_slice(&spans.text[i]);
-            return;
+        let mut spans = spans.try_borrow_mut().ok();
+        if let Some(s) = spans.as_deref() {
+            if let Some(i) = s.at.iter().position(|&at| at == (start, end)) {
+                out.extend_from_slice(&s.text[i]);
+                return;
+            }
         }
         let from = out.len();
         time_field(out, key!("start"), start);
         time_field(out, key!("end"), end);
         // Kept only in its usual length (both years in 0..=9999).
-        if let Ok(text) = <[u8; SPAN]>::try_from(&out[from..]) {
+        if let (Some(spans), Ok(text)) = (spans.as_mut(), <[u8; SPAN]>::try_from(&out[from..])) {
             let i = spans.next;
             spans.at[i] = (start, end);
             spans.text[i] = text;

@@ -189,8 +189,13 @@ impl PartitionState {
                     }
                 }
                 Prefetch::Rules => {
-                    let rules = version().map(|e| [e.burst.as_deref().and_then(HeapPart::of), e.scope.capabilities.as_deref().and_then(HeapPart::of), e.scope.models.as_deref().and_then(HeapPart::of)]);
-                    for part in rules.into_iter().flatten().flatten().chain(c.state.slice_parts()) {
+                    if let Some(e) = version() {
+                        let blocks = [e.burst.as_deref().and_then(HeapPart::of), e.scope.capabilities.as_deref().and_then(HeapPart::of), e.scope.models.as_deref().and_then(HeapPart::of)];
+                        for part in blocks.into_iter().flatten() {
+                            lines(part.0, part.1.min(PREFETCH_MAX));
+                        }
+                    }
+                    for part in c.state.slice_parts() {
                         lines(part.0, part.1.min(PREFETCH_MAX));
                     }
                 }

@@ -99,13 +99,7 @@ pub fn rejected(record: &InputRecord<'_>, rejection: crate::decode::Rejection) -
 /// Feeds one decoded record of `partition` at `offset` to the engine.
 /// Records at or below the partition's restored offset stamp are skipped.
 pub fn apply_record(engine: &mut Engine, partition: i32, offset: i64, decoded: Decoded, out: &mut Vec<Output>) {
-    if engine.partition_includes(partition, offset) {
-        return;
-    }
-    match decoded {
-        Decoded::Event(event) => engine.process_known(partition, offset, &event, None, out),
-        Decoded::Rejected(r) => reject(engine, partition, offset, r, out),
-    }
+    apply_record_known(engine, partition, offset, &decoded, None, out);
 }
 
 /// [`apply_record`] of a record the caller keeps (a rejection is copied
@@ -117,15 +111,11 @@ pub fn apply_record_known(engine: &mut Engine, partition: i32, offset: i64, deco
     }
     match decoded {
         Decoded::Event(event) => engine.process_known(partition, offset, event, known, out),
-        Decoded::Rejected(r) => reject(engine, partition, offset, r.clone(), out),
+        Decoded::Rejected(r) => {
+            engine.note_rejected(partition, offset, r.kind);
+            out.push(Output::Rejected(RejectedRecord { partition, offset, ..r.clone() }));
+        }
     }
-}
-
-fn reject(engine: &mut Engine, partition: i32, offset: i64, mut r: RejectedRecord, out: &mut Vec<Output>) {
-    engine.note_rejected(partition, offset, r.kind);
-    r.partition = partition;
-    r.offset = offset;
-    out.push(Output::Rejected(r));
 }
 
 /// Decodes `record` and feeds it to the engine, or emits it as rejected.
