@@ -134,9 +134,8 @@ fn from_file(engine: &mut Engine, search: &mut Search<'_>, path: &Path, a: &Expl
     let mut lines = Lines::new(BufReader::new(file));
     let mut offsets = vec![0i64; a.partitions as usize];
     let mut buf = Vec::new();
-    while let Some((line, range)) = lines.next(&mut buf).with_context(|| format!("cannot read {}", path.display()))? {
-        let (partition, decoded) = decode_line(&buf[range], line, a.partitions, max);
-        buf.clear();
+    while let Some((line, text)) = lines.next(&mut buf).with_context(|| format!("cannot read {}", path.display()))? {
+        let (partition, decoded) = decode_line(text, line, a.partitions, max);
         let offset = offsets[partition as usize];
         offsets[partition as usize] += 1;
         if let ControlFlow::Break(found) = search.step(engine, At { partition, offset, line: Some(line) }, decoded) {

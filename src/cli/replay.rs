@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use bursar::engine::Engine;
-use bursar::pipeline::{replay_file, FileReplay};
+use bursar::pipeline::{open_input, replay_file, FileReplay};
 use bursar::runtime::replay::load_entitlement_file;
 use bursar::sink::Stream;
 use clap::Args;
@@ -105,7 +105,7 @@ pub fn run(a: ReplayArgs) -> anyhow::Result<ExitCode> {
     } else {
         let file = std::fs::File::open(input).with_context(|| format!("cannot read input {}", input.display()))?;
         let len = file.metadata().ok().map(|m| m.len());
-        (Box::new(BufReader::with_capacity(1 << 16, file)), len)
+        (open_input(file), len)
     };
     let mut sinks = sinks(&a)?;
     let bar = progress_bar(total);

@@ -102,44 +102,68 @@ pub fn replay_file<R: BufRead + Send>(engine: Engine, how: FileReplay, reader: R
     parallel(engine, partitions, shards, reader, sinks, progress)
 }
 
-/// Reads the next record line into `buf`: Ok(None) at the end; blank lines are skipped.
-/// Returns the physical line number and the bytes read (for progress).
-/// Public for `bursar explain`, which replays a file record by record.
+/// The record lines of a JSON Lines input, numbered physically from 1, and
+/// the bytes read (for progress). Public for `bursar explain`, which
+/// replays a file record by record.
 pub struct Lines<R> {
     reader: R,
     line_no: u64,
     bytes: u64,
+    /// Bytes of the line returned last, still in the reader's buffer:
+    /// consumed at the next call, once the caller is done with the line.
+    pending: usize,
 }
 
 impl<R: BufRead> Lines<R> {
     pub fn new(reader: R) -> Lines<R> {
-        Lines { reader, line_no: 0, bytes: 0 }
+        Lines { reader, line_no: 0, bytes: 0, pending: 0 }
     }
 
-    /// The next record line appended to `buf`: its line number and range in `buf`.
-    pub fn next(&mut self, buf: &mut Vec<u8>) -> std::io::Result<Option<(u64, std::ops::Range<usize>)>> {
+    /// The next record line and its line number; blank lines are skipped.
+    /// A line wholly inside the reader's buffer (every line of a mapped
+    /// file) is lent from there; one that crosses the buffer's end is
+    /// gathered into `buf`.
+    pub fn next<'a>(&'a mut self, buf: &'a mut Vec<u8>) -> std::io::Result<Option<(u64, &'a [u8])>> {
         loop {
-            let start = buf.len();
+            self.reader.consume(std::mem::take(&mut self.pending));
+            let found = loop {
+                match self.reader.fill_buf() {
+                    Ok(available) => break memchr::memchr(b'\n', available).map(|i| (i + 1, is_blank(trim_end(&available[..i + 1])))),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            if let Some((n, blank)) = found {
+                self.line_no += 1;
+                self.bytes += n as u64;
+                if blank {
+                    self.reader.consume(n);
+                    continue;
+                }
+                self.pending = n;
+                // Still in the buffer: fill_buf returns it again without reading.
+                let available = self.reader.fill_buf()?;
+                return Ok(Some((self.line_no, trim_end(&available[..n]))));
+            }
+            buf.clear();
             let n = read_line(&mut self.reader, buf)?;
             if n == 0 {
                 return Ok(None);
             }
             self.line_no += 1;
             self.bytes += n as u64;
-            let mut end = buf.len();
-            if buf[start..end].ends_with(b"\n") {
-                end -= 1;
-            }
-            if buf[start..end].ends_with(b"\r") {
-                end -= 1;
-            }
-            if is_blank(&buf[start..end]) {
-                buf.truncate(start);
+            if is_blank(trim_end(buf)) {
                 continue;
             }
-            return Ok(Some((self.line_no, start..end)));
+            return Ok(Some((self.line_no, trim_end(buf))));
         }
     }
+}
+
+/// `line` without its newline and a carriage return before it.
+fn trim_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// `BufRead::read_until(b'\n')`, with a vectorised search for the newline
@@ -188,9 +212,8 @@ fn sequential<R: BufRead>(mut engine: Engine, partitions: i32, reader: R, sinks:
     let mut buf = Vec::with_capacity(1024);
     let mut out = Vec::with_capacity(16);
     loop {
-        buf.clear();
-        let Some((line_no, range)) = lines.next(&mut buf)? else { break };
-        let (partition, decoded) = decode_line(&buf[range], line_no, partitions, max);
+        let Some((line_no, line)) = lines.next(&mut buf)? else { break };
+        let (partition, decoded) = decode_line(line, line_no, partitions, max);
         let offset = offsets[partition as usize];
         offsets[partition as usize] += 1;
         apply_record(&mut engine, partition, offset, decoded, &mut out);
@@ -238,12 +261,11 @@ fn read_blocks<R: BufRead>(reader: R, partitions: i32, max: usize, to_shards: Ve
         let mut n = 0u32;
         let mut done = false;
         while (n as usize) < BLOCK_LINES {
-            buf.clear();
-            let Some((line_no, range)) = lines.next(&mut buf)? else {
+            let Some((line_no, line)) = lines.next(&mut buf)? else {
                 done = true;
                 break;
             };
-            let (partition, decoded) = decode_line(&buf[range], line_no, partitions, max);
+            let (partition, decoded) = decode_line(line, line_no, partitions, max);
             parts[partition as usize % shards].push(Item { index: n, partition, decoded });
             n += 1;
         }
@@ -434,9 +456,8 @@ mod tests {
             let mut ours = Vec::new();
             let mut lines = Lines::new(std::io::BufReader::with_capacity(capacity, text.as_bytes()));
             let mut buf = Vec::new();
-            while let Some((no, range)) = lines.next(&mut buf).unwrap() {
-                ours.push((no, buf[range].to_vec()));
-                buf.clear();
+            while let Some((no, line)) = lines.next(&mut buf).unwrap() {
+                ours.push((no, line.to_vec()));
             }
             prop_assert_eq!(lines.bytes, text.len() as u64);
             let mut expected = Vec::new();

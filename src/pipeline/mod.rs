@@ -4,9 +4,11 @@
 
 pub mod event_lead;
 mod file;
+mod mapped;
 pub mod partitioner;
 
 pub use file::{decode_line, replay_file, FileReplay, Lines, ReplaySummary};
+pub use mapped::{open_input, MappedInput};
 
 use crate::config::EngineConfig;
 use crate::decode::{self, secrets};
