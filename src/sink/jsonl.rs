@@ -11,8 +11,12 @@ use super::{Sink, SinkError};
 use crate::emit;
 use crate::engine::output::Output;
 
-/// Bytes gathered before a buffer is handed to the writer.
-const BLOCK: usize = 1 << 20;
+/// Bytes gathered before a buffer is handed to the writer. Small enough that
+/// the buffers in flight of the four streams (5 MiB) stay in the shared
+/// cache, so the writer's copy reads the bytes the encoder just wrote from
+/// there, not from memory: with 1 MiB buffers (20 MiB in flight) that copy
+/// took 12.8% of a sparse replay's samples, with 256 KiB 3.9%.
+const BLOCK: usize = 1 << 18;
 /// Buffers in flight to the writer.
 const IN_FLIGHT: usize = 4;
 
