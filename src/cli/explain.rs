@@ -8,7 +8,6 @@
 
 mod words;
 
-use std::io::BufReader;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,7 +20,7 @@ use bursar::engine::output::Output;
 use bursar::engine::Engine;
 use bursar::model::time::format_rfc3339 as time;
 use bursar::model::UsageEvent;
-use bursar::pipeline::{apply_record, decode_line, decode_record, Decoded, Lines};
+use bursar::pipeline::{apply_record, decode_line, decode_record, open_input, Decoded, Lines};
 use bursar::rules::Finding;
 use bursar::runtime::kafka::{explain_topic, ReplayFrom, TopicRange, TopicRead};
 use bursar::runtime::replay::load_entitlements;
@@ -131,7 +130,7 @@ fn from_file(engine: &mut Engine, search: &mut Search<'_>, path: &Path, a: &Expl
     }
     let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let max = engine.config().max_value_bytes;
-    let mut lines = Lines::new(BufReader::new(file));
+    let mut lines = Lines::new(open_input(file));
     let mut offsets = vec![0i64; a.partitions as usize];
     let mut buf = Vec::new();
     while let Some((line, text)) = lines.next(&mut buf).with_context(|| format!("cannot read {}", path.display()))? {

@@ -211,8 +211,7 @@ fn sequential<R: BufRead>(mut engine: Engine, partitions: i32, reader: R, sinks:
     let mut summary = ReplaySummary::default();
     let mut buf = Vec::with_capacity(1024);
     let mut out = Vec::with_capacity(16);
-    loop {
-        let Some((line_no, line)) = lines.next(&mut buf)? else { break };
+    while let Some((line_no, line)) = lines.next(&mut buf)? {
         let (partition, decoded) = decode_line(line, line_no, partitions, max);
         let offset = offsets[partition as usize];
         offsets[partition as usize] += 1;

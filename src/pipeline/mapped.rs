@@ -1,9 +1,9 @@
 //! A replay's input file read through a memory map (docs/architecture.md,
-//! "File replay"): its lines are copied once, from the page cache into the
-//! reader's line buffer, instead of twice (the kernel's copy into a read
-//! buffer, then the line's). Anything that cannot be mapped (a pipe, an
-//! empty or special file) is read through a plain buffered reader instead;
-//! the lines, and so the outputs, are the same either way.
+//! "The path of one record, replayed"): `Lines` lends each line from the
+//! page cache, so its bytes are not copied twice first (by the kernel into a
+//! read buffer, then into a line buffer). Anything that cannot be mapped (a
+//! pipe, an empty or special file) is read through a plain buffered reader
+//! instead; the lines, and so the outputs, are the same either way.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -24,8 +24,8 @@ impl MappedInput {
         }
         // SAFETY: the map is read-only and private to this process. Were the
         // file truncated by another process while it is replayed, a read past
-        // its new end would stop the process (SIGBUS); docs/architecture.md
-        // names this, as ripgrep and other mapping readers do.
+        // its new end would stop the process (SIGBUS), as with ripgrep and
+        // other mapping readers; docs/architecture.md names this.
         let map = unsafe { memmap2::Mmap::map(file) }.ok()?;
         // Read once, front to back: the kernel may read ahead and drop behind.
         let _ = map.advise(memmap2::Advice::Sequential);

@@ -8,7 +8,7 @@ mod mapped;
 pub mod partitioner;
 
 pub use file::{decode_line, replay_file, FileReplay, Lines, ReplaySummary};
-pub use mapped::{open_input, MappedInput};
+pub use mapped::open_input;
 
 use crate::config::EngineConfig;
 use crate::decode::{self, secrets};
