@@ -37,12 +37,12 @@ fn exported(text: &str) -> BTreeSet<String> {
 }
 
 #[test]
-fn the_kit_covers_the_five_alerts_and_every_panel_queries_bursar_or_up() {
+fn the_kit_covers_the_six_alerts_and_every_panel_queries_bursar_or_up() {
     let rules = ops("prometheus/alerts.yml");
-    for alert in ["BursarProcessorDown", "BursarConsumerLagGrowing", "BursarRejectionsSpiking", "BursarNoCommit", "BursarExposedCredential"] {
+    for alert in ["BursarProcessorDown", "BursarConsumerLagGrowing", "BursarRejectionsSpiking", "BursarNoCommit", "BursarBrokerUnreachable", "BursarExposedCredential"] {
         assert!(rules.contains(&format!("alert: {alert}")), "{alert} missing");
     }
-    assert_eq!(rule_exprs().len(), 5);
+    assert_eq!(rule_exprs().len(), 6);
     assert!(ops("prometheus/prometheus.yml").contains("job_name: bursar"), "the `up{{job=\"bursar\"}}` rule needs the bursar job");
     for (title, exprs) in panel_exprs() {
         assert!(exprs.iter().any(|e| !metric_names(e).is_empty() || e.contains("up{job=\"bursar\"}")), "panel {title} queries nothing of bursar");

@@ -67,7 +67,7 @@ impl Sentence<'_> {
     }
 
     fn int(&mut self, v: i64) -> &mut Self {
-        super::json::put_int(self.out, v);
+        crate::model::time::push_int(self.out, v);
         self
     }
 

@@ -2,7 +2,7 @@
 //! hot output paths. Everything appended is valid UTF-8 (str slices, ASCII).
 
 use crate::model::credits;
-use crate::model::time::push_rfc3339;
+use crate::model::time::{push_int, push_rfc3339};
 
 /// How a byte is escaped in a JSON string: 0 not at all, `u` as `\u00XX`,
 /// else as a backslash and this byte. Control characters other than `\n`,
@@ -140,9 +140,6 @@ pub(crate) fn write_str(out: &mut String, s: &str) {
     out.push_str(&String::from_utf8_lossy(&buf));
 }
 
-/// Appends an integer (`model::time::push_int`).
-pub(crate) use crate::model::time::push_int as put_int;
-
 /// The text before a member's value, as one literal: `,"name":`, or
 /// `"name":` for the first member (`key!(first "name")`). `name` needs no
 /// escaping. One copy of fixed size per member, not four.
@@ -181,7 +178,7 @@ pub(crate) fn time_field(out: &mut Vec<u8>, key: &[u8], ms: i64) {
 #[inline]
 pub(crate) fn int_field<T: itoa::Integer + Copy + TryInto<u32>>(out: &mut Vec<u8>, key: &[u8], v: T) {
     out.extend_from_slice(key);
-    put_int(out, v);
+    push_int(out, v);
 }
 
 /// A member with a string value.

@@ -21,11 +21,11 @@ use sha2::{Digest, Sha256};
 
 use super::describe::{severity_caption, title, write_description};
 use super::facts::{write_facts, write_remediation};
-use super::json::{credits_field, int_field, into_string, key, put_escaped, put_int, put_key, put_str, str_field};
+use super::json::{credits_field, int_field, into_string, key, put_escaped, put_key, put_str, str_field};
 
 use crate::rules::figures::FigureValue;
 use crate::rules::Finding;
-use crate::model::time::{format_rfc3339, push_rfc3339};
+use crate::model::time::{format_rfc3339, push_int, push_rfc3339};
 
 /// OCSF version of every finding, as a literal for `concat!`.
 macro_rules! ocsf_version {
@@ -179,7 +179,7 @@ fn write_unmapped(out: &mut Vec<u8>, f: &Finding) {
     int_field(out, key!("partition"), f.partition);
     put_key(out, key!("offset"));
     match f.offset {
-        Some(o) => put_int(out, o),
+        Some(o) => push_int(out, o),
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b"}}}}");
@@ -192,7 +192,7 @@ fn write_figure(out: &mut Vec<u8>, v: &FigureValue<'_>) {
         FigureValue::Text(s) => {
             let _ = serde_json::to_writer(&mut *out, s.as_ref());
         }
-        FigureValue::Int(i) => put_int(out, *i),
+        FigureValue::Int(i) => push_int(out, *i),
         FigureValue::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         FigureValue::List(items) => {
             out.push(b'[');
@@ -213,7 +213,7 @@ pub fn write_finding(f: &Finding, out: &mut Vec<u8>) {
     let uid = uid_hex(f);
     let rule = f.rule.as_str().as_bytes();
     out.extend_from_slice(br#"{"activity_id":1,"activity_name":"Create","category_uid":2,"category_name":"Findings","class_uid":2004,"class_name":"Detection Finding","type_uid":200401,"type_name":"Detection Finding: Create","severity_id":"#);
-    put_int(out, f.severity);
+    push_int(out, f.severity);
     str_field(out, key!("severity"), severity_caption(f.severity));
     match &f.suppressed {
         None => out.extend_from_slice(br#","status_id":1,"status":"New""#),

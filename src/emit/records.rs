@@ -2,9 +2,9 @@
 //! Input), written by hand straight into a byte buffer: fixed field order,
 //! no intermediate values.
 
-use super::json::{credits_field, int_field, into_string, key, put_int, put_key, put_lossy_str, put_str, time_field};
+use super::json::{credits_field, int_field, into_string, key, put_key, put_lossy_str, put_str, time_field};
 use crate::engine::output::{BalanceRecord, RejectedRecord, WindowRecord};
-use crate::model::time::{month_start, push_duration, push_month_label};
+use crate::model::time::{month_start, push_duration, push_int, push_month_label};
 
 /// Appends `{"credential","window","start","end","calls","credits","tokens_in","tokens_out","capabilities","distinct_models"}`.
 pub fn write_window(w: &WindowRecord, out: &mut Vec<u8>) {
@@ -25,7 +25,7 @@ pub fn write_window(w: &WindowRecord, out: &mut Vec<u8>) {
         }
         put_str(out, cap);
         out.push(b':');
-        put_int(out, *n);
+        push_int(out, *n);
     }
     out.push(b'}');
     int_field(out, key!("distinct_models"), w.distinct_models);
@@ -129,11 +129,11 @@ pub fn balance_json(b: &BalanceRecord) -> String {
 pub fn write_rejected(r: &RejectedRecord, out: &mut Vec<u8>) {
     out.push(b'{');
     put_key(out, key!(first "partition"));
-    put_int(out, r.partition);
+    push_int(out, r.partition);
     int_field(out, key!("offset"), r.offset);
     put_key(out, key!("line"));
     match r.line {
-        Some(l) => put_int(out, l),
+        Some(l) => push_int(out, l),
         None => out.extend_from_slice(b"null"),
     }
     put_key(out, key!("kind"));
@@ -208,7 +208,7 @@ mod tests {
 
     fn int_bytes<T: itoa::Integer + Copy + TryInto<u32> + std::fmt::Display>(v: T) {
         let mut out = b"x".to_vec();
-        crate::emit::json::put_int(&mut out, v);
+        push_int(&mut out, v);
         assert_eq!(out, format!("x{v}").into_bytes(), "{v}");
     }
 

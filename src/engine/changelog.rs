@@ -152,8 +152,11 @@ impl PartitionState {
             };
         }
         let mut part = PartitionState::new(id, persist);
-        let mut slots: BTreeMap<Vec<u8>, [Option<(u64, Vec<u8>)>; 2]> = BTreeMap::new();
-        let mut segments: FxHashMap<Vec<u8>, Vec<(u32, u64, Vec<u8>)>> = FxHashMap::default();
+        // Per credential key: its two slots' (batch, payload), and its segments' (index, batch, payload).
+        type Slots = [Option<(u64, Vec<u8>)>; 2];
+        type Segments = Vec<(u32, u64, Vec<u8>)>;
+        let mut slots: BTreeMap<Vec<u8>, Slots> = BTreeMap::new();
+        let mut segments: FxHashMap<Vec<u8>, Segments> = FxHashMap::default();
         for (key, v) in latest {
             match key.first().copied() {
                 Some(TAG_META) => {

@@ -13,7 +13,9 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use super::credential::{CredState, HeapPart};
+use super::credential::CredState;
+#[cfg(target_arch = "x86_64")]
+use super::credential::HeapPart;
 use super::dedupe::Dedupe;
 use super::entitlements::{EntitlementStore, Versions};
 use crate::model::Entitlement;
@@ -51,6 +53,10 @@ pub struct Shared<'a> {
     pub store: &'a EntitlementStore,
 }
 
+/// The last scope verdict of a credential: the version, capability and
+/// model it was for, and whether each reached the version's scope.
+type ScopeMemo = (Arc<Entitlement>, Text, Option<Text>, [bool; 2]);
+
 /// One credential of the partition: its name, state and bookkeeping.
 #[derive(Debug, Clone)]
 pub struct Cred {
@@ -65,7 +71,7 @@ pub struct Cred {
     /// `generation` (most events of a credential fall in one span).
     in_force: Option<(Option<Arc<Entitlement>>, i64, i64)>,
     /// The last capability and model verdict: for this version, capability and model.
-    scope_memo: Option<(Arc<Entitlement>, Text, Option<Text>, [bool; 2])>,
+    scope_memo: Option<ScopeMemo>,
     /// Instant of this credential's entry in the idle-timer index, if any.
     idle_armed: Option<i64>,
     /// Changed since the last changelog snapshot (live mode).
@@ -171,6 +177,9 @@ impl PartitionState {
     /// the one before it loaded, so a caller asks for them in order, a few
     /// records apart (see [`Prefetch`]).
     pub fn prefetch(&self, id: CredId, stage: Prefetch) {
+        // Elsewhere a hint of no effect: nothing is prefetched.
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (id, stage);
         #[cfg(target_arch = "x86_64")]
         if let Some(c) = self.creds.get(id as usize) {
             // Read only once the slot is loaded (not at the `Slot` stage).
@@ -513,6 +522,7 @@ pub enum Prefetch {
 /// Bytes of one heap block prefetched at most: a field an event reads may
 /// sit past a block's first line, and the three burst states of the usual
 /// entitlement take 336 bytes.
+#[cfg(target_arch = "x86_64")]
 const PREFETCH_MAX: usize = 384;
 
 /// Prefetches each cache line holding some of the `len` bytes (at least

@@ -111,6 +111,8 @@ pub struct Entitlement {
 /// A record of the entitlements table: a new version, or a tombstone that
 /// removes every version of the credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Not boxed: a record is read, applied and dropped one at a time.
+#[allow(clippy::large_enum_variant)]
 pub enum EntitlementRecord {
     Version(Entitlement),
     Tombstone { credential: String },

@@ -48,13 +48,16 @@ pub enum Source {
     Topics(Box<Config>),
 }
 
+/// What [`Source::each`] hands each record to: its key and value.
+pub type OnRecord<'a> = dyn FnMut(Option<&[u8]>, Option<&[u8]>) + 'a;
+
 impl Source {
     /// Hands every record of `kind` to `f` as (record key, value): a file line
     /// has no key; a topic record with a null value (a tombstone) has no value.
     /// With `key`, only records that may belong to that credential: a file
     /// line that contains `needle` (the caller checks the record itself), a
     /// topic record keyed by `key`.
-    pub fn each(&self, kind: Kind, key: Option<(&[u8], &[u8])>, f: &mut dyn FnMut(Option<&[u8]>, Option<&[u8]>)) -> Result<(), ReportError> {
+    pub fn each(&self, kind: Kind, key: Option<(&[u8], &[u8])>, f: &mut OnRecord<'_>) -> Result<(), ReportError> {
         match self {
             Source::Files { entitlements, findings, windows, balances } => {
                 let path = match kind {
@@ -119,7 +122,7 @@ pub fn each_line(path: &Path, needle: Option<&[u8]>, f: &mut dyn FnMut(&[u8])) -
 
 /// Reads `topic` from its start to its end (as of now) to `f`; with `key`,
 /// only records with that key.
-fn each_record(config: &Config, topic: &str, key: Option<&[u8]>, f: &mut dyn FnMut(Option<&[u8]>, Option<&[u8]>)) -> Result<(), ReportError> {
+fn each_record(config: &Config, topic: &str, key: Option<&[u8]>, f: &mut OnRecord<'_>) -> Result<(), ReportError> {
     let kafka = |what: &str, e: rdkafka::error::KafkaError| ReportError::Kafka { topic: topic.to_string(), reason: format!("{what}: {e}") };
     let client = config.kafka_client().map_err(|e| ReportError::Config(e.to_string()))?;
     let consumer: BaseConsumer = client.reader(true).create().map_err(|e| kafka("creating a reader", e))?;

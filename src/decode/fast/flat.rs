@@ -134,6 +134,7 @@ fn string(b: &[u8], i: usize) -> Option<(std::ops::Range<usize>, usize)> {
 
 /// Bytes before the first `"`, `\` or control character (all of `b` when none).
 fn plain_run(b: &[u8]) -> usize {
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
     let mut at = 0;
     #[cfg(target_arch = "x86_64")]
     {
@@ -161,7 +162,7 @@ fn plain_run(b: &[u8]) -> usize {
 /// checked by the caller. Nesting is bounded by the caller's depth check.
 fn value(b: &[u8], i: usize) -> Option<usize> {
     match b.get(i)? {
-        b'[' => sequence(b, i, b']', |b, i| value(b, i)),
+        b'[' => sequence(b, i, b']', value),
         b'{' => sequence(b, i, b'}', |b, i| {
             let (_, end) = string(b, i)?;
             let i = ws(b, end);
