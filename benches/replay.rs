@@ -18,6 +18,15 @@
 //! (d) floor: writing as many bytes as (c) wrote, in 1 MiB blocks, to one
 //!     fresh file in the same directory, one thread: the kernel's copy of the
 //!     output alone, which no encoding can avoid.
+//! (e) the replay's stages on one thread, in this process, with the
+//!     library's own code on the same file (mapped, as `replay` reads it):
+//!     decoding alone; decoding and the engine (one partition, outputs
+//!     dropped, without the pipeline's prefetching); and those plus encoding
+//!     every output, the fastest of two rounds (the three in turn in each).
+//!     Their differences are each stage's cost.
+//! Then the budget: a target's ratio allows (a)'s time divided by it of
+//! wall time, so at most that times the cores of CPU time; (c)'s CPU time
+//! above it means no schedule of the same work can meet the target.
 //! Each line's ratio is to (a) of the same workload in the same run, since
 //! the machine is shared and absolute figures are noisy.
 
@@ -230,6 +239,57 @@ fn write_floor(out: &Path, bytes: u64) -> std::io::Result<(f64, f64)> {
     Ok((secs, cpu))
 }
 
+/// (e): seconds of decoding alone, of decoding and the engine, and of those
+/// plus encoding, one thread each, one partition; the fastest of two rounds.
+fn stages(files: &Files) -> std::io::Result<[f64; 3]> {
+    use bursar::pipeline::{apply_record, decode_line, open_input, Lines};
+    let config = bursar::config::EngineConfig::default();
+    let max = config.max_value_bytes;
+    let entitlements = std::fs::read(&files.entitlements)?;
+    let mut times = [f64::MAX; 3];
+    for stage in (0..2).flat_map(|_| 0..3) {
+        let time = &mut times[stage];
+        let mut engine = bursar::engine::Engine::new(config.clone());
+        bursar::runtime::replay::load_entitlements(&mut engine, &entitlements);
+        let mut lines = Lines::new(open_input(File::open(&files.usage)?));
+        let (mut buf, mut out, mut encoded) = (Vec::new(), Vec::new(), Vec::with_capacity(1 << 20));
+        let mut offset = 0;
+        let t = Instant::now();
+        while let Some((no, line)) = lines.next(&mut buf)? {
+            let (_, decoded) = decode_line(line, no, 1, max);
+            if stage == 0 {
+                black_box(&decoded);
+                continue;
+            }
+            apply_record(&mut engine, 0, offset, decoded, &mut out);
+            offset += 1;
+            if stage == 2 {
+                encode_all(&out, &mut encoded);
+            }
+            out.clear();
+        }
+        engine.finish(&mut out);
+        if stage == 2 {
+            encode_all(&out, &mut encoded);
+        }
+        black_box(&out);
+        *time = time.min(t.elapsed().as_secs_f64());
+    }
+    Ok(times)
+}
+
+/// Encodes `outputs` as JSON Lines into `buf`, emptied once it holds 1 MiB.
+fn encode_all(outputs: &[bursar::engine::output::Output], buf: &mut Vec<u8>) {
+    for o in outputs {
+        bursar::emit::encode_into(o, buf);
+        buf.push(b'\n');
+    }
+    if buf.len() >= 1 << 20 {
+        black_box(&buf);
+        buf.clear();
+    }
+}
+
 /// Where the outputs go, and how that was chosen.
 fn out_dir(tmp: &Path) -> (PathBuf, &'static str) {
     if let Ok(dir) = std::env::var("BURSAR_BENCH_OUT") {
@@ -328,9 +388,14 @@ fn main() -> std::io::Result<()> {
             runs.push(("(c) bursar replay --partitions 1 --threads 1".into(), vec!["--partitions", "1", "--threads", "1"], None));
         }
         let mut out_bytes = 0;
+        // CPU seconds of the runs with a target: 1 partition, then 4.
+        let mut used = Vec::new();
         for (what, args, target) in runs {
             let r = replay(&bin, w, &out, &args);
             out_bytes = out_bytes.max(r.out_bytes);
+            if let Some(t) = target {
+                used.push((args[1], t, r.cpu));
+            }
             let note = match &r.failure {
                 None => format!("{:.1} MB out; {:.2} CPU s ({:.2} cores busy)", r.out_bytes as f64 / 1e6, r.cpu, r.cpu / r.secs.max(1e-9)),
                 Some(f) => format!("FAILED {f}"),
@@ -339,6 +404,17 @@ fn main() -> std::io::Result<()> {
         }
         let (secs, cpu) = write_floor(&out, out_bytes)?;
         print_row(&row("(d) floor: write (c)'s bytes to one file", secs, None, format!("{:.1} MB in 1 MiB blocks; {cpu:.2} CPU s", out_bytes as f64 / 1e6)));
+        let [decode, engine, encode] = stages(w)?;
+        print_row(&row("(e) stages, 1 thread: decode", decode, None, String::new()));
+        print_row(&row("(e) stages, 1 thread: decode + engine", engine, None, format!("the engine alone {:.2} s", engine - decode)));
+        print_row(&row("(e) stages, 1 thread: decode + engine + encode", encode, None, format!("encoding alone {:.2} s", encode - engine)));
+        // No schedule can beat the CPU time divided by the cores.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let budget: Vec<String> = used
+            .iter()
+            .map(|(partitions, target, cpu)| format!("at {target:.2}x, {:.2} s of wall = {:.2} core-s against {cpu:.2} CPU s used at {partitions} partition(s)", base / target, base / target * cores))
+            .collect();
+        println!("{:<7} budget on {cores} cores: {}; (e)'s stages and (d) need {:.2} core-s", w.name, budget.join("; "), encode + cpu);
     }
     if std::env::var_os("BURSAR_BENCH_OUT").is_none() {
         let _ = std::fs::remove_dir_all(&out);
