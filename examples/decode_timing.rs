@@ -27,13 +27,16 @@ fn ns_per_line(lines: &[&[u8]], f: impl Fn(&[u8]) -> bool) -> (f64, usize) {
     (best, count)
 }
 
+/// A way of decoding a line; true when it accepts it.
+type Decoder = dyn Fn(&[u8]) -> bool;
+
 fn main() -> std::io::Result<()> {
     for path in std::env::args().skip(1) {
         let text = std::fs::read(&path)?;
         let lines: Vec<&[u8]> = json_lines(&text).map(|(_, line)| line).collect();
         let fast = lines.iter().filter(|l| fast_path_accepts(l, &[], MAX)).count();
         println!("{path}: {} lines, the fast path decides {:.2}%", lines.len(), 100.0 * fast as f64 / lines.len() as f64);
-        let rows: [(&str, &dyn Fn(&[u8]) -> bool); 6] = [
+        let rows: [(&str, &Decoder); 6] = [
             ("old   key_hint_reference + decode_usage_reference", &|l| key_hint_reference(l).is_some() ^ decode_usage_reference(l, &[], MAX).is_ok()),
             ("new   key_hint + decode_usage (replay as it is)", &|l| key_hint(l).is_some() ^ decode_usage(l, &[], MAX).is_ok()),
             ("new   decode_usage_keyed (one pass)", &|l| {

@@ -13,11 +13,13 @@ const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 const DAY: i64 = 86_400_000;
 
 fn config() -> EngineConfig {
-    let mut c = Config::default();
-    c.windows = vec!["1h".into(), "1d".into()];
-    c.dormancy = "20d".into();
-    c.drift_dimensions = ["capability", "model", "principal", "network"].map(String::from).to_vec();
-    c.max_source_ips = Some(2);
+    let c = Config {
+        windows: vec!["1h".into(), "1d".into()],
+        dormancy: "20d".into(),
+        drift_dimensions: ["capability", "model", "principal", "network"].map(String::from).to_vec(),
+        max_source_ips: Some(2),
+        ..Config::default()
+    };
     c.engine().expect("valid config")
 }
 

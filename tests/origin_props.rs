@@ -49,11 +49,13 @@ fn events() -> impl Strategy<Value = Vec<Ev>> {
 /// k0 and k1 are scoped (principals `svc-*`, network 10.0.0.0/8; k1 also
 /// sets its own limits); k2 is unmanaged and uses the config limits.
 fn engine(limits: (i64, i64)) -> Engine {
-    let mut c = Config::default();
-    c.drift_dimensions = ["capability", "model", "principal", "network"].map(String::from).to_vec();
-    c.learning_period = "1h".into();
-    c.max_principals = Some(limits.0);
-    c.max_source_ips = Some(limits.1);
+    let c = Config {
+        drift_dimensions: ["capability", "model", "principal", "network"].map(String::from).to_vec(),
+        learning_period: "1h".into(),
+        max_principals: Some(limits.0),
+        max_source_ips: Some(limits.1),
+        ..Config::default()
+    };
     let mut e = Engine::new(c.engine().expect("valid config"));
     for (cred, own) in [("k0", None), ("k1", Some((limits.1, limits.0)))] {
         e.apply_entitlement(EntitlementRecord::Version(Entitlement {

@@ -46,10 +46,8 @@ fn ms(v: &Value) -> i64 {
 
 /// Runs a DuckDB query per line of `queries` in `dir`; each answers one row, as text.
 fn query(dir: &Path, queries: &[String]) -> Vec<Vec<String>> {
-    let script = format!(
-        "import duckdb, json, sys\ncon = duckdb.connect()\nout = []\nfor q in json.loads(sys.argv[1]):\n    out.append([str(x) for x in con.execute(q).fetchone()])\nprint(json.dumps(out))\n"
-    );
-    let out = Command::new("python3").current_dir(dir).args(["-c", &script, &serde_json::to_string(queries).unwrap()]).output().unwrap();
+    let script = "import duckdb, json, sys\ncon = duckdb.connect()\nout = []\nfor q in json.loads(sys.argv[1]):\n    out.append([str(x) for x in con.execute(q).fetchone()])\nprint(json.dumps(out))\n";
+    let out = Command::new("python3").current_dir(dir).args(["-c", script, &serde_json::to_string(queries).unwrap()]).output().unwrap();
     assert!(out.status.success(), "duckdb: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }

@@ -90,7 +90,7 @@ fn the_report_shows_every_key_of_every_owner_with_its_scope_its_grants_and_their
             continue;
         };
         assert!(page.contains(&format!("<code>{}</code>", key)), "{key} missing");
-        assert!(page.contains(&e["owner"].as_str().unwrap()), "owner of {key} missing");
+        assert!(page.contains(e["owner"].as_str().unwrap()), "owner of {key} missing");
         for (name, list) in e["scope"].as_object().into_iter().flatten() {
             let joined: Vec<&str> = list.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
             assert!(page.contains(&format!("<th>{name}</th><td>{}</td>", joined.join(", "))), "scope {name} of {key}");

@@ -224,9 +224,7 @@ mod tests {
     use crate::model::UsageEvent;
 
     fn config() -> EngineConfig {
-        let mut c = Config::default();
-        c.max_principals = Some(5);
-        c.drift_dimensions = vec!["principal".into()];
+        let c = Config { max_principals: Some(5), drift_dimensions: vec!["principal".into()], ..Config::default() };
         c.engine().unwrap()
     }
 

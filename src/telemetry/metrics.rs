@@ -264,8 +264,7 @@ mod tests {
     #[test]
     fn rendered_metrics_carry_engine_counters_and_the_latency_histogram() {
         let m = Metrics::new();
-        let mut s = Stats::default();
-        s.events = 5;
+        let mut s = Stats { events: 5, ..Stats::default() };
         s.findings[Rule::Burst as usize] = 3;
 
         s.suppressed[Rule::ScopeDrift as usize][1] = 2;
