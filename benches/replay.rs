@@ -20,9 +20,10 @@
 //!     output alone, which no encoding can avoid.
 //! (e) the replay's stages on one thread, in this process, with the
 //!     library's own code on the same file (mapped, as `replay` reads it):
-//!     decoding alone; decoding and the engine (one partition, outputs
-//!     dropped, without the pipeline's prefetching); and those plus encoding
-//!     every output, the fastest of two rounds (the three in turn in each).
+//!     decoding alone; the sequential replay (`replay --threads 1`'s path:
+//!     decoding and the engine, one partition, without the pipeline's
+//!     prefetching) with its outputs dropped; and the same with every output
+//!     encoded, the fastest of two rounds (the three in turn in each).
 //!     Their differences are each stage's cost.
 //! Then the budget: a target's ratio allows (a)'s time divided by it of
 //! wall time, so at most that times the cores of CPU time; (c)'s CPU time
@@ -239,54 +240,58 @@ fn write_floor(out: &Path, bytes: u64) -> std::io::Result<(f64, f64)> {
     Ok((secs, cpu))
 }
 
-/// (e): seconds of decoding alone, of decoding and the engine, and of those
-/// plus encoding, one thread each, one partition; the fastest of two rounds.
+/// (e): seconds of decoding alone, then of the sequential replay
+/// (`pipeline::replay_file` on one thread, one partition) with its outputs
+/// dropped, then with each encoded as JSON Lines and discarded; the fastest
+/// of two rounds.
 fn stages(files: &Files) -> std::io::Result<[f64; 3]> {
-    use bursar::pipeline::{apply_record, decode_line, open_input, Lines};
+    use bursar::pipeline::{decode_line, open_input, replay_file, FileReplay, Lines};
+    use bursar::sink::{Sinks, Stream};
     let config = bursar::config::EngineConfig::default();
-    let max = config.max_value_bytes;
     let entitlements = std::fs::read(&files.entitlements)?;
     let mut times = [f64::MAX; 3];
     for stage in (0..2).flat_map(|_| 0..3) {
-        let time = &mut times[stage];
         let mut engine = bursar::engine::Engine::new(config.clone());
         bursar::runtime::replay::load_entitlements(&mut engine, &entitlements);
-        let mut lines = Lines::new(open_input(File::open(&files.usage)?));
-        let (mut buf, mut out, mut encoded) = (Vec::new(), Vec::new(), Vec::with_capacity(1 << 20));
-        let mut offset = 0;
+        let input = open_input(File::open(&files.usage)?);
         let t = Instant::now();
-        while let Some((no, line)) = lines.next(&mut buf)? {
-            let (_, decoded) = decode_line(line, no, 1, max);
-            if stage == 0 {
-                black_box(&decoded);
-                continue;
+        if stage == 0 {
+            let (mut lines, mut buf) = (Lines::new(input), Vec::new());
+            while let Some((no, line)) = lines.next(&mut buf)? {
+                black_box(decode_line(line, no, 1, config.max_value_bytes));
             }
-            apply_record(&mut engine, 0, offset, decoded, &mut out);
-            offset += 1;
+        } else {
+            // A stream without a sink drops its outputs.
+            let mut sinks = Sinks::new();
             if stage == 2 {
-                encode_all(&out, &mut encoded);
+                for stream in Stream::ALL {
+                    sinks.add(stream, Box::new(Discard(Vec::with_capacity(1 << 20))));
+                }
             }
-            out.clear();
+            replay_file(engine, FileReplay { partitions: 1, threads: 1 }, input, &mut sinks, |_| {}).map_err(std::io::Error::other)?;
         }
-        engine.finish(&mut out);
-        if stage == 2 {
-            encode_all(&out, &mut encoded);
-        }
-        black_box(&out);
-        *time = time.min(t.elapsed().as_secs_f64());
+        times[stage] = times[stage].min(t.elapsed().as_secs_f64());
     }
     Ok(times)
 }
 
-/// Encodes `outputs` as JSON Lines into `buf`, emptied once it holds 1 MiB.
-fn encode_all(outputs: &[bursar::engine::output::Output], buf: &mut Vec<u8>) {
-    for o in outputs {
-        bursar::emit::encode_into(o, buf);
-        buf.push(b'\n');
+/// A sink that encodes each output as a JSON Lines line and discards the
+/// bytes once it holds 1 MiB: encoding without writing.
+struct Discard(Vec<u8>);
+
+impl bursar::sink::Sink for Discard {
+    fn write(&mut self, output: &bursar::engine::output::Output) -> Result<(), bursar::sink::SinkError> {
+        bursar::emit::encode_into(output, &mut self.0);
+        self.0.push(b'\n');
+        if self.0.len() >= 1 << 20 {
+            black_box(&self.0);
+            self.0.clear();
+        }
+        Ok(())
     }
-    if buf.len() >= 1 << 20 {
-        black_box(&buf);
-        buf.clear();
+
+    fn flush(&mut self) -> Result<(), bursar::sink::SinkError> {
+        Ok(())
     }
 }
 
